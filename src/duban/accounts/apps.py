@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "duban.accounts"
+    label = "accounts"
+    verbose_name = _("账户")
+
+    def ready(self) -> None:
+        from duban.accounts import signals  # noqa: F401

@@ -1,0 +1,18 @@
+from django.contrib.auth.backends import ModelBackend
+from django.utils import timezone
+
+
+class RoleBackend(ModelBackend):
+    """Authenticates against the user table. Permissions are NOT answered here: duban asks
+    duban.core.permissions.can(), which knows roles and ignores is_superuser (AC-04)."""
+
+    def user_can_authenticate(self, user) -> bool:
+        if not super().user_can_authenticate(user):
+            return False
+        return not (user.valid_until and user.valid_until < timezone.localdate())
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return set()
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return False

@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from duban.core import ledger
+from duban.core.models import Outcome
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session idle for DUBAN_SESSION_IDLE or older than DUBAN_SESSION_ABSOLUTE (IA-07),
+    server-side: the session row is deleted and the event is in the ledger."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = timezone.now().timestamp()
+            seen = request.session.get("duban_seen_at", now)
+            auth_at = request.session.get("duban_auth_at", now)
+            idle = now - seen > settings.DUBAN_SESSION_IDLE.total_seconds()
+            too_old = now - auth_at > settings.DUBAN_SESSION_ABSOLUTE.total_seconds()
+            if idle or too_old:
+                ledger.append(event="session_timeout", outcome=Outcome.FAILURE, obj=user, actor=user,
+                              data={"kind": "idle" if idle else "absolute"})
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "session_expired"}, status=401)
+                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+            request.session["duban_seen_at"] = now
+            if "duban_auth_at" not in request.session:
+                request.session["duban_auth_at"] = now
+            if user.must_change_password and not _allowed_while_forced(request):
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "password_change_required"}, status=403)
+                return redirect("accounts:password_change")
+        return self.get_response(request)
+
+
+def _allowed_while_forced(request) -> bool:
+    return request.path.startswith(("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/"))

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "duban.core"
+    label = "core"
+    verbose_name = _("核心")
+
+    def ready(self) -> None:
+        from duban.core import checks  # noqa: F401  (registers system checks)

@@ -1,0 +1,50 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from duban.core import permissions as p
+
+# The sidebar: (section, [(label, url name, permission, icon)]). Items a user may not use are hidden.
+NAVIGATION = [
+    (_("工作台"), [
+        (_("首页"), "core:home", None, "house"),
+    ]),
+    (_("督办"), [
+        (_("我的待办"), "tasks:todo", p.TASKS_VIEW, "inbox"),
+        (_("责任清单"), "tasks:list", p.TASKS_VIEW, "list-check"),
+        (_("任务来源"), "tasks:sources", p.TASKS_VIEW, "journal-text"),
+        (_("讲话/文件导入"), "intake:upload", p.INTAKE_USE, "file-earmark-arrow-up"),
+    ]),
+    (_("组织机构"), [
+        (_("单位"), "orgs:unit_tree", p.DIRECTORY_VIEW, "diagram-3"),
+        (_("人员"), "orgs:person_list", p.DIRECTORY_VIEW, "people"),
+        (_("岗位(ABC角)"), "orgs:post_list", p.DIRECTORY_VIEW, "person-badge"),
+        (_("领导小组"), "orgs:group_list", p.DIRECTORY_VIEW, "collection"),
+        (_("导入导出"), "orgs:directory_io", p.DIRECTORY_EDIT, "file-earmark-spreadsheet"),
+    ]),
+    (_("系统"), [
+        (_("账户管理"), "accounts:user_list", p.ACCOUNTS_MANAGE, "person-gear"),
+        (_("角色授权"), "accounts:role_list", p.ROLES_GRANT, "shield-lock"),
+        (_("审计日志"), "core:audit_list", p.AUDIT_VIEW, "journal-check"),
+    ]),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_sections": []}
+    sections = []
+    for title, items in NAVIGATION:
+        visible = []
+        for label, name, perm, icon in items:
+            if perm is not None and not p.can(user, perm):
+                continue
+            try:
+                url = reverse(name)
+            except Exception:  # noqa: BLE001 - an app not built yet simply has no menu entry
+                continue
+            visible.append({"label": label, "url": url, "icon": icon,
+                            "active": request.path.startswith(url) and url != "/" or request.path == url})
+        if visible:
+            sections.append({"title": title, "items": visible})
+    return {"nav_sections": sections}

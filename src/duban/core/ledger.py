@@ -1,0 +1,161 @@
+"""Append to and verify the hash-chained ledger (台账 + audit log).
+
+``append`` is the only writer. Call it inside the transaction that makes the change it records,
+as the last statement of that transaction: it takes the chain lock (the LedgerHead row) and the
+lock is held only until commit. If it raises, the whole change rolls back (AU-07: fail closed).
+
+Concurrency: on PostgreSQL the head row is locked with SELECT … FOR UPDATE, so concurrent
+appenders queue only for the moment between their append and their commit; writes that append
+nothing never wait. On SQLite every write transaction already holds the database write lock
+(BEGIN IMMEDIATE), so the chain cannot fork there either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from duban.core import context
+from duban.core.models import AuditEntry, LedgerHead, Outcome
+
+GENESIS = "0" * 64
+
+
+def _canonical(fields: dict) -> bytes:
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def compute_mac(*, seq: int, prev_mac: str, created_at: datetime, actor_id, actor_name: str, actor_role: str,
+                ip, request_id: str, event: str, outcome: str, object_type: str, object_id: str,
+                object_repr: str, data) -> str:
+    payload = _canonical(
+        {
+            "seq": seq,
+            "prev": prev_mac,
+            "at": created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+            "actor": actor_id,
+            "actor_name": actor_name,
+            "role": actor_role,
+            "ip": ip,
+            "rid": request_id,
+            "event": event,
+            "outcome": outcome,
+            "otype": object_type,
+            "oid": object_id,
+            "orepr": object_repr,
+            "data": data,
+        }
+    )
+    return hmac.new(settings.DUBAN_LEDGER_KEY.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def _entry_mac(entry: AuditEntry) -> str:
+    return compute_mac(
+        seq=entry.seq, prev_mac=entry.prev_mac, created_at=entry.created_at, actor_id=entry.actor_id,
+        actor_name=entry.actor_name, actor_role=entry.actor_role, ip=entry.ip, request_id=entry.request_id,
+        event=entry.event, outcome=entry.outcome, object_type=entry.object_type, object_id=entry.object_id,
+        object_repr=entry.object_repr, data=entry.data,
+    )
+
+
+def _normalise(data) -> dict:
+    # Round-trip through JSON so what we MAC is exactly what the database will give back.
+    return json.loads(_canonical(data or {}))
+
+
+def append(*, event: str, obj=None, object_type: str = "", object_id: str = "", object_repr: str = "",
+           data: dict | None = None, outcome: str = Outcome.SUCCESS, actor=None) -> AuditEntry:
+    ctx = context.current()
+    actor = actor if actor is not None else ctx.user
+    if callable(actor):  # the request's user, resolved now that authentication has run
+        actor = actor()
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:255]
+    with transaction.atomic():
+        head_qs = LedgerHead.objects.all()
+        if connection.features.has_select_for_update:
+            head_qs = head_qs.select_for_update()
+        head = head_qs.filter(pk=1).first()
+        if head is None:
+            LedgerHead.objects.get_or_create(pk=1)
+            head = head_qs.get(pk=1)
+        entry = AuditEntry(
+            seq=head.seq + 1,
+            created_at=timezone.now(),
+            actor=actor,
+            actor_name=(actor.get_username() if actor else "")[:150],
+            actor_role=(getattr(actor, "role", "") or "") if actor else "",
+            ip=ctx.ip,
+            request_id=ctx.request_id,
+            event=event,
+            outcome=outcome,
+            object_type=object_type,
+            object_id=str(object_id),
+            object_repr=object_repr[:255],
+            data=_normalise(data),
+            prev_mac=head.mac,
+        )
+        entry.mac = _entry_mac(entry)
+        entry.save()
+        LedgerHead.objects.filter(pk=1).update(seq=entry.seq, mac=entry.mac)
+    return entry
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    first_bad_id: int | None = None
+    reason: str = ""
+
+
+def verify(batch: int = 5000) -> VerifyResult:
+    """Walk the chain in seq order. Reports the first entry whose MAC, link or sequence is wrong,
+    and a head that does not match the last entry (a deleted tail)."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    qs = AuditEntry.objects.order_by("seq")
+    cursor_seq = 0
+    while True:
+        rows = list(qs.filter(seq__gt=cursor_seq)[:batch])
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return VerifyResult(False, checked, expected_seq, entry.id,
+                                    f"entry seq {expected_seq} is missing (next present: {entry.seq})")
+            if entry.prev_mac != expected_prev:
+                return VerifyResult(False, checked, entry.seq, entry.id, "link to the previous entry is broken")
+            if not hmac.compare_digest(entry.mac, _entry_mac(entry)):
+                return VerifyResult(False, checked, entry.seq, entry.id, "content does not match its MAC")
+            expected_prev = entry.mac
+            expected_seq += 1
+            checked += 1
+            last_seq = entry.seq
+        cursor_seq = rows[-1].seq
+    head = LedgerHead.objects.filter(pk=1).first()
+    if head is not None and (head.seq != last_seq or (last_seq and head.mac != expected_prev)):
+        return VerifyResult(False, checked, last_seq + 1, None,
+                            f"ledger head names seq {head.seq} but the chain ends at {last_seq}")
+    return VerifyResult(True, checked)
+
+
+def diff(before: dict, after: dict) -> dict:
+    """The fields that changed, as {field: [old, new]} — the before/after of an update (AU-02)."""
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}

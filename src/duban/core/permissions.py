@@ -1,0 +1,129 @@
+"""Who may do what, and which objects they may see: the one place permissions are decided.
+
+Two questions, answered here and nowhere else:
+
+* ``can(user, perm)``: may this user use this function at all? Deny by default: a role has
+  exactly the permissions listed in ROLE_PERMISSIONS. ``is_superuser`` and ``is_staff`` are
+  ignored (AC-04): Django's superuser bypass is never consulted.
+* ``scope(user, queryset, unit_field)``: which rows may this user see? Roles in GLOBAL_SCOPE see
+  the whole organisation; everyone else sees the subtree of their own unit. Objects outside it
+  do not exist for them: ``get_or_404`` answers 404 (and records ``authz_denied``).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from duban.accounts.roles import Role
+
+# Functions. Names are "<area>.<verb>".
+DIRECTORY_VIEW = "directory.view"
+DIRECTORY_EDIT = "directory.edit"
+ACCOUNTS_MANAGE = "accounts.manage"
+ROLES_GRANT = "roles.grant"
+AUDIT_VIEW = "audit.view"
+TASKS_VIEW = "tasks.view"
+TASKS_MANAGE = "tasks.manage"  # create, decompose, assign, review, approve extensions (督查室)
+TASKS_HANDLE = "tasks.handle"  # acknowledge, report, request completion/extension (units)
+TASKS_INSTRUCT = "tasks.instruct"  # leaders' instructions (批示)
+INTAKE_USE = "intake.use"
+API_USE = "api.use"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.SUPERVISOR: frozenset({DIRECTORY_VIEW, DIRECTORY_EDIT, TASKS_VIEW, TASKS_MANAGE, TASKS_HANDLE,
+                                INTAKE_USE, API_USE}),
+    Role.UNIT_ADMIN: frozenset({DIRECTORY_VIEW, DIRECTORY_EDIT, TASKS_VIEW, TASKS_HANDLE, API_USE}),
+    Role.LIAISON: frozenset({DIRECTORY_VIEW, TASKS_VIEW, TASKS_HANDLE, API_USE}),
+    Role.LEADER: frozenset({DIRECTORY_VIEW, TASKS_VIEW, TASKS_INSTRUCT, API_USE}),
+    Role.DISCIPLINE: frozenset({DIRECTORY_VIEW, TASKS_VIEW, API_USE}),
+    # 三员分立: the system administrator runs accounts (and sees the directory to place them),
+    # the security administrator grants roles and sets policy, the auditor reads the audit log.
+    Role.SYSADMIN: frozenset({ACCOUNTS_MANAGE, DIRECTORY_VIEW, DIRECTORY_EDIT}),
+    Role.SECADMIN: frozenset({ROLES_GRANT}),
+    Role.AUDITOR: frozenset({AUDIT_VIEW}),
+}
+
+GLOBAL_SCOPE = frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISCIPLINE, Role.SYSADMIN})
+
+
+def can(user, perm: str) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return perm in ROLE_PERMISSIONS.get(user.role or "", frozenset())
+
+
+def has_global_scope(user) -> bool:
+    return bool(user and user.is_authenticated and user.role in GLOBAL_SCOPE)
+
+
+def scope_path(user) -> str | None:
+    """The tree path prefix of the user's subtree; "" for the whole tree, None for nothing."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    if has_global_scope(user):
+        return ""
+    unit = getattr(user, "unit", None)
+    return unit.path if unit is not None else None
+
+
+def scope_q(user, unit_field: str | list[str]) -> Q | None:
+    """A Q restricting rows to the user's subtree through one or more unit relations (OR-ed);
+    None means "no restriction"; Q(pk__in=[]) means "nothing"."""
+    prefix = scope_path(user)
+    if prefix is None:
+        return Q(pk__in=[])
+    if prefix == "":
+        return None
+    fields = [unit_field] if isinstance(unit_field, str) else unit_field
+    q = Q()
+    for field in fields:
+        lookup = "path__startswith" if field == "" else f"{field}__path__startswith"
+        q |= Q(**{lookup: prefix})
+    return q
+
+
+def scope(user, queryset: QuerySet, unit_field: str | list[str] = "unit") -> QuerySet:
+    q = scope_q(user, unit_field)
+    if q is None:
+        return queryset
+    # OR-ing through to-many relations can repeat rows; one relation cannot.
+    return queryset.filter(q) if isinstance(unit_field, str) else queryset.filter(q).distinct()
+
+
+def get_or_404(user, queryset: QuerySet, unit_field: str | list[str] = "unit", **lookup):
+    """The object, if it exists and is inside the user's scope; 404 otherwise (AC-06). An
+    out-of-scope hit on an existing object is recorded as ``authz_denied`` (AU-03)."""
+    try:
+        return scope(user, queryset, unit_field).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        pass
+    except queryset.model.MultipleObjectsReturned:  # pragma: no cover - lookups are unique
+        raise Http404
+    _record_denial(user, queryset, lookup)
+    raise Http404
+
+
+def _record_denial(user, queryset, lookup) -> None:
+    from duban.core import ledger
+    from duban.core.models import Outcome
+
+    try:
+        exists = queryset.model._base_manager.filter(**lookup).exists()
+    except (ValueError, TypeError):
+        exists = False
+    if exists:
+        ledger.append(
+            event="authz_denied", outcome=Outcome.DENIED, actor=user,
+            object_type=queryset.model._meta.label_lower,
+            object_id=str(next(iter(lookup.values()), "")),
+            data={"lookup": {k: str(v) for k, v in lookup.items()}},
+        )
+
+
+def require(user, perm: str) -> None:
+    """Raise PermissionDenied unless ``can(user, perm)``."""
+    from django.core.exceptions import PermissionDenied
+
+    if not can(user, perm):
+        raise PermissionDenied(perm)

@@ -1,0 +1,130 @@
+"""Reads of the organisation, scoped and aggregated in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban.core import permissions
+from duban.orgs.models import Absence, LeadingGroup, Person, Post, Unit
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+# --- scoping --------------------------------------------------------------------------------
+def units_for_user(user) -> QuerySet[Unit]:
+    return permissions.scope(user, Unit.objects.all(), "")
+
+
+def people_for_user(user) -> QuerySet[Person]:
+    return permissions.scope(user, Person.objects.select_related("unit"), "unit")
+
+
+def posts_for_user(user) -> QuerySet[Post]:
+    return permissions.scope(user, Post.objects.select_related("unit", "a_holder", "b_holder", "c_holder"), "unit")
+
+
+def groups_for_user(user) -> QuerySet[LeadingGroup]:
+    """A unit user sees a leading group when its office or one of its members is in their subtree."""
+    return permissions.scope(
+        user, LeadingGroup.objects.select_related("leader", "office_unit"),
+        ["office_unit", "members__unit", "members__person__unit"],
+    )
+
+
+def subtree(unit: Unit, include_self: bool = True) -> QuerySet[Unit]:
+    qs = Unit.objects.filter(path__startswith=unit.path)
+    return qs if include_self else qs.exclude(pk=unit.pk)
+
+
+# --- ABC: who is acting -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Acting:
+    """Who is acting for a post on a date, and why (依次补位)."""
+
+    post: Post
+    on: date
+    person: Person | None
+    letter: str | None
+    skipped: tuple = field(default=())  # ((letter, person, absence), ...) holders passed over
+
+    @property
+    def reason(self) -> str:
+        if self.person is None:
+            return _("A、B、C 角均不在岗")
+        if not self.skipped:
+            return _("A角在岗")
+        parts = [
+            _("%(letter)s角%(name)s%(kind)s(%(start)s至%(end)s)")
+            % {"letter": letter, "name": person.name, "kind": absence.get_kind_display(),
+               "start": absence.start, "end": absence.end}
+            for letter, person, absence in self.skipped
+        ]
+        return _("%(who)s,由%(letter)s角代行") % {"who": ";".join(parts), "letter": self.letter}
+
+    @property
+    def is_backup(self) -> bool:
+        return self.letter not in (None, "A")
+
+
+def absences_on(people_ids, on: date) -> dict[int, Absence]:
+    """The absence (if any) covering ``on`` for each person, in one query."""
+    result: dict[int, Absence] = {}
+    for absence in Absence.objects.filter(person_id__in=people_ids, start__lte=on, end__gte=on).order_by("start"):
+        result.setdefault(absence.person_id, absence)
+    return result
+
+
+def acting_holder(post: Post, on: date | None = None, *, _absences: dict | None = None) -> Acting:
+    on = on or today()
+    holders = post.holders()
+    absences = _absences if _absences is not None else absences_on([p.pk for _, p in holders], on)
+    skipped = []
+    for letter, person in holders:
+        absence = absences.get(person.pk)
+        if absence is None and person.is_active:
+            return Acting(post, on, person, letter, tuple(skipped))
+        if absence is not None:
+            skipped.append((letter, person, absence))
+    return Acting(post, on, None, None, tuple(skipped))
+
+
+def acting_holders(posts, on: date | None = None) -> dict[int, Acting]:
+    """acting_holder for many posts with a single absence query."""
+    on = on or today()
+    posts = list(posts)
+    ids = {p.pk for post in posts for _, p in post.holders()}
+    absences = absences_on(ids, on)
+    return {post.pk: acting_holder(post, on, _absences=absences) for post in posts}
+
+
+def posts_acted_by(person: Person, on: date | None = None) -> QuerySet[Post]:
+    """Posts for which ``person`` is the acting holder on ``on``, computed in one SQL query —
+    what todo lists and notifications follow."""
+    on = on or today()
+
+    def away(col):
+        return Exists(Absence.objects.filter(person_id=OuterRef(col), start__lte=on, end__gte=on))
+
+    def present(col):
+        return ~away(col)
+
+    me_present = ~Exists(Absence.objects.filter(person=person, start__lte=on, end__gte=on)) & Q(pk__isnull=False)
+    if not person.is_active:
+        return Post.objects.none()
+    a_gone = away("a_holder_id") | Q(a_holder__is_active=False)
+    b_gone = Q(b_holder__isnull=True) | away("b_holder_id") | Q(b_holder__is_active=False)
+    return Post.objects.filter(
+        me_present
+        & (
+            Q(a_holder=person) & present("a_holder_id")
+            | Q(b_holder=person) & a_gone
+            | Q(c_holder=person) & a_gone & b_gone
+        )
+    )

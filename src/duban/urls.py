@@ -1,0 +1,18 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from duban.api.api import api
+
+urlpatterns = [
+    path("", include("duban.core.urls")),
+    path("accounts/", include("duban.accounts.urls")),
+    path("orgs/", include("duban.orgs.urls")),
+    path("tasks/", include("duban.tasks.urls")),
+    path("intake/", include("duban.intake.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/", api.urls),
+]
+
+handler404 = "duban.core.views.not_found"
+handler403 = "duban.core.views.forbidden"
+handler500 = "duban.core.views.server_error"
