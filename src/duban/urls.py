@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("duban.core.urls")),
     path("accounts/", include("duban.accounts.urls")),
     path("orgs/", include("duban.orgs.urls")),
+    path("orgs/io/", include("duban.orgs.urls_io")),
     path("tasks/", include("duban.tasks.urls")),
     path("intake/", include("duban.intake.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

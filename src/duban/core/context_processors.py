@@ -19,7 +19,7 @@ NAVIGATION = [
         (_("人员"), "orgs:person_list", p.DIRECTORY_VIEW, "people"),
         (_("岗位(ABC角)"), "orgs:post_list", p.DIRECTORY_VIEW, "person-badge"),
         (_("领导小组"), "orgs:group_list", p.DIRECTORY_VIEW, "collection"),
-        (_("导入导出"), "orgs:directory_io", p.DIRECTORY_EDIT, "file-earmark-spreadsheet"),
+        (_("导入导出"), "orgs_io:directory_io", p.DIRECTORY_EDIT, "file-earmark-spreadsheet"),
     ]),
     (_("系统"), [
         (_("账户管理"), "accounts:user_list", p.ACCOUNTS_MANAGE, "person-gear"),
