@@ -305,3 +305,6 @@ if DUBAN_ENV == "test":
 # Labels for the enum-like settings that appear in the UI.
 ENV_LABELS = {"development": _("开发"), "test": _("测试"), "production": _("生产")}
 LOGIN_URL_PATH = "/accounts/login/"
+# Outside production, serve static files straight from the finders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
