@@ -170,12 +170,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("DUBAN_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 NODE_MODULES = Path(env("DUBAN_NODE_MODULES", str(BASE_DIR / "node_modules")))
 STATICFILES_DIRS = [
+    ("", PACKAGE_DIR / "static"),
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
-STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+STATICFILES_DIRS = [(prefix, path) if prefix else path for prefix, path in STATICFILES_DIRS if path.exists()]
 S3_BUCKET = env("DUBAN_S3_BUCKET")
 STORAGES = {
     "default": (
