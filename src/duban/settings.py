@@ -308,4 +308,6 @@ ENV_LABELS = {"development": _("开发"), "test": _("测试"), "production": _("
 LOGIN_URL_PATH = "/accounts/login/"
 # Outside production, serve static files straight from the finders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise wants it to exist even when unused
 WHITENOISE_AUTOREFRESH = DEBUG
