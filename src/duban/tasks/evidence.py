@@ -1,0 +1,264 @@
+"""Evidence files (佐证材料): checked by content, stored under server-generated names, verified on
+every read.
+
+What is accepted is decided by the bytes, not by the name or the browser's Content-Type: the
+magic bytes (``filetype``) must name an allowed type and agree with the extension; Office Open
+XML and OFD files are zips whose structure is checked (entry count, uncompressed size, the part
+that makes a docx a docx) before anything is extracted; markup anywhere in the file (an HTML/PDF
+polyglot, a script) is refused. Stored names are ``evidence/<yyyy>/<mm>/<uuid>`` — the user's
+name is kept only as data — and the SHA-256 taken at upload is re-checked on download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import uuid
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban.core import ledger
+from duban.core.models import Outcome
+
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_ZIP_RATIO = 200  # a larger compression ratio is a zip bomb, not a document
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "ofd": "application/ofd",
+}
+EXTENSIONS = {"jpg": "jpg", "jpeg": "jpg", **{k: k for k in CONTENT_TYPES if k != "jpg"}}
+# The part that makes a zip this kind of document.
+ZIP_MARKERS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml",
+               "ofd": "OFD.xml"}
+MARKUP = re.compile(rb"<\s*(?:html|script|svg|body|iframe|object|embed)\b|javascript:", re.IGNORECASE)
+
+
+class EvidenceIntegrityError(Exception):
+    """The stored file no longer matches the digest taken at upload (FU-04)."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    original_name: str
+    file_type: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def safe_display_name(name: str) -> str:
+    """The user's file name, kept for display only: no path, no control characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>|:*?')
+    return name.strip()[:200] or "file"
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _read(upload) -> bytes:
+    limit = settings.DUBAN_MAX_UPLOAD_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise _too_large(upload)
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(upload)
+    return data
+
+
+def _too_large(upload) -> ValidationError:
+    return ValidationError(
+        _("文件“%(name)s”超过 %(mb)s MB 的上限。")
+        % {"name": safe_display_name(getattr(upload, "name", "")),
+           "mb": round(settings.DUBAN_MAX_UPLOAD_BYTES / 1024 / 1024, 1)},
+        code="too_large",
+    )
+
+
+def _refuse(name: str) -> ValidationError:
+    return ValidationError(
+        _("文件“%(name)s”的内容与扩展名不符或类型不允许;只接受 jpg、png、pdf、Word、Excel、PowerPoint 和 OFD 文件。")
+        % {"name": name},
+        code="bad_type",
+    )
+
+
+def _zip_kind(data: bytes, name: str) -> str | None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise ValidationError(_("文件“%(name)s”内部条目过多,已拒绝。") % {"name": name}, code="zip_bomb")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_ZIP_UNCOMPRESSED or total > MAX_ZIP_RATIO * max(len(data), 1):
+        raise ValidationError(_("文件“%(name)s”解压后过大,已拒绝。") % {"name": name}, code="zip_bomb")
+    names = {info.filename for info in infos}
+    for kind, marker in ZIP_MARKERS.items():
+        if marker in names and (kind == "ofd" or "[Content_Types].xml" in names):
+            return kind
+    return None
+
+
+def check_upload(upload) -> CheckedFile:
+    """Validate one uploaded file by size and content; raise ValidationError (Chinese) if refused."""
+    name = safe_display_name(getattr(upload, "name", ""))
+    data = _read(upload)
+    if not data:
+        raise ValidationError(_("文件“%(name)s”是空文件。") % {"name": name}, code="empty")
+    claimed = EXTENSIONS.get(_extension(name))
+    if claimed is None:
+        raise _refuse(name)
+    guess = filetype.guess(data[:8192])
+    detected = guess.extension if guess else None
+    if data.startswith(OLE2_MAGIC):
+        # Legacy Office: the OLE2 container is the check; which of the three it is, only the
+        # extension says, and all three are allowed.
+        actual = claimed if claimed in ("doc", "xls", "ppt") else None
+    elif detected in ("zip", "docx", "xlsx", "pptx") or data.startswith(b"PK\x03\x04"):
+        actual = _zip_kind(data, name)
+    elif detected == "jpg" and data.startswith(b"\xff\xd8\xff"):
+        actual = "jpg"
+    elif detected == "png" and data.startswith(b"\x89PNG\r\n\x1a\n"):
+        actual = "png"
+    elif detected == "pdf" and data.startswith(b"%PDF-"):
+        actual = "pdf"
+    else:
+        actual = None
+    if actual is None or actual != claimed:
+        raise _refuse(name)
+    if actual in ("pdf", "jpg", "png") and MARKUP.search(data):
+        raise _refuse(name)  # a polyglot a browser could render as HTML
+    return CheckedFile(name, actual, CONTENT_TYPES[actual], data, hashlib.sha256(data).hexdigest())
+
+
+def check_uploads(uploads) -> list[CheckedFile]:
+    """Check every file first, so one bad file refuses the whole submission before anything is stored."""
+    checked, errors = [], []
+    for upload in uploads or []:
+        try:
+            checked.append(check_upload(upload))
+        except ValidationError as exc:
+            errors.extend(exc.messages if not hasattr(exc, "error_list") else exc.error_list)
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+def storage_name_for(file_type: str) -> str:
+    now = timezone.now()
+    return f"evidence/{now:%Y}/{now:%m}/{uuid.uuid4().hex}.{file_type}"
+
+
+@contextmanager
+def stored(files: list[CheckedFile]):
+    """Store files and yield their storage names; if the block raises (the database insert or
+    anything after it in the service failed), delete them again so no orphan is left. Services
+    use this as the outermost transaction, so nothing can roll back after the block ends; a file
+    left behind by a crash in between is listed by ``orphans()``."""
+    names = []
+    try:
+        for f in files:
+            names.append(default_storage.save(storage_name_for(f.file_type), ContentFile(f.data)))
+        yield names
+    except BaseException:
+        _delete(names)
+        raise
+
+
+def _delete(names) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # pragma: no cover - best effort; the scrub lists leftovers
+            pass
+
+
+def read_verified(evidence) -> bytes:
+    """The file's bytes if its SHA-256 still matches; otherwise record ``integrity_failure`` in
+    the ledger (committed even though the caller gets an error) and raise."""
+    try:
+        with default_storage.open(evidence.storage_name, "rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, OSError):
+        data = None
+    if data is not None and hashlib.sha256(data).hexdigest() == evidence.sha256:
+        return data
+    with transaction.atomic():
+        ledger.append(event="integrity_failure", outcome=Outcome.FAILURE, obj=evidence,
+                      object_type="tasks.evidence",
+                      data={"task": evidence.task_id, "expected": evidence.sha256,
+                            "actual": hashlib.sha256(data).hexdigest() if data is not None else None,
+                            "missing": data is None})
+    raise EvidenceIntegrityError(evidence.pk)
+
+
+def scrub(queryset=None) -> list[int]:
+    """The ids of every evidence row whose file is missing or altered (read-only)."""
+    from duban.tasks.models import Evidence
+
+    bad = []
+    for evidence in (queryset if queryset is not None else Evidence.objects.all()).iterator():
+        try:
+            with default_storage.open(evidence.storage_name, "rb") as handle:
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except (FileNotFoundError, OSError):
+            bad.append(evidence.pk)
+            continue
+        if digest.hexdigest() != evidence.sha256:
+            bad.append(evidence.pk)
+    return bad
+
+
+def orphans() -> list[str]:
+    """Stored evidence files that no row names (a crash between storing and committing)."""
+    from duban.tasks.models import Evidence
+
+    found = []
+
+    def walk(prefix):
+        dirs, files = default_storage.listdir(prefix)
+        for f in files:
+            found.append(f"{prefix}/{f}")
+        for d in dirs:
+            walk(f"{prefix}/{d}")
+
+    try:
+        walk("evidence")
+    except (FileNotFoundError, NotImplementedError):
+        return []
+    known = set(Evidence.objects.filter(storage_name__in=found).values_list("storage_name", flat=True))
+    return [name for name in found if name not in known]

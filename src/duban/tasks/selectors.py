@@ -1,0 +1,304 @@
+"""Reads of sources and tasks, scoped and aggregated in the database.
+
+Visibility: a unit user sees a task when its lead unit OR one of its co-units is in their
+subtree (co-units report on it); global roles see everything. Lists are built from one
+queryset with the light, its urgency and the latest report annotated (Case/When and Subquery),
+so filtering and sorting by light or progress never loads rows into Python and never does
+N+1 queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+
+from duban.core import permissions
+from duban.core.models import AuditEntry
+from duban.orgs.models import Person, Unit
+from duban.orgs.selectors import posts_acted_by
+from duban.tasks import lights
+from duban.tasks.models import (
+    Category,
+    Evidence,
+    ExtensionRequest,
+    ExtensionStatus,
+    Light,
+    Notification,
+    NotificationRead,
+    ProgressReport,
+    Source,
+    Task,
+    TaskPolicy,
+    TaskStatus,
+)
+
+TASK_UNIT_FIELDS = ["lead_unit", "co_units"]
+SORTS = {
+    "number": ("path",),
+    "due": ("due_date", "path"),
+    "-due": ("-due_date", "path"),
+    "light": ("light_rank", "due_date", "path"),
+    "-light": ("-light_rank", "due_date", "path"),
+    "title": ("title", "path"),
+    "-title": ("-title", "path"),
+    "unit": ("lead_unit__path", "path"),
+    "-unit": ("-lead_unit__path", "path"),
+    "percent": ("latest_percent", "path"),
+    "-percent": ("-latest_percent", "path"),
+}
+
+
+def _can_view(user) -> bool:
+    return permissions.can(user, permissions.TASKS_VIEW)
+
+
+def visible_q(user) -> Q:
+    """Rows of Task this user may see. An EXISTS over the co-unit table instead of a join keeps
+    lists free of DISTINCT, which PostgreSQL cannot combine cheaply with ORDER BY on annotations."""
+    if not _can_view(user):
+        return Q(pk__in=[])
+    prefix = permissions.scope_path(user)
+    if prefix is None:
+        return Q(pk__in=[])
+    if prefix == "":
+        return Q()
+    co = Task.co_units.through.objects.filter(task_id=OuterRef("pk"), unit__path__startswith=prefix)
+    return Q(lead_unit__path__startswith=prefix) | Q(Exists(co))
+
+
+def base_queryset() -> QuerySet[Task]:
+    return Task.objects.select_related(
+        "category", "source", "lead_unit", "responsible_leader", "responsible_post__unit",
+        "responsible_post__a_holder", "responsible_post__b_holder", "responsible_post__c_holder",
+    )
+
+
+def with_light(qs: QuerySet[Task], today: date | None = None) -> QuerySet[Task]:
+    today = today or lights.today()
+    warn = lights.yellow_days()
+    return qs.annotate(light=lights.light_annotation(today, warn_days=warn),
+                       light_rank=lights.light_rank_annotation(today, warn_days=warn))
+
+
+def with_latest_report(qs: QuerySet[Task]) -> QuerySet[Task]:
+    latest = ProgressReport.objects.filter(task=OuterRef("pk")).order_by("-submitted_at", "-id")
+    return qs.annotate(
+        latest_percent=Subquery(latest.values("percent")[:1]),
+        latest_narrative=Subquery(latest.values("narrative")[:1]),
+        latest_report_at=Subquery(latest.values("submitted_at")[:1]),
+    )
+
+
+def tasks_for_user(user) -> QuerySet[Task]:
+    return base_queryset().filter(visible_q(user))
+
+
+@dataclass
+class TaskFilters:
+    """The responsibility list's filters. ``unit``: 一级一清单 (the lead unit's subtree);
+    ``person``: 一人一清单 (responsible leader, post holder or acting holder)."""
+
+    unit: Unit | None = None
+    person: Person | None = None
+    category: Category | None = None
+    status: list[str] | None = None
+    light: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    source: Source | None = None
+    q: str = ""
+    parent: Task | None = None  # only this task's subtree (without itself)
+    sort: str = "number"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TaskFilters:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__ and v not in (None, "")})
+
+
+def person_q(person: Person, on: date | None = None) -> Q:
+    acted = posts_acted_by(person, on)
+    return (Q(responsible_leader=person) | Q(responsible_post__a_holder=person)
+            | Q(responsible_post__in=acted.values("pk")))
+
+
+def task_list(user, filters: TaskFilters | dict | None = None, *, today: date | None = None) -> QuerySet[Task]:
+    """The responsibility list (责任清单), scoped to the user, filtered and sorted in the database."""
+    f = filters if isinstance(filters, TaskFilters) else TaskFilters.from_dict(filters or {})
+    today = today or lights.today()
+    qs = tasks_for_user(user)
+    if f.unit is not None:
+        qs = qs.filter(lead_unit__path__startswith=f.unit.path)
+    if f.person is not None:
+        qs = qs.filter(person_q(f.person, today))
+    if f.category is not None:
+        qs = qs.filter(category=f.category)
+    if f.status:
+        qs = qs.filter(status__in=list(f.status))
+    if f.light:
+        qs = qs.filter(lights.light_q(f.light, today)) if f.light in Light.values else qs.none()
+    if f.due_from:
+        qs = qs.filter(due_date__gte=f.due_from)
+    if f.due_to:
+        qs = qs.filter(due_date__lte=f.due_to)
+    if f.source is not None:
+        qs = qs.filter(source=f.source)
+    if f.parent is not None:
+        qs = qs.filter(path__startswith=f.parent.path).exclude(pk=f.parent.pk)
+    text = (f.q or "").strip()
+    if text:
+        # icontains → ILIKE '%…%' on PostgreSQL, served by the trigram GIN indexes (0002).
+        qs = qs.filter(Q(title__icontains=text) | Q(detail__icontains=text))
+    qs = with_latest_report(with_light(qs, today)).prefetch_related("co_units")
+    return qs.order_by(*SORTS.get(f.sort, SORTS["number"]))
+
+
+def task_get_for_user(user, pk) -> Task:
+    """One task, if the user may see it; 404 (and ``authz_denied``) otherwise."""
+    if not _can_view(user):
+        raise Http404
+    try:
+        return base_queryset().filter(visible_q(user)).prefetch_related("co_units", "milestones").get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        pass
+    # Same answer and audit row as every other scoped getter.
+    return permissions.get_or_404(user, base_queryset(), TASK_UNIT_FIELDS, pk=pk)
+
+
+def task_children(task: Task) -> QuerySet[Task]:
+    return with_light(base_queryset().filter(path__startswith=task.path, depth=task.depth + 1)).order_by("path")
+
+
+def task_subtree(task: Task, include_self: bool = True) -> QuerySet[Task]:
+    qs = base_queryset().filter(path__startswith=task.path)
+    return (qs if include_self else qs.exclude(pk=task.pk)).order_by("path")
+
+
+def task_ancestors(task: Task) -> QuerySet[Task]:
+    step = Task.steplen
+    paths = [task.path[:i] for i in range(step, len(task.path), step)]
+    return Task.objects.filter(path__in=paths).order_by("path")
+
+
+def task_timeline(task: Task) -> QuerySet[AuditEntry]:
+    """The task's own ledger entries, oldest first (served by the (object_type, object_id, seq) index)."""
+    return AuditEntry.objects.filter(object_type="tasks.task", object_id=str(task.pk)).order_by("seq")
+
+
+def reports_for_task(task: Task) -> QuerySet[ProgressReport]:
+    return (ProgressReport.objects.filter(task=task).select_related("author", "unit", "corrects")
+            .prefetch_related("evidence").order_by("-submitted_at", "-id"))
+
+
+def evidence_get_for_user(user, pk) -> Evidence:
+    """An evidence row the user may download (the task is visible to them); 404 otherwise.
+    Read the bytes with services.evidence_open, which re-checks the SHA-256."""
+    if not _can_view(user):
+        raise Http404
+    qs = Evidence.objects.select_related("task", "report")
+    try:
+        return qs.filter(task__in=Task.objects.filter(visible_q(user))).get(pk=pk)
+    except (Evidence.DoesNotExist, ValueError, TypeError):
+        pass
+    return permissions.get_or_404(user, qs, ["task__lead_unit", "task__co_units"], pk=pk)
+
+
+def extensions_for_task(task: Task) -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.filter(task=task).select_related("requested_by", "decided_by")
+
+
+def extension_get_for_user(user, pk) -> ExtensionRequest:
+    if not _can_view(user):
+        raise Http404
+    qs = ExtensionRequest.objects.select_related("task", "requested_by")
+    try:
+        return qs.filter(task__in=Task.objects.filter(visible_q(user))).get(pk=pk)
+    except (ExtensionRequest.DoesNotExist, ValueError, TypeError):
+        pass
+    return permissions.get_or_404(user, qs, ["task__lead_unit", "task__co_units"], pk=pk)
+
+
+# --- todo -------------------------------------------------------------------------------------
+@dataclass
+class Todo:
+    to_acknowledge: QuerySet[Task]  # 待签收
+    to_report: QuerySet[Task]  # 待填报
+    to_review: QuerySet[Task]  # 待审核
+    to_approve_extensions: QuerySet[ExtensionRequest]  # 待审批延期
+
+    @property
+    def total(self) -> int:
+        return sum(qs.count() for qs in (self.to_acknowledge, self.to_report, self.to_review,
+                                         self.to_approve_extensions))
+
+
+def mine_q(user, today: date | None = None) -> Q:
+    """Tasks that are this user's to handle: the responsible post is acted by them today (so B
+    sees A's tasks while A is away), or — for tasks without a post — they are a liaison or unit
+    administrator of the lead unit."""
+    if not permissions.can(user, permissions.TASKS_HANDLE):
+        return Q(pk__in=[])
+    q = Q(pk__in=[])
+    person = getattr(user, "person", None)
+    if person is not None:
+        q |= Q(responsible_post__in=posts_acted_by(person, today).values("pk"))
+    if user.unit_id is not None:
+        q |= Q(responsible_post__isnull=True, lead_unit_id=user.unit_id)
+    return q
+
+
+def todo_for_user(user, today: date | None = None) -> Todo:
+    today = today or lights.today()
+    mine = tasks_for_user(user).filter(mine_q(user, today))
+    report_days = TaskPolicy.current().report_todo_days
+    to_acknowledge = with_light(mine.filter(status=TaskStatus.ASSIGNED), today).order_by("due_date", "path")
+    to_report = with_light(
+        mine.filter(status=TaskStatus.IN_PROGRESS, next_report_due__lte=today + timedelta(days=report_days)), today
+    ).order_by("next_report_due", "path")
+    if permissions.can(user, permissions.TASKS_MANAGE):
+        # Not one's own requests: nobody reviews their own submission (AC-08).
+        to_review = with_light(tasks_for_user(user).filter(status=TaskStatus.COMPLETION_REQUESTED)
+                               .exclude(completion_requested_by=user), today).order_by("due_date", "path")
+        to_approve = (ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).exclude(requested_by=user)
+                      .select_related("task", "task__lead_unit", "requested_by").order_by("requested_at"))
+    else:
+        to_review = Task.objects.none()
+        to_approve = ExtensionRequest.objects.none()
+    return Todo(to_acknowledge, to_report, to_review, to_approve)
+
+
+# --- sources, categories, notifications -------------------------------------------------------
+def sources_for_user(user) -> QuerySet[Source]:
+    """Global roles see every source; a unit user sees the sources of tasks they can see."""
+    if not _can_view(user):
+        return Source.objects.none()
+    if permissions.scope_path(user) == "":
+        return Source.objects.all()
+    return Source.objects.filter(Exists(Task.objects.filter(visible_q(user), source=OuterRef("pk"))))
+
+
+def source_get_for_user(user, pk) -> Source:
+    try:
+        return sources_for_user(user).get(pk=pk)
+    except (Source.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True)
+
+
+def notifications_for_user(user) -> QuerySet[Notification]:
+    """Notices addressed to the user's unit or a unit below it, with ``is_read`` for this user."""
+    unit = getattr(user, "unit", None)
+    if unit is None or not _can_view(user):
+        return Notification.objects.none()
+    read = NotificationRead.objects.filter(notification=OuterRef("pk"), user=user)
+    return (Notification.objects.filter(unit__path__startswith=unit.path).select_related("task", "unit")
+            .annotate(is_read=Exists(read)).order_by("-created_at", "-id"))
+
+
+def policy() -> TaskPolicy:
+    return TaskPolicy.current()
