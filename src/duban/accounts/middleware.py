@@ -3,6 +3,7 @@ from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from duban.core import ledger
 from duban.core.models import Outcome
@@ -29,7 +30,7 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "session_expired"}, status=401)
-                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+                return redirect(f"{settings.LOGIN_URL_PATH}?{urlencode({'next': request.path})}")
             request.session["duban_seen_at"] = now
             if "duban_auth_at" not in request.session:
                 request.session["duban_auth_at"] = now

@@ -16,15 +16,17 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.accounts.models import ApiToken, User
-from duban.accounts.roles import Role
-from duban.core import context, ledger
+from duban.accounts.roles import ADMIN_ROLES, Role
+from duban.core import context, ledger, permissions
 from duban.core.models import Outcome
+
+UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.LIAISON})
 
 # A fixed hash checked for unknown usernames, so they cost the same time as known ones.
 _DUMMY_HASH: str | None = None
@@ -131,9 +133,37 @@ def _register_failure(user: User, now) -> None:
                           data={"until": until.isoformat(), "threshold": settings.DUBAN_LOCKOUT_THRESHOLD})
 
 
+# --- refusals ---------------------------------------------------------------------------------
+def _refuse(*, event: str, actor: User | None, user: User | None, exc: ValidationError, data: dict | None = None,
+            outcome: str = Outcome.FAILURE) -> None:
+    """Record a refused administrative or credential action, then re-raise its error.
+
+    Called after the action's own transaction has rolled back, so the refusal row survives
+    (the change itself left nothing behind). Only error codes go into the ledger, never the
+    submitted password."""
+    codes = sorted({e.code or "invalid" for e in exc.error_list}) if hasattr(exc, "error_list") else []
+    if hasattr(exc, "error_dict"):
+        codes = sorted({f"{field}:{e.code or 'invalid'}" for field, errs in exc.error_dict.items() for e in errs})
+    ledger.append(event=event, outcome=outcome, obj=user, actor=actor,
+                  object_type="" if user is not None else "accounts.user",
+                  data={**(data or {}), "reasons": codes})
+    raise exc
+
+
+def _require(actor: User | None, perm: str) -> None:
+    # Services are also called by commands (actor None, run by whoever holds the server);
+    # anyone acting through the web or API must hold the function permission.
+    if actor is not None:
+        permissions.require(actor, perm)
+
+
+def _validate_password(password: str, user: User) -> None:
+    password_validation.validate_password(password, user)
+
+
 # --- passwords --------------------------------------------------------------------------------
 def _set_password(user: User, password: str, *, must_change: bool) -> None:
-    password_validation.validate_password(password, user)
+    _validate_password(password, user)
     user.set_password(password)
     user.password_changed_at = timezone.now()
     user.must_change_password = must_change
@@ -142,101 +172,224 @@ def _set_password(user: User, password: str, *, must_change: bool) -> None:
     ApiToken.objects.filter(user=user).delete()
 
 
-@transaction.atomic
 def password_change(*, user: User, old_password: str, new_password: str) -> None:
-    if not user.check_password(old_password):
-        ledger.append(event="password_change_failed", outcome=Outcome.FAILURE, obj=user, actor=user,
-                      data={"reason": "wrong_old_password"})
-        raise ValidationError({"old_password": _("原密码不正确。")})
-    if old_password == new_password:
-        raise ValidationError({"new_password1": _("新密码不能与原密码相同。")})
-    _set_password(user, new_password, must_change=False)
-    ledger.append(event="password_changed", obj=user, actor=user)
+    """The user changes their own password. A wrong old password or a password the policy
+    rejects is one ``password_change_failed`` row; success is one ``password_changed`` row."""
+    try:
+        with transaction.atomic():
+            if not user.check_password(old_password):
+                raise ValidationError({"old_password": ValidationError(_("原密码不正确。"), code="wrong_old_password")})
+            if old_password == new_password:
+                raise ValidationError({"new_password1": ValidationError(_("新密码不能与原密码相同。"),
+                                                                        code="password_unchanged")})
+            _set_password(user, new_password, must_change=False)
+            ledger.append(event="password_changed", obj=user, actor=user)
+    except ValidationError as exc:
+        user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password"])
+        _refuse(event="password_change_failed", actor=user, user=user, exc=exc)
 
 
-@transaction.atomic
+def _guard_admin_target(actor: User | None, user: User) -> None:
+    """三员分立: the system administrator runs ordinary accounts. Resetting the password of, or
+    disabling, the security administrator or the auditor would let one administrator take
+    over another's duties, so that is refused here (server-side recovery: docs/security.md)."""
+    if actor is not None and user.pk != actor.pk and user.role in (Role.SECADMIN, Role.AUDITOR):
+        raise ValidationError(_("系统管理员不能操作安全管理员或审计管理员的账户。"), code="separation_of_duties")
+
+
 def password_set_by_admin(*, admin: User, user: User, new_password: str) -> None:
-    _set_password(user, new_password, must_change=True)
-    ledger.append(event="password_reset", obj=user, actor=admin)
+    """The system administrator sets a one-time password: the user must change it at the next
+    sign-in (IA-04), and the user's sessions and tokens end."""
+    _require(admin, permissions.ACCOUNTS_MANAGE)
+    try:
+        with transaction.atomic():
+            if user.pk == admin.pk:
+                raise ValidationError(_("请通过“修改密码”修改自己的密码。"), code="own_account")
+            _guard_admin_target(admin, user)
+            _set_password(user, new_password, must_change=True)
+            ledger.append(event="password_reset", obj=user, actor=admin)
+    except ValidationError as exc:
+        user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password"])
+        _refuse(event="password_reset_refused", actor=admin, user=user, exc=exc)
 
 
-# --- accounts and roles -----------------------------------------------------------------------
-@transaction.atomic
-def user_create(*, actor: User | None, username: str, password: str, full_name: str = "", unit=None,
-                person=None, email: str = "", must_change_password: bool = True) -> User:
+# --- accounts ---------------------------------------------------------------------------------
+# Names an installer or an attacker would try first (AC-01); never given to an account.
+RESERVED_USERNAMES = frozenset({"admin", "administrator", "root", "sa", "test", "guest", "system", "系统管理员",
+                                "管理员", "超级管理员"})
+
+
+def _check_username(username: str) -> str:
     username = (username or "").strip()
     if not username:
-        raise ValidationError({"username": _("请填写用户名。")})
+        raise ValidationError({"username": ValidationError(_("请填写用户名。"), code="required")})
+    if username.lower() in RESERVED_USERNAMES:
+        raise ValidationError({"username": ValidationError(
+            _("“%(name)s”是默认或保留的账户名,不能使用。") % {"name": username}, code="reserved")})
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": _("用户名“%(name)s”已存在(不区分大小写)。") % {"name": username}})
-    user = User(username=username, last_name=full_name, unit=unit, person=person, email=email)
+        raise ValidationError({"username": ValidationError(
+            _("用户名“%(name)s”已存在(不区分大小写)。") % {"name": username}, code="taken")})
+    return username
+
+
+def _check_person(person, unit):
+    if person is None:
+        return unit
+    if User.objects.filter(person=person).exists():
+        raise ValidationError({"person": ValidationError(_("该人员已关联其他账户。"), code="person_taken")})
+    if unit is None:
+        return person.unit
+    if person.unit_id != unit.pk:
+        raise ValidationError({"person": ValidationError(_("所选人员不属于所选单位。"), code="person_unit")})
+    return unit
+
+
+def _new_user(*, username: str, password: str, full_name: str, unit, person, email: str, must_change: bool,
+              role: str = "") -> User:
+    username = _check_username(username)
+    unit = _check_person(person, unit)
+    user = User(username=username, last_name=(full_name or "").strip(), unit=unit, person=person, email=email,
+                role=role)
     user.full_clean(exclude=["password"], validate_constraints=False)
-    password_validation.validate_password(password, user)
+    _validate_password(password, user)
     user.set_password(password)
     user.password_changed_at = timezone.now()
-    user.must_change_password = must_change_password
-    user.save()
-    ledger.append(event="user_created", obj=user, actor=actor,
-                  data={"unit": unit.pk if unit else None, "person": person.pk if person else None})
+    user.must_change_password = must_change
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # another request took the name between the check and the insert
+        raise ValidationError({"username": ValidationError(
+            _("用户名“%(name)s”已存在(不区分大小写)。") % {"name": username}, code="taken")}) from exc
     return user
 
 
-@transaction.atomic
+def user_create(*, actor: User | None, username: str, password: str, full_name: str = "", unit=None,
+                person=None, email: str = "", must_change_password: bool = True) -> User:
+    """Create an account without a role (the security administrator grants roles). The initial
+    password passes the policy and, by default, must be changed at first sign-in (IA-04)."""
+    _require(actor, permissions.ACCOUNTS_MANAGE)
+    try:
+        with transaction.atomic():
+            user = _new_user(username=username, password=password, full_name=full_name, unit=unit, person=person,
+                             email=email, must_change=must_change_password)
+            ledger.append(event="user_created", obj=user, actor=actor,
+                          data={"unit": user.unit_id, "person": person.pk if person else None,
+                                "must_change_password": must_change_password})
+    except ValidationError as exc:
+        if actor is None:
+            raise
+        _refuse(event="user_create_refused", actor=actor, user=None, exc=exc,
+                data={"username": (username or "")[:150]})
+    return user
+
+
+def admin_bootstrap(*, username: str, password: str, role: str, unit=None, full_name: str = "") -> User:
+    """Create an administrator from the server's command line (``duban createadmin``): the only
+    way to make the first 三员 accounts, so production never ships a default account (AC-01)."""
+    if role not in ADMIN_ROLES:
+        raise ValidationError({"role": ValidationError(_("只能创建系统管理员、安全管理员或审计管理员。"), code="role")})
+    with transaction.atomic():
+        user = _new_user(username=username, password=password, full_name=full_name, unit=unit, person=None,
+                         email="", must_change=False, role=role)
+        ledger.append(event="admin_created", obj=user, actor=None,
+                      data={"role": role, "unit": user.unit_id, "via": "createadmin"})
+    return user
+
+
 def user_set_active(*, actor: User, user: User, active: bool) -> None:
-    if user.pk == actor.pk:
-        raise ValidationError(_("不能停用自己的账户。"))
-    User.objects.filter(pk=user.pk).update(is_active=active)
-    user.is_active = active
-    if not active:
-        ApiToken.objects.filter(user=user).delete()
-    ledger.append(event="user_enabled" if active else "user_disabled", obj=user, actor=actor)
+    """Enable or disable an account. Disabling ends its sessions at their next request (the
+    backend refuses inactive users) and deletes its API tokens."""
+    _require(actor, permissions.ACCOUNTS_MANAGE)
+    event = "user_enabled" if active else "user_disabled"
+    try:
+        with transaction.atomic():
+            if user.pk == actor.pk:
+                raise ValidationError(_("不能停用或启用自己的账户。"), code="own_account")
+            _guard_admin_target(actor, user)
+            if user.is_active == active:
+                raise ValidationError(_("该账户已是启用状态。") if active else _("该账户已是停用状态。"),
+                                      code="unchanged")
+            User.objects.filter(pk=user.pk).update(is_active=active)
+            if not active:
+                ApiToken.objects.filter(user=user).delete()
+            ledger.append(event=event, obj=user, actor=actor,
+                          data={"changes": ledger.diff({"is_active": user.is_active}, {"is_active": active})})
+            user.is_active = active
+    except ValidationError as exc:
+        _refuse(event=f"{event}_refused", actor=actor, user=user, exc=exc)
 
 
-@transaction.atomic
+# --- roles and locks (security administrator) -------------------------------------------------
 def role_grant(*, actor: User, user: User, role: str, unit=None) -> User:
     """Give an account its role. One account holds one role (三员分立, AC-03): an account that
     already holds a different role must have it revoked first, and nobody grants themselves."""
-    if role not in Role.values:
-        raise ValidationError({"role": _("未知角色。")})
-    problem = None
-    if user.pk == actor.pk:
-        problem = _("不能给自己授予角色。")
-    elif user.role and user.role != role:
-        problem = _("该账户已有角色“%(role)s”,一个账户只能担任一个角色;请先撤销。") % {
-            "role": Role(user.role).label}
-    elif role in (Role.UNIT_ADMIN, Role.LIAISON) and (unit or user.unit) is None:
-        problem = _("单位管理员和联络员必须指定所属单位。")
-    if problem:
-        ledger.append(event="role_grant_refused", outcome=Outcome.DENIED, obj=user, actor=actor,
-                      data={"role": role, "reason": problem})
-        raise ValidationError({"role": problem})
+    _require(actor, permissions.ROLES_GRANT)
     before = {"role": user.role, "unit": user.unit_id}
-    user.role = role
-    if unit is not None:
-        user.unit = unit
-    user.save(update_fields=["role", "unit"])
-    ApiToken.objects.filter(user=user).delete()
-    ledger.append(event="role_granted", obj=user, actor=actor,
-                  data={"changes": ledger.diff(before, {"role": user.role, "unit": user.unit_id})})
+    try:
+        with transaction.atomic():
+            if role not in Role.values:
+                raise ValidationError({"role": ValidationError(_("未知角色。"), code="unknown_role")})
+            if user.pk == actor.pk:
+                raise ValidationError({"role": ValidationError(_("不能给自己授予角色。"), code="own_account")})
+            if user.role and user.role != role:
+                raise ValidationError({"role": ValidationError(
+                    _("该账户已有角色“%(role)s”,一个账户只能担任一个角色;请先撤销。") % {"role": Role(user.role).label},
+                    code="one_role_per_account")})
+            if user.role == role and (unit is None or unit.pk == user.unit_id):
+                raise ValidationError({"role": ValidationError(_("该账户已是此角色。"), code="unchanged")})
+            if role in UNIT_ROLES and (unit or user.unit) is None:
+                raise ValidationError({"unit": ValidationError(_("单位管理员和联络员必须指定所属单位。"),
+                                                               code="unit_required")})
+            user.role = role
+            if unit is not None:
+                user.unit = unit
+            user.save(update_fields=["role", "unit"])
+            # A new role means new permissions: tokens issued under the old role end.
+            ApiToken.objects.filter(user=user).delete()
+            ledger.append(event="role_granted", obj=user, actor=actor,
+                          data={"changes": ledger.diff(before, {"role": user.role, "unit": user.unit_id})})
+    except ValidationError as exc:
+        user.role, user.unit_id = before["role"], before["unit"]
+        _refuse(event="role_grant_refused", actor=actor, user=user, exc=exc, data={"role": str(role)[:32]},
+                outcome=Outcome.DENIED)
     return user
 
 
-@transaction.atomic
 def role_revoke(*, actor: User, user: User) -> User:
-    if user.pk == actor.pk:
-        raise ValidationError(_("不能撤销自己的角色。"))
+    _require(actor, permissions.ROLES_GRANT)
     old = user.role
-    user.role = ""
-    user.save(update_fields=["role"])
-    ApiToken.objects.filter(user=user).delete()
-    ledger.append(event="role_revoked", obj=user, actor=actor, data={"role": old})
+    try:
+        with transaction.atomic():
+            if user.pk == actor.pk:
+                raise ValidationError(_("不能撤销自己的角色。"), code="own_account")
+            if not old:
+                raise ValidationError(_("该账户没有角色。"), code="no_role")
+            user.role = ""
+            user.save(update_fields=["role"])
+            ApiToken.objects.filter(user=user).delete()
+            ledger.append(event="role_revoked", obj=user, actor=actor,
+                          data={"changes": ledger.diff({"role": old}, {"role": ""})})
+    except ValidationError as exc:
+        user.role = old
+        _refuse(event="role_revoke_refused", actor=actor, user=user, exc=exc, outcome=Outcome.DENIED)
     return user
 
 
-@transaction.atomic
 def user_unlock(*, actor: User, user: User) -> None:
-    User.objects.filter(pk=user.pk).update(locked_until=None, failed_login_count=0, first_failed_login_at=None)
-    ledger.append(event="account_unlocked", obj=user, actor=actor)
+    """Lift a lockout before it runs out (the security administrator's decision, audited)."""
+    _require(actor, permissions.ROLES_GRANT)
+    try:
+        with transaction.atomic():
+            user.refresh_from_db(fields=["locked_until", "failed_login_count", "first_failed_login_at"])
+            if not user.is_locked:
+                raise ValidationError(_("该账户未被锁定。"), code="not_locked")
+            until = user.locked_until
+            User.objects.filter(pk=user.pk).update(locked_until=None, failed_login_count=0, first_failed_login_at=None)
+            user.locked_until, user.failed_login_count, user.first_failed_login_at = None, 0, None
+            ledger.append(event="account_unlocked", obj=user, actor=actor, data={"was_locked_until": until.isoformat()})
+    except ValidationError as exc:
+        _refuse(event="account_unlock_refused", actor=actor, user=user, exc=exc)
 
 
 # --- API tokens -------------------------------------------------------------------------------

@@ -7,4 +7,15 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change_view, name="password_change"),
+    # System administrator: accounts.
+    path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_create_view, name="user_create"),
+    path("users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("users/<int:pk>/active/", views.user_set_active_view, name="user_set_active"),
+    path("users/<int:pk>/password/", views.user_password_reset_view, name="user_password_reset"),
+    # Security administrator: roles and locks.
+    path("roles/", views.role_list, name="role_list"),
+    path("roles/<int:pk>/", views.role_detail, name="role_detail"),
+    path("roles/<int:pk>/revoke/", views.role_revoke_view, name="role_revoke"),
+    path("roles/<int:pk>/unlock/", views.user_unlock_view, name="user_unlock"),
 ]

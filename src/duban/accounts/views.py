@@ -3,14 +3,17 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.accounts import services
-from duban.accounts.forms import LoginForm, PasswordChangeForm
-from duban.core import ledger
+from duban.accounts import selectors, services
+from duban.accounts.forms import (LoginForm, PasswordChangeForm, RoleGrantForm, SetPasswordForm, UserCreateForm,
+                                  UserFilterForm)
+from duban.core import ledger, permissions
+from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 
 
@@ -28,7 +31,7 @@ def login_view(request):
             error, status = _("尝试次数过多,请稍后再试。"), 429
         except services.LoginFailed:
             # One message and status for every cause: unknown, wrong, locked, disabled (IA-06).
-            error, status = services.LoginFailed.message, 400 if not request.POST.get("password") else 200
+            error, status = services.LoginFailed.message, 400
         else:
             login(request, user, backend="duban.accounts.backends.RoleBackend")  # cycles the session key (IA-08)
             target = request.POST.get("next") or request.GET.get("next")
@@ -67,3 +70,133 @@ def password_change_view(request):
                   status=400 if request.method == "POST" else 200)
 
 
+# --- account administration (system administrator) ---------------------------------------------
+def _page(request, qs, per_page=50):
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+@require_perm(permissions.ACCOUNTS_MANAGE)
+@require_GET
+def user_list(request):
+    form = UserFilterForm(request.GET or None)
+    users = selectors.users_for_admin(form)
+    return render(request, "accounts/user_list.html", {"filter_form": form, "page": _page(request, users)},
+                  status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+@require_perm(permissions.ACCOUNTS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def user_create_view(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.user_create(actor=request.user, username=data["username"], password=data["new_password1"],
+                                        full_name=data["full_name"], unit=data["unit"], person=data["person"],
+                                        email=data["email"], must_change_password=True)
+        except ValidationError as exc:
+            apply_validation_error(form, exc, default_field="new_password1")
+        else:
+            messages.success(request, _("账户“%(name)s”已创建;用户首次登录时须修改初始密码。角色由安全管理员授予。")
+                             % {"name": user.username})
+            return redirect("accounts:user_detail", pk=user.pk)
+    return render(request, "accounts/user_create.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_perm(permissions.ACCOUNTS_MANAGE)
+@require_GET
+def user_detail(request, pk):
+    user = selectors.user_for_admin(pk)
+    return render(request, "accounts/user_detail.html", {"account": user})
+
+
+@require_perm(permissions.ACCOUNTS_MANAGE)
+@require_POST
+def user_set_active_view(request, pk):
+    user = selectors.user_for_admin(pk)
+    active = request.POST.get("active")
+    if active not in ("0", "1"):
+        messages.error(request, _("请求无效。"))
+        return redirect("accounts:user_detail", pk=user.pk)
+    try:
+        services.user_set_active(actor=request.user, user=user, active=active == "1")
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("账户已启用。") if active == "1" else _("账户已停用,其会话和接口令牌随即失效。"))
+    return redirect("accounts:user_detail", pk=user.pk)
+
+
+@require_perm(permissions.ACCOUNTS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def user_password_reset_view(request, pk):
+    user = selectors.user_for_admin(pk)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_set_by_admin(admin=request.user, user=user, new_password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc, default_field="new_password1")
+        else:
+            messages.success(request, _("已设置临时密码;用户下次登录时须修改。"))
+            return redirect("accounts:user_detail", pk=user.pk)
+    return render(request, "accounts/user_password_reset.html", {"form": form, "account": user},
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- roles and locks (security administrator) ----------------------------------------------------
+@require_perm(permissions.ROLES_GRANT)
+@require_GET
+def role_list(request):
+    form = UserFilterForm(request.GET or None)
+    users = selectors.users_for_admin(form)
+    return render(request, "accounts/role_list.html", {"filter_form": form, "page": _page(request, users)},
+                  status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+@require_perm(permissions.ROLES_GRANT)
+@require_http_methods(["GET", "POST"])
+def role_detail(request, pk):
+    user = selectors.user_for_admin(pk)
+    form = RoleGrantForm(request.POST or None, initial={"role": user.role or None, "unit": user.unit_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_grant(actor=request.user, user=user, role=form.cleaned_data["role"],
+                                unit=form.cleaned_data["unit"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc, default_field="role")
+        else:
+            messages.success(request, _("已授予角色“%(role)s”。") % {"role": user.get_role_display()})
+            return redirect("accounts:role_detail", pk=user.pk)
+    return render(request, "accounts/role_detail.html", {"form": form, "account": user},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_perm(permissions.ROLES_GRANT)
+@require_POST
+def role_revoke_view(request, pk):
+    user = selectors.user_for_admin(pk)
+    try:
+        services.role_revoke(actor=request.user, user=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已撤销角色。"))
+    return redirect("accounts:role_detail", pk=user.pk)
+
+
+@require_perm(permissions.ROLES_GRANT)
+@require_POST
+def user_unlock_view(request, pk):
+    user = selectors.user_for_admin(pk)
+    try:
+        services.user_unlock(actor=request.user, user=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("账户已解锁。"))
+    return redirect("accounts:role_detail", pk=user.pk)
