@@ -1,10 +1,9 @@
 """One demo account per role, all with the same local-only password (docs/demo.md).
 
-The accounts go through duban.accounts.services like any other: user_create validates the password
-against the real policy, and roles are granted with role_grant so the ledger shows who granted
-what. 三员分立 leaves one bootstrap step: somebody must grant the security administrator its role
-before it can grant anyone else's, so the (not yet privileged) system administrator account does
-that single grant and the security administrator grants all the others.
+The accounts are made the way a real deployment makes them (三员分立): the three administrators
+come from admin_bootstrap (what `duban createadmin` uses), the system administrator creates the
+business accounts, and the security administrator grants their roles. So the demo's ledger shows
+who did what, and user_create checks the demo password against the real policy.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 
 from duban.accounts import services
 from duban.accounts.models import User
-from duban.accounts.roles import Role
+from duban.accounts.roles import ADMIN_ROLES, Role
 from duban.demo.directory import ON_LEAVE_TODAY
 
 # For local demonstration only. It satisfies the password policy (length, three character
@@ -59,21 +58,27 @@ ACCOUNTS = [
 
 
 def build_accounts(directory: dict) -> dict[str, User]:
-    """Create ACCOUNTS and grant their roles; returns username -> User."""
+    """Create ACCOUNTS with their roles; returns username -> User."""
     users: dict[str, User] = {}
     for spec in ACCOUNTS:
+        if spec.role in ADMIN_ROLES:
+            users[spec.username] = services.admin_bootstrap(
+                username=spec.username, password=DEMO_PASSWORD, role=spec.role, full_name=spec.full_name)
+    sysadmin, secadmin = _only(users, Role.SYSADMIN), _only(users, Role.SECADMIN)
+    for spec in ACCOUNTS:
+        if spec.role in ADMIN_ROLES:
+            continue
         person = directory["people"][spec.person] if spec.person else None
-        users[spec.username] = services.user_create(
-            actor=None, username=spec.username, password=DEMO_PASSWORD,
+        user = services.user_create(
+            actor=sysadmin, username=spec.username, password=DEMO_PASSWORD,
             full_name=person.name if person else spec.full_name,
             unit=directory["units"][spec.unit] if spec.unit else None, person=person,
             must_change_password=False,
         )
-    secadmin = users["secadmin"]
-    services.role_grant(actor=users["sysadmin"], user=secadmin, role=Role.SECADMIN)
-    for spec in ACCOUNTS:
-        if spec.username != secadmin.username:
-            services.role_grant(actor=secadmin, user=users[spec.username], role=spec.role)
-    for user in users.values():
-        user.refresh_from_db()
+        users[spec.username] = services.role_grant(actor=secadmin, user=user, role=spec.role)
     return users
+
+
+def _only(users: dict[str, User], role: str) -> User:
+    [user] = [u for u in users.values() if u.role == role]
+    return user
