@@ -41,7 +41,7 @@ def unit_create(*, name: str, parent: Unit | None = None, kind: str, short_name:
     Unit(**fields, path="x", depth=1).full_clean(exclude=["path", "depth", "numchild"], validate_unique=False)
     if code and Unit.objects.filter(code=code).exists():
         raise ValidationError({"code": _("编码“%(code)s”已被使用。") % {"code": code}})
-    unit = parent.add_child(**fields) if parent else Unit.add_root(**fields)
+    unit = Unit.objects.add_child(parent, fields) if parent else Unit.objects.add_root(fields)
     _set_aliases(unit, aliases or [])
     ledger.append(event="unit_created", obj=unit,
                   data={"parent": parent.pk if parent else None, "fields": {k: str(v) for k, v in fields.items()},
@@ -94,9 +94,9 @@ def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
         return unit
     try:
         if new_parent is None:
-            unit.move(Unit.get_first_root_node(), "sorted-sibling")
+            Unit.objects.move(unit, Unit.get_first_root_node(), "sorted-sibling")
         else:
-            unit.move(new_parent, "sorted-child")
+            Unit.objects.move(unit, new_parent, "sorted-child")
     except InvalidMoveToDescendant as exc:  # belt and braces: treebeard checks too
         raise ValidationError({"parent": _("不能把单位移到它自己或它的下级单位之下。")}) from exc
     unit.refresh_from_db()
