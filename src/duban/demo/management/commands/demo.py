@@ -53,6 +53,7 @@ class Command(BaseCommand):
             f"{len(directory['posts'])} posts, {len(directory['groups'])} leading groups, "
             f"{len(accounts)} accounts."))
         width = max(len(spec.username) for spec in ACCOUNTS)
+        self.stdout.write("Demo accounts (docs/demo.md):")
         for spec in ACCOUNTS:
-            self.stdout.write(f"  {spec.username:<{width}}  {spec.role}")
+            self.stdout.write(f"  {spec.username:<{width}}  {spec.role:<10}  {spec.try_this}")
         self.stdout.write(f"Demo password for every account (local use only): {DEMO_PASSWORD}")
