@@ -1,0 +1,635 @@
+"""REST API for sources, tasks, reports, transitions and extensions (django-ninja).
+
+The same selectors and services as the UI: objects come from the scoped getters (404 outside
+the user's subtree), every change is a service call, and service refusals map to HTTP:
+ValidationError → 400 (with field errors), PermissionDenied → 403, ConcurrentEditError → 409
+(with the current version), a file over the size limit → 413. Request schemas forbid unknown
+fields (422), so a client cannot set ``status`` or ``version`` by adding them to a body (AC-07).
+"""
+
+from __future__ import annotations
+
+import functools
+import datetime as dt
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from django.utils.translation import gettext as _
+from pydantic import ConfigDict
+
+from duban.core import permissions
+from duban.core.services import ConcurrentEditError
+from duban.orgs.models import Person, Post, Unit
+from duban.orgs.selectors import acting_holders
+from duban.tasks import evidence as evidence_files
+from duban.tasks import excel, selectors, services, statemachine
+from duban.tasks.models import Category, ExtensionRequest, ProgressReport, Source, Task
+
+router = Router(tags=["tasks"])
+
+
+# --- errors -----------------------------------------------------------------------------------
+def _validation_body(exc: ValidationError) -> dict:
+    body = {"detail": "；".join(exc.messages)}
+    if hasattr(exc, "error_dict"):
+        body["errors"] = {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+    return body
+
+
+def service_errors(view):
+    """Translate service refusals into HTTP answers; nothing was changed when they are raised."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except ConcurrentEditError as exc:
+            return JsonResponse({"detail": "；".join(exc.messages), "code": "stale"}, status=409)
+        except ValidationError as exc:
+            codes = {e.code for e in exc.error_list} if not hasattr(exc, "error_dict") else set()
+            status = 413 if "too_large" in codes else 400
+            return JsonResponse(_validation_body(exc), status=status)
+        except PermissionDenied as exc:
+            return JsonResponse({"detail": str(exc) or "permission_denied"}, status=403)
+
+    return wrapper
+
+
+def _need(request, perm: str) -> None:
+    if not permissions.can(request.auth, perm):
+        raise HttpError(403, "permission_denied")
+
+
+def _user(request):
+    return request.auth
+
+
+# --- schemas ----------------------------------------------------------------------------------
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict | None = None
+
+
+class SourceIn(Strict):
+    kind: str
+    title: str
+    date: dt.date | None = None
+    issuer: str = ""
+    doc_number: str = ""
+    text: str = ""
+
+
+class SourceOut(Schema):
+    id: int
+    kind: str
+    title: str
+    date: dt.date | None
+    issuer: str
+    doc_number: str
+    content_hash: str
+
+
+class MilestoneIn(Strict):
+    name: str
+    date: dt.date
+    done: bool = False
+
+
+class TaskIn(Strict):
+    title: str
+    detail: str = ""
+    parent: int | None = None
+    category: int | None = None
+    source: int | None = None
+    lead_unit: int | None = None
+    co_units: list[int] = []
+    responsible_leader: int | None = None
+    responsible_post: int | None = None
+    start_date: dt.date | None = None
+    due_date: dt.date | None = None
+    reporting_cycle: str = "monthly"
+    target_number: Decimal | None = None
+    target_measure: str = ""
+    target_object: str = ""
+    milestones: list[MilestoneIn] = []
+
+
+class ChildIn(Strict):
+    title: str
+    detail: str = ""
+    category: int | None = None
+    lead_unit: int | None = None
+    co_units: list[int] = []
+    responsible_leader: int | None = None
+    responsible_post: int | None = None
+    start_date: dt.date | None = None
+    due_date: dt.date | None = None
+    reporting_cycle: str = "monthly"
+    target_number: Decimal | None = None
+    target_measure: str = ""
+    target_object: str = ""
+    milestones: list[MilestoneIn] = []
+
+
+class DecomposeIn(Strict):
+    children: list[ChildIn]
+
+
+class TaskPatch(Strict):
+    version: int
+    title: str | None = None
+    detail: str | None = None
+    category: int | None = None
+    source: int | None = None
+    lead_unit: int | None = None
+    co_units: list[int] | None = None
+    responsible_leader: int | None = None
+    responsible_post: int | None = None
+    start_date: dt.date | None = None
+    due_date: dt.date | None = None
+    reporting_cycle: str | None = None
+    target_number: Decimal | None = None
+    target_measure: str | None = None
+    target_object: str | None = None
+    milestones: list[MilestoneIn] | None = None
+
+
+class MoveIn(Strict):
+    version: int
+    parent: int | None = None
+
+
+class TaskOut(Schema):
+    id: int
+    number: str
+    parent_id: int | None
+    depth: int
+    title: str
+    detail: str
+    status: str
+    status_label: str
+    light: str
+    category: Ref | None
+    source_id: int | None
+    lead_unit: Ref | None
+    co_units: list[Ref]
+    responsible_leader: Ref | None
+    responsible_post: Ref | None
+    acting_person: Ref | None
+    start_date: dt.date | None
+    due_date: dt.date | None
+    original_due_date: dt.date | None
+    reporting_cycle: str
+    next_report_due: dt.date | None
+    target_number: Decimal | None
+    target_measure: str
+    target_object: str
+    latest_percent: int | None
+    version: int
+
+
+class TaskListOut(Schema):
+    count: int
+    items: list[TaskOut]
+
+
+class EvidenceOut(Schema):
+    id: int
+    original_name: str
+    file_type: str
+    size: int
+    sha256: str
+
+
+class ReportOut(Schema):
+    id: int
+    kind: str
+    unit: Ref
+    author: str
+    narrative: str
+    quantity: Decimal | None
+    percent: int
+    corrects_id: int | None
+    submitted_at: str
+    evidence: list[EvidenceOut]
+
+
+class TimelineOut(Schema):
+    seq: int
+    at: str
+    event: str
+    actor: str
+    data: dict
+
+
+class ExtensionOut(Schema):
+    id: int
+    task_id: int
+    status: str
+    current_due: dt.date
+    requested_due: dt.date
+    reason: str
+    requested_by: str
+    decision_reason: str
+    version: int
+
+
+class TaskDetailOut(TaskOut):
+    children: list[TaskOut]
+    timeline: list[TimelineOut]
+    reports: list[ReportOut]
+    extensions: list[ExtensionOut]
+    transitions: list[str]
+
+
+class TransitionIn(Strict):
+    version: int | None = None
+    reason: str = ""
+    narrative: str = ""
+    percent: int = 100
+    quantity: Decimal | None = None
+
+
+class ExtensionIn(Strict):
+    requested_due: dt.date
+    reason: str
+
+
+class DecisionIn(Strict):
+    approve: bool
+    reason: str = ""
+    version: int | None = None
+
+
+class InstructionIn(Strict):
+    text: str
+
+
+class TaskQuery(Schema):
+    unit: int | None = None
+    person: int | None = None
+    category: int | None = None
+    status: list[str] = Field(default_factory=list)
+    light: str | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    source: int | None = None
+    parent: int | None = None
+    q: str = ""
+    sort: str = "number"
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class TodoOut(Schema):
+    to_acknowledge: list[TaskOut]
+    to_report: list[TaskOut]
+    to_review: list[TaskOut]
+    to_approve_extensions: list[ExtensionOut]
+
+
+# --- serialisation ----------------------------------------------------------------------------
+def _ref(obj, name_attr="name") -> dict | None:
+    return None if obj is None else {"id": obj.pk, "name": str(getattr(obj, name_attr, obj))}
+
+
+def _tasks_out(tasks, today=None) -> list[dict]:
+    tasks = list(tasks)
+    posts = {t.responsible_post.pk: t.responsible_post for t in tasks if t.responsible_post_id}
+    acting = acting_holders(posts.values()) if posts else {}
+    out = []
+    step = Task.steplen
+    for t in tasks:
+        light = getattr(t, "light", None)
+        if light is None:
+            from duban.tasks.lights import light_for
+
+            light = light_for(t, today)
+        person = acting[t.responsible_post_id].person if t.responsible_post_id else None
+        out.append({
+            "id": t.pk, "number": t.tree_number, "depth": t.depth,
+            "title": t.title, "detail": t.detail, "status": t.status, "status_label": str(t.get_status_display()),
+            "light": str(light), "category": _ref(t.category), "source_id": t.source_id,
+            "lead_unit": _ref(t.lead_unit), "co_units": [_ref(u) for u in t.co_units.all()],
+            "responsible_leader": _ref(t.responsible_leader), "responsible_post": _ref(t.responsible_post, "title"),
+            "acting_person": _ref(person), "start_date": t.start_date, "due_date": t.due_date,
+            "original_due_date": t.original_due_date, "reporting_cycle": t.reporting_cycle,
+            "next_report_due": t.next_report_due, "target_number": t.target_number,
+            "target_measure": t.target_measure, "target_object": t.target_object,
+            "latest_percent": getattr(t, "latest_percent", None), "version": t.version,
+            "_parent_path": t.path[:-step] if t.depth > 1 else None,
+        })
+    # Parents by path in one query (a node's parent path is its own minus one step).
+    parent_paths = {o["_parent_path"] for o in out if o["_parent_path"]}
+    ids = dict(Task.objects.filter(path__in=parent_paths).values_list("path", "pk")) if parent_paths else {}
+    for o in out:
+        o["parent_id"] = ids.get(o.pop("_parent_path"))
+    return out
+
+
+def _extension_out(e: ExtensionRequest) -> dict:
+    return {"id": e.pk, "task_id": e.task_id, "status": e.status, "current_due": e.current_due,
+            "requested_due": e.requested_due, "reason": e.reason, "requested_by": e.requested_by.get_username(),
+            "decision_reason": e.decision_reason, "version": e.version}
+
+
+def _report_out(r: ProgressReport) -> dict:
+    return {"id": r.pk, "kind": r.kind, "unit": _ref(r.unit), "author": r.author.get_username(),
+            "narrative": r.narrative, "quantity": r.quantity, "percent": r.percent, "corrects_id": r.corrects_id,
+            "submitted_at": r.submitted_at.isoformat(),
+            "evidence": [{"id": e.pk, "original_name": e.original_name, "file_type": e.file_type, "size": e.size,
+                          "sha256": e.sha256} for e in r.evidence.all()]}
+
+
+def _detail(user, task: Task) -> dict:
+    task = selectors.with_latest_report(selectors.with_light(selectors.tasks_for_user(user))).prefetch_related(
+        "co_units").get(pk=task.pk)
+    out = _tasks_out([task])[0]
+    out["children"] = _tasks_out(selectors.task_children(task).prefetch_related("co_units"))
+    out["timeline"] = [{"seq": e.seq, "at": e.created_at.isoformat(), "event": e.event, "actor": e.actor_name,
+                        "data": e.data} for e in selectors.task_timeline(task)]
+    out["reports"] = [_report_out(r) for r in selectors.reports_for_task(task)]
+    out["extensions"] = [_extension_out(e) for e in selectors.extensions_for_task(task)]
+    out["transitions"] = [t.name for t in statemachine.available(user, task)]
+    return out
+
+
+# --- resolving ids (a bad id is a 400 naming the field, not a 500) ------------------------------
+def _get(model, pk, field: str, label: str):
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationError({field: _("%(label)s %(pk)s 不存在。") % {"label": label, "pk": pk}})
+    return obj
+
+
+def _resolve_fields(data: dict) -> dict:
+    models = {"category": (Category, _("类别")), "source": (Source, _("来源")), "lead_unit": (Unit, _("单位")),
+              "responsible_leader": (Person, _("人员")), "responsible_post": (Post, _("岗位"))}
+    out = {}
+    for key, value in data.items():
+        if key in models:
+            model, label = models[key]
+            out[key] = _get(model, value, key, label)
+        elif key == "co_units":
+            units = list(Unit.objects.filter(pk__in=value)) if value is not None else None
+            if units is not None and len(units) != len(set(value)):
+                raise ValidationError({"co_units": _("配合单位不存在。")})
+            out[key] = units
+        elif key == "milestones":
+            out[key] = [m if isinstance(m, dict) else m.dict() for m in value] if value is not None else None
+        else:
+            out[key] = value
+    return out
+
+
+# --- sources ----------------------------------------------------------------------------------
+@router.get("/sources", response=list[SourceOut])
+def source_list(request):
+    _need(request, permissions.TASKS_VIEW)
+    return list(selectors.sources_for_user(_user(request))[:500])
+
+
+@router.post("/sources", response={201: SourceOut})
+@service_errors
+def source_create(request, payload: SourceIn):
+    source = services.source_create(actor=_user(request), **payload.dict())
+    return 201, source
+
+
+@router.get("/sources/{int:source_id}", response=SourceOut)
+def source_get(request, source_id: int):
+    _need(request, permissions.TASKS_VIEW)
+    return selectors.source_get_for_user(_user(request), source_id)
+
+
+@router.get("/categories", response=list[Ref])
+def category_list(request):
+    _need(request, permissions.TASKS_VIEW)
+    return [{"id": c.pk, "name": c.name} for c in selectors.categories()]
+
+
+# --- tasks ------------------------------------------------------------------------------------
+def _filters(user, query: TaskQuery) -> selectors.TaskFilters:
+    def scoped(model, pk, qs=None):
+        if pk is None:
+            return None
+        found = (qs if qs is not None else model.objects).filter(pk=pk).first()
+        if found is None:
+            raise HttpError(400, f"unknown {model._meta.model_name} {pk}")
+        return found
+
+    return selectors.TaskFilters(
+        unit=scoped(Unit, query.unit), person=scoped(Person, query.person), category=scoped(Category, query.category),
+        status=query.status or None, light=query.light, due_from=query.due_from, due_to=query.due_to,
+        source=scoped(Source, query.source), q=query.q, sort=query.sort,
+        parent=selectors.task_get_for_user(user, query.parent) if query.parent else None,
+    )
+
+
+@router.get("/tasks", response=TaskListOut)
+def task_list(request, query: Query[TaskQuery]):
+    _need(request, permissions.TASKS_VIEW)
+    qs = selectors.task_list(_user(request), _filters(_user(request), query))
+    items = list(qs[query.offset:query.offset + query.limit])
+    return {"count": qs.count(), "items": _tasks_out(items)}
+
+
+@router.get("/tasks/export.xlsx")
+def task_export(request, query: Query[TaskQuery]):
+    _need(request, permissions.TASKS_VIEW)
+    qs = selectors.task_list(_user(request), _filters(_user(request), query))
+    data = excel.export_tasks(qs, title=None)
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote("督办任务台账.xlsx")
+    return response
+
+
+@router.post("/tasks/import", response={201: TaskListOut})
+@service_errors
+def task_import(request, file: File[UploadedFile], source: Form[int | None] = None):
+    user = _user(request)
+    src = selectors.source_get_for_user(user, source) if source else None
+    created = excel.import_tasks(actor=user, file=file, source=src)
+    qs = selectors.with_light(selectors.base_queryset().filter(pk__in=[t.pk for t in created])).order_by("path")
+    return 201, {"count": len(created), "items": _tasks_out(qs.prefetch_related("co_units"))}
+
+
+@router.get("/tasks/{int:task_id}", response=TaskDetailOut)
+def task_get(request, task_id: int):
+    _need(request, permissions.TASKS_VIEW)
+    task = selectors.task_get_for_user(_user(request), task_id)
+    return _detail(_user(request), task)
+
+
+@router.post("/tasks", response={201: TaskDetailOut})
+@service_errors
+def task_create(request, payload: TaskIn):
+    user = _user(request)
+    data = _resolve_fields(payload.dict(exclude={"parent"}))
+    parent = selectors.task_get_for_user(user, payload.parent) if payload.parent else None
+    task = services.task_create(actor=user, parent=parent, **data)
+    return 201, _detail(user, task)
+
+
+@router.patch("/tasks/{int:task_id}", response=TaskDetailOut)
+@service_errors
+def task_update(request, task_id: int, payload: TaskPatch):
+    user = _user(request)
+    task = selectors.task_get_for_user(user, task_id)
+    data = _resolve_fields(payload.dict(exclude={"version"}, exclude_unset=True))
+    services.task_update(actor=user, task=task, expected_version=payload.version, **data)
+    return _detail(user, task)
+
+
+@router.post("/tasks/{int:task_id}/move", response=TaskDetailOut)
+@service_errors
+def task_move(request, task_id: int, payload: MoveIn):
+    user = _user(request)
+    task = selectors.task_get_for_user(user, task_id)
+    parent = selectors.task_get_for_user(user, payload.parent) if payload.parent else None
+    services.task_move(actor=user, task=task, parent=parent, expected_version=payload.version)
+    return _detail(user, task)
+
+
+@router.post("/tasks/{int:task_id}/children", response={201: list[TaskOut]})
+@service_errors
+def task_decompose(request, task_id: int, payload: DecomposeIn):
+    user = _user(request)
+    parent = selectors.task_get_for_user(user, task_id)
+    children = [_resolve_fields(child.dict()) for child in payload.children]
+    created = services.task_decompose(actor=user, parent=parent, children=children)
+    qs = selectors.with_light(selectors.base_queryset().filter(pk__in=[t.pk for t in created]))
+    return 201, _tasks_out(qs.prefetch_related("co_units").order_by("path"))
+
+
+def _only_fields(request, allowed: set[str]) -> None:
+    """Multipart bodies are not a JSON schema: refuse unknown form fields explicitly (AC-07)."""
+    unknown = (set(request.POST.keys()) - allowed) | (set(request.FILES.keys()) - {"files"})
+    if unknown:
+        raise HttpError(422, "unknown fields: " + ", ".join(sorted(unknown)))
+
+
+@router.post("/tasks/{int:task_id}/transitions/{name}", response=TaskDetailOut)
+@service_errors
+def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn],
+                    files: File[list[UploadedFile]] = None):
+    _only_fields(request, set(TransitionIn.model_fields))
+    user = _user(request)
+    task = selectors.task_get_for_user(user, task_id)
+    services.task_transition(actor=user, task=task, name=name, reason=payload.reason,
+                             expected_version=payload.version, narrative=payload.narrative,
+                             files=files or [], percent=payload.percent, quantity=payload.quantity)
+    return _detail(user, task)
+
+
+class ReportIn(Strict):
+    narrative: str
+    percent: int = 0
+    quantity: Decimal | None = None
+    corrects: int | None = None
+
+
+@router.post("/tasks/{int:task_id}/reports", response={201: ReportOut})
+@service_errors
+def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[list[UploadedFile]] = None):
+    _only_fields(request, set(ReportIn.model_fields))
+    user = _user(request)
+    task = selectors.task_get_for_user(user, task_id)
+    corrects = None
+    if payload.corrects is not None:
+        corrects = ProgressReport.objects.filter(pk=payload.corrects, task=task).first()
+        if corrects is None:
+            raise ValidationError({"corrects": _("要更正的报告不存在。")})
+    report = services.report_submit(actor=user, task=task, narrative=payload.narrative, percent=payload.percent,
+                                    quantity=payload.quantity, files=files or [], corrects=corrects)
+    report = selectors.reports_for_task(task).get(pk=report.pk)
+    return 201, _report_out(report)
+
+
+@router.get("/tasks/{int:task_id}/reports", response=list[ReportOut])
+def report_list(request, task_id: int):
+    _need(request, permissions.TASKS_VIEW)
+    task = selectors.task_get_for_user(_user(request), task_id)
+    return [_report_out(r) for r in selectors.reports_for_task(task)]
+
+
+@router.get("/evidence/{int:evidence_id}/download")
+def evidence_download(request, evidence_id: int):
+    _need(request, permissions.TASKS_VIEW)
+    evidence = selectors.evidence_get_for_user(_user(request), evidence_id)
+    try:
+        data = services.evidence_open(user=_user(request), evidence=evidence)
+    except evidence_files.EvidenceIntegrityError:
+        raise HttpError(500, "file_unavailable") from None
+    response = HttpResponse(data, content_type=evidence.content_type)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(evidence.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@router.post("/tasks/{int:task_id}/instructions", response={201: TimelineOut})
+@service_errors
+def instruction_add(request, task_id: int, payload: InstructionIn):
+    user = _user(request)
+    task = selectors.task_get_for_user(user, task_id)
+    services.instruction_add(actor=user, task=task, text=payload.text)
+    entry = selectors.task_timeline(task).last()
+    return 201, {"seq": entry.seq, "at": entry.created_at.isoformat(), "event": entry.event,
+                 "actor": entry.actor_name, "data": entry.data}
+
+
+# --- extensions -------------------------------------------------------------------------------
+@router.post("/tasks/{int:task_id}/extensions", response={201: ExtensionOut})
+@service_errors
+def extension_request(request, task_id: int, payload: ExtensionIn):
+    user = _user(request)
+    task = selectors.task_get_for_user(user, task_id)
+    extension = services.extension_request(actor=user, task=task, requested_due=payload.requested_due,
+                                           reason=payload.reason)
+    return 201, _extension_out(extension)
+
+
+@router.get("/extensions", response=list[ExtensionOut])
+def extension_pending(request):
+    _need(request, permissions.TASKS_VIEW)
+    return [_extension_out(e) for e in selectors.todo_for_user(_user(request)).to_approve_extensions]
+
+
+@router.post("/extensions/{int:extension_id}/decision", response=ExtensionOut)
+@service_errors
+def extension_decide(request, extension_id: int, payload: DecisionIn):
+    user = _user(request)
+    extension = selectors.extension_get_for_user(user, extension_id)
+    services.extension_decide(actor=user, extension=extension, approve=payload.approve, reason=payload.reason,
+                              expected_version=payload.version)
+    return _extension_out(ExtensionRequest.objects.select_related("requested_by").get(pk=extension.pk))
+
+
+# --- todo -------------------------------------------------------------------------------------
+@router.get("/todo", response=TodoOut)
+def todo(request):
+    _need(request, permissions.TASKS_VIEW)
+    t = selectors.todo_for_user(_user(request))
+    return {
+        "to_acknowledge": _tasks_out(t.to_acknowledge.prefetch_related("co_units")[:200]),
+        "to_report": _tasks_out(t.to_report.prefetch_related("co_units")[:200]),
+        "to_review": _tasks_out(t.to_review.prefetch_related("co_units")[:200]),
+        "to_approve_extensions": [_extension_out(e) for e in t.to_approve_extensions[:200]],
+    }

@@ -1,0 +1,419 @@
+"""The 台账 in Excel: export the responsibility list, import a task list.
+
+Export streams (openpyxl write-only) so 10,000 rows take seconds and little memory, in the
+layout Chinese offices print: a merged title row, a two-level merged header, frozen panes below
+it, 仿宋/宋体 fonts, borders, wrapped text, landscape A4 fitting the width. Cell text that a
+spreadsheet would run as a formula (= + - @ and control characters) is neutralised with a
+leading apostrophe and stored as text.
+
+Import is all-or-nothing: every row is checked and every bad row reported with its row number
+and reason; the tasks are created through services.task_create inside one transaction, so a
+single bad row creates nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from duban.core import permissions
+from duban.orgs.models import Person, Post, Unit, UnitAlias
+from duban.orgs.selectors import acting_holders
+from duban.tasks import lights
+from duban.tasks.models import Category, Light, ReportCycle, Task
+
+# (group header, column header, width)
+COLUMNS = [
+    (gettext_lazy("任务"), gettext_lazy("序号"), 8),
+    (gettext_lazy("任务"), gettext_lazy("任务名称"), 40),
+    (gettext_lazy("任务"), gettext_lazy("类别"), 12),
+    (gettext_lazy("责任主体"), gettext_lazy("牵头单位"), 16),
+    (gettext_lazy("责任主体"), gettext_lazy("配合单位"), 20),
+    (gettext_lazy("责任主体"), gettext_lazy("责任领导"), 10),
+    (gettext_lazy("责任主体"), gettext_lazy("责任人"), 10),
+    (gettext_lazy("时间节点"), gettext_lazy("开始日期"), 12),
+    (gettext_lazy("时间节点"), gettext_lazy("完成时限"), 12),
+    (gettext_lazy("办理情况"), gettext_lazy("状态"), 10),
+    (gettext_lazy("办理情况"), gettext_lazy("亮灯"), 8),
+    (gettext_lazy("办理情况"), gettext_lazy("最新进展"), 40),
+    (gettext_lazy("办理情况"), gettext_lazy("完成进度(%)"), 10),
+]
+TITLE_FONT = Font(name="方正小标宋简体", size=18, bold=True)
+HEADER_FONT = Font(name="黑体", size=11, bold=True)
+BODY_FONT = Font(name="仿宋_GB2312", size=11)
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+LIGHT_FILLS = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6EFCE", Light.GREY: "D9D9D9"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+MAX_IMPORT_ROWS = 20000
+
+
+def neutralise(value):
+    """Text a spreadsheet would evaluate becomes inert text (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(ws, value, *, font=BODY_FONT, align=LEFT, fill=None, border=BORDER):
+    cell = WriteOnlyCell(ws, value=neutralise(value))
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever the first character
+    cell.font = font
+    cell.alignment = align
+    cell.border = border
+    if fill:
+        cell.fill = PatternFill("solid", fgColor=fill)
+    if isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+def relative_numbers(paths: list[str], step: int = Task.steplen) -> dict[str, str]:
+    """1, 1.1, 1.1.2 for rows in path order, relative to the exported set: a row whose parent is
+    exported is numbered under it, any other row starts a new top-level number."""
+    numbers: dict[str, str] = {}
+    counters: dict[str | None, int] = {}
+    for path in paths:
+        parent = path[:-step] if len(path) > step else None
+        key = parent if parent in numbers else None
+        counters[key] = counters.get(key, 0) + 1
+        numbers[path] = f"{numbers[key]}.{counters[key]}" if key is not None else str(counters[key])
+    return numbers
+
+
+def export_tasks(queryset, *, title: str | None = None, today: date | None = None) -> bytes:
+    """The filtered responsibility list as .xlsx bytes (one row per task, in tree order)."""
+    today = today or lights.today()
+    qs = queryset.order_by("path")
+    posts = Post.objects.filter(pk__in=qs.exclude(responsible_post=None).values("responsible_post"))
+    acting = acting_holders(posts.select_related("a_holder", "b_holder", "c_holder"), today)
+    paths = list(qs.values_list("path", flat=True))
+    numbers = relative_numbers(paths)
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title="督办台账")
+    ncol = len(COLUMNS)
+    for i, (_group, _label, width) in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "C5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = "3:4"
+    last = get_column_letter(ncol)
+
+    heading = title or _("重点工作任务督办台账")
+    ws.append([_cell(ws, heading, font=TITLE_FONT, align=CENTER, border=Border())])
+    ws.merged_cells.add(f"A1:{last}1")
+    stamp = _("截至 %(date)s,共 %(n)s 项") % {"date": today.isoformat(), "n": len(paths)}
+    ws.append([_cell(ws, stamp, align=Alignment(horizontal="right"), border=Border())])
+    ws.merged_cells.add(f"A2:{last}2")
+
+    # Two-level header: a group row merged over its columns, then the column names.
+    ws.append([_cell(ws, str(g), font=HEADER_FONT, align=CENTER, fill="D9E1F2") for g, _l, _w in COLUMNS])
+    ws.append([_cell(ws, str(label), font=HEADER_FONT, align=CENTER, fill="D9E1F2") for _g, label, _w in COLUMNS])
+    start = 1
+    for i in range(1, ncol + 1):
+        if i == ncol or str(COLUMNS[i][0]) != str(COLUMNS[start - 1][0]):
+            if i > start:
+                ws.merged_cells.add(f"{get_column_letter(start)}3:{get_column_letter(i)}3")
+            start = i + 1
+
+    light_labels = dict(Light.choices)
+    for t in qs.iterator(chunk_size=2000):
+        person = acting[t.responsible_post_id].person if t.responsible_post_id in acting else None
+        light = getattr(t, "light", None) or lights.light_for(t, today)
+        co = "、".join(u.name for u in t.co_units.all())
+        ws.append([
+            _cell(ws, numbers[t.path], align=CENTER),
+            _cell(ws, t.title),
+            _cell(ws, t.category.name if t.category_id else "", align=CENTER),
+            _cell(ws, t.lead_unit.name if t.lead_unit_id else "", align=CENTER),
+            _cell(ws, co),
+            _cell(ws, t.responsible_leader.name if t.responsible_leader_id else "", align=CENTER),
+            _cell(ws, person.name if person else "", align=CENTER),
+            _cell(ws, t.start_date, align=CENTER),
+            _cell(ws, t.due_date, align=CENTER),
+            _cell(ws, str(t.get_status_display()), align=CENTER),
+            _cell(ws, str(light_labels.get(light, light)), align=CENTER, fill=LIGHT_FILLS.get(light)),
+            _cell(ws, getattr(t, "latest_narrative", None) or ""),
+            _cell(ws, getattr(t, "latest_percent", None), align=CENTER),
+        ])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --- import -----------------------------------------------------------------------------------
+HEADER_ALIASES = {
+    "number": ("序号", "编号"),
+    "title": ("任务名称", "任务", "工作任务"),
+    "detail": ("任务内容", "具体内容", "工作要求"),
+    "category": ("类别", "工作类别"),
+    "lead_unit": ("牵头单位", "责任单位"),
+    "co_units": ("配合单位", "协办单位"),
+    "responsible_leader": ("责任领导", "分管领导"),
+    "start_date": ("开始日期", "开始时间"),
+    "due_date": ("完成时限", "完成时间", "截止日期"),
+    "reporting_cycle": ("报送周期",),
+    "target_number": ("目标数量",),
+    "target_measure": ("量词", "单位(量词)"),
+    "target_object": ("目标对象",),
+}
+NUMBER_RE = re.compile(r"^\d+(\.\d+)*$")
+CYCLES = {str(label): value for value, label in ReportCycle.choices} | {v: v for v in ReportCycle.values}
+SEPARATORS = re.compile(r"[、,，;；/\s]+")
+
+
+@dataclass
+class ImportRow:
+    row: int
+    number: str
+    values: dict
+    co_units: list
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+        text = text[1:]  # our own export's neutralised text
+    return text
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    if not m:
+        raise ValueError(text)
+    return date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def _read_sheet(file) -> tuple[list[tuple], dict]:
+    limit = settings.DUBAN_MAX_IMPORT_BYTES
+    if getattr(file, "size", 0) and file.size > limit:
+        raise ValidationError(_("导入文件超过 %(mb)s MB 的上限。") % {"mb": round(limit / 1024 / 1024, 1)},
+                              code="too_large")
+    if hasattr(file, "seek"):
+        file.seek(0)
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(_("导入文件超过 %(mb)s MB 的上限。") % {"mb": round(limit / 1024 / 1024, 1)},
+                              code="too_large")
+    from duban.tasks.evidence import _zip_kind
+
+    if not data.startswith(b"PK\x03\x04") or _zip_kind(data, "import.xlsx") != "xlsx":
+        raise ValidationError(_("请上传 Excel(.xlsx)文件。"), code="bad_type")
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        rows = list(ws.iter_rows(values_only=True, max_row=MAX_IMPORT_ROWS + 10))
+    except Exception:  # noqa: BLE001 - any parser failure is the same answer to the user
+        raise ValidationError(_("无法读取该 Excel 文件,请检查文件是否损坏。"), code="bad_file") from None
+    for index, row in enumerate(rows[:10]):
+        labels = [_text(v) for v in row]
+        titles = set(HEADER_ALIASES["title"]) | {_(a) for a in HEADER_ALIASES["title"]}
+        if any(label in titles for label in labels):
+            columns = {}
+            for key, aliases in HEADER_ALIASES.items():
+                names = set(aliases) | {_(a) for a in aliases}  # a sheet exported in English too
+                for col, label in enumerate(labels):
+                    if label in names and key not in columns:
+                        columns[key] = col
+            if "number" not in columns:
+                raise ValidationError(_("表头缺少“序号”列。"), code="bad_header")
+            body = rows[index + 1:]
+            if len(body) > MAX_IMPORT_ROWS:
+                raise ValidationError(_("一次最多导入 %(n)s 行。") % {"n": MAX_IMPORT_ROWS})
+            return [(index + 2 + i, r) for i, r in enumerate(body)], columns
+    raise ValidationError(_("找不到表头(须含“序号”和“任务名称”列)。"), code="bad_header")
+
+
+class _Lookup:
+    """Names → objects, loaded once (a 10,000-row import must not run a query per cell)."""
+
+    def __init__(self):
+        self.units = {}
+        for unit in Unit.objects.filter(is_active=True):
+            self.units[unit.name] = unit
+            if unit.short_name:
+                self.units.setdefault(unit.short_name, unit)
+        for alias in UnitAlias.objects.select_related("unit").filter(unit__is_active=True):
+            self.units.setdefault(alias.name, alias.unit)
+        self.categories = {c.name: c for c in Category.objects.filter(is_active=True)}
+        self.people: dict[str, list[Person]] = {}
+        for person in Person.objects.filter(is_active=True).select_related("unit"):
+            self.people.setdefault(person.name, []).append(person)
+
+
+def _parse(rows, columns, lookup: _Lookup) -> tuple[list[ImportRow], list[str]]:
+    errors: list[str] = []
+    parsed: list[ImportRow] = []
+
+    def get(row, key):
+        col = columns.get(key)
+        return row[col] if col is not None and col < len(row) else None
+
+    for rownum, row in rows:
+        if row is None or all(_text(v) == "" for v in row):
+            continue
+        problems = []
+        number = _text(get(row, "number"))
+        if not NUMBER_RE.match(number):
+            problems.append(_("序号“%(n)s”格式不正确,应为 1、1.1、1.1.2 这样的数字编号") % {"n": number})
+        values: dict = {"title": _text(get(row, "title"))}
+        if not values["title"]:
+            problems.append(_("任务名称为空"))
+        values["detail"] = _text(get(row, "detail"))
+        cat = _text(get(row, "category"))
+        if cat:
+            if cat in lookup.categories:
+                values["category"] = lookup.categories[cat]
+            else:
+                problems.append(_("未知类别“%(name)s”") % {"name": cat})
+        lead = _text(get(row, "lead_unit"))
+        if lead:
+            if lead in lookup.units:
+                values["lead_unit"] = lookup.units[lead]
+            else:
+                problems.append(_("未知牵头单位“%(name)s”") % {"name": lead})
+        co_units = []
+        for name in filter(None, SEPARATORS.split(_text(get(row, "co_units")))):
+            if name in lookup.units:
+                co_units.append(lookup.units[name])
+            else:
+                problems.append(_("未知配合单位“%(name)s”") % {"name": name})
+        leader = _text(get(row, "responsible_leader"))
+        if leader:
+            found = lookup.people.get(leader, [])
+            if len(found) == 1:
+                values["responsible_leader"] = found[0]
+            elif not found:
+                problems.append(_("未知责任领导“%(name)s”") % {"name": leader})
+            else:
+                problems.append(_("责任领导“%(name)s”有重名,请在系统中指定") % {"name": leader})
+        for key, label in (("start_date", _("开始日期")), ("due_date", _("完成时限"))):
+            try:
+                values[key] = _date(get(row, key))
+            except (ValueError, TypeError):
+                problems.append(_("%(label)s“%(value)s”不是有效日期") % {"label": label, "value": _text(get(row, key))})
+        if values.get("start_date") and values.get("due_date") and values["due_date"] < values["start_date"]:
+            problems.append(_("完成时限早于开始日期"))
+        cycle = _text(get(row, "reporting_cycle"))
+        if cycle:
+            if cycle in CYCLES:
+                values["reporting_cycle"] = CYCLES[cycle]
+            else:
+                problems.append(_("未知报送周期“%(value)s”") % {"value": cycle})
+        target = _text(get(row, "target_number"))
+        if target:
+            try:
+                values["target_number"] = Decimal(target)
+                if values["target_number"] < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                problems.append(_("目标数量“%(value)s”不是有效数字") % {"value": target})
+        values["target_measure"] = _text(get(row, "target_measure"))[:10]
+        values["target_object"] = _text(get(row, "target_object"))[:50]
+        if problems:
+            errors.append(_("第 %(row)s 行:%(reasons)s。") % {"row": rownum, "reasons": ";".join(map(str, problems))})
+        parsed.append(ImportRow(rownum, number, values, co_units))
+    return parsed, errors
+
+
+def _check_tree(parsed: list[ImportRow], root: Task | None) -> list[str]:
+    errors = []
+    by_number: dict[str, ImportRow] = {}
+    for item in parsed:
+        if not NUMBER_RE.match(item.number):
+            continue
+        if item.number in by_number:
+            errors.append(_("第 %(row)s 行:序号“%(n)s”与第 %(other)s 行重复。")
+                          % {"row": item.row, "n": item.number, "other": by_number[item.number].row})
+            continue
+        parent_number = item.number.rsplit(".", 1)[0] if "." in item.number else None
+        if parent_number is not None and parent_number not in by_number:
+            errors.append(_("第 %(row)s 行:序号“%(n)s”的上级“%(p)s”不存在或排在其后。")
+                          % {"row": item.row, "n": item.number, "p": parent_number})
+        by_number[item.number] = item
+        parent_due = by_number[parent_number].values.get("due_date") if parent_number in by_number else (
+            root.due_date if root is not None and parent_number is None else None)
+        due = item.values.get("due_date")
+        if due and parent_due and due > parent_due:
+            errors.append(_("第 %(row)s 行:完成时限(%(due)s)晚于上级任务的完成时限(%(parent)s)。")
+                          % {"row": item.row, "due": due, "parent": parent_due})
+    return errors
+
+
+def import_tasks(*, actor, file, source=None, parent: Task | None = None) -> list[Task]:
+    """Create the tasks of an .xlsx list as drafts (under ``parent`` if given). All or nothing:
+    a ValidationError lists every bad row ("第 N 行:…") and nothing is created."""
+    from duban.tasks import services
+
+    if not permissions.can(actor, permissions.TASKS_MANAGE):
+        raise PermissionDenied(_("您没有执行此操作的权限。"))
+    rows, columns = _read_sheet(file)
+    if "title" not in columns:
+        raise ValidationError(_("表头缺少“任务名称”列。"), code="bad_header")
+    parsed, errors = _parse(rows, columns, _Lookup())
+    errors += _check_tree(parsed, parent)
+    if not parsed and not errors:
+        raise ValidationError(_("文件中没有任务。"), code="empty")
+    if errors:
+        raise ValidationError(errors[:500])
+    created: dict[str, Task] = {}
+    with transaction.atomic():
+        for item in parsed:
+            parent_number = item.number.rsplit(".", 1)[0] if "." in item.number else None
+            if parent_number and parent_number not in created:
+                continue  # its parent failed and is reported; the child cannot be placed
+            node_parent = created[parent_number] if parent_number else parent
+            values = {k: v for k, v in item.values.items() if v not in (None, "") or k in ("detail",)}
+            if source is not None:
+                values["source"] = source
+            try:
+                created[item.number] = services.task_create(actor=actor, parent=node_parent,
+                                                            co_units=item.co_units, **values)
+            except ValidationError as exc:
+                errors.append(_("第 %(row)s 行:%(reasons)s。") % {"row": item.row, "reasons": ";".join(exc.messages)})
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ValidationError(errors[:500])
+    return list(created.values())
+
+
+def filename(prefix: str = "督办台账") -> str:
+    return f"{prefix}-{timezone.localdate():%Y%m%d}.xlsx"
+
+
