@@ -33,7 +33,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from duban.core import ledger, permissions
+from duban.core import context, ledger, permissions
 from duban.core.models import Outcome
 from duban.orgs import selectors, services
 from duban.orgs.models import Person, Post, Unit, UnitAlias, UnitKind
@@ -190,18 +190,18 @@ def _read_bytes(upload) -> bytes:
     limit = max_import_bytes()
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
-        raise ImportRejected(_too_large_message(), status=413)
+        raise ImportRejected(too_large_message(), status=413)
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise ImportRejected(_too_large_message(), status=413)
+        raise ImportRejected(too_large_message(), status=413)
     if not data:
         raise ImportRejected(_("文件是空的。"))
     return data
 
 
-def _too_large_message() -> str:
+def too_large_message() -> str:
     return _("文件超过大小上限(%(mb)s MB)。") % {"mb": f"{max_import_bytes() / (1024 * 1024):g}"}
 
 
@@ -781,6 +781,12 @@ def _apply_post(plan: _PostPlan, counts: Counts) -> None:
 def import_directory(*, user, upload, filename: str = "") -> ImportResult:
     """Import a workbook for ``user``. Raises ImportRejected when the file as a whole is
     unusable; returns a result with every bad row, or with the counts of a committed import."""
+    # Every ledger entry of the import names the importer, also when run outside a request.
+    with context.bind(user=user):
+        return _import_directory(user=user, upload=upload, filename=filename)
+
+
+def _import_directory(*, user, upload, filename: str) -> ImportResult:
     filename = (filename or getattr(upload, "name", "") or "")[:200]
     if not permissions.can(user, permissions.DIRECTORY_EDIT):
         raise ImportRejected(_("您没有导入通讯录的权限。"), status=403)
@@ -789,14 +795,14 @@ def import_directory(*, user, upload, filename: str = "") -> ImportResult:
         check_archive(data)
         rows, issues = read_workbook(data)
     except ImportRejected as exc:
-        _record_rejection(filename, reason=exc.message)
+        record_rejection(filename, reason=exc.message)
         raise
     result = ImportResult(ok=False, issues=list(issues), rows={s: len(r) for s, r in rows.items()})
     validator = _Validator(user, rows)
     result.issues.extend(validator.run())
     if result.issues:
         result.issues.sort(key=lambda i: (DATA_SHEETS.index(i.sheet), i.row))
-        _record_rejection(filename, errors=len(result.issues), rows=result.rows)
+        record_rejection(filename, errors=len(result.issues), rows=result.rows)
         return result
     try:
         with transaction.atomic():
@@ -808,13 +814,13 @@ def import_directory(*, user, upload, filename: str = "") -> ImportResult:
                                 "counts": {s: c.as_dict() for s, c in result.counts.items()}})
     except _Rollback:
         result.counts = {s: Counts() for s in DATA_SHEETS}
-        _record_rejection(filename, errors=len(result.issues), rows=result.rows)
+        record_rejection(filename, errors=len(result.issues), rows=result.rows)
         return result
     result.ok = True
     return result
 
 
-def _record_rejection(filename: str, **data) -> None:
+def record_rejection(filename: str, **data) -> None:
     ledger.append(event="directory_imported", outcome=Outcome.FAILURE, object_type="orgs.directory",
                   object_repr=filename, data={"filename": filename, **data})
 
@@ -938,6 +944,11 @@ def directory_rows(user) -> dict[str, list[list]]:
 
 def export_directory(*, user) -> tuple[bytes, dict[str, int]]:
     """The user's scoped directory as a workbook that re-imports unchanged; ledgered."""
+    with context.bind(user=user):
+        return _export_directory(user)
+
+
+def _export_directory(user) -> tuple[bytes, dict[str, int]]:
     rows = directory_rows(user)
     workbook = _new_workbook(max(len(r) for r in rows.values()))
     for name, values in rows.items():
