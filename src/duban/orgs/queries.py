@@ -1,0 +1,149 @@
+"""Reads the directory pages need on top of selectors.py: tree levels, search, choices, filters.
+
+Everything starts from the scoping selectors, so nothing here can widen what a user sees.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from duban.core import permissions
+from duban.orgs import selectors
+from duban.orgs.models import Absence, LeadingGroupMember, Person, Post, Unit, UnitAlias
+
+
+def _count(model, fk: str, **extra) -> Coalesce:
+    """A correlated COUNT subquery: unlike Count() over a join it neither multiplies rows nor
+    is distorted by the joins the permission scope adds."""
+    sub = (model.objects.filter(**{fk: OuterRef("pk")}, **extra).order_by().values(fk)
+           .annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def with_counts(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    return units.annotate(people_count=_count(Person, "unit", is_active=True), post_count=_count(Post, "unit"))
+
+
+# --- the unit tree --------------------------------------------------------------------------
+def tree_roots(user) -> QuerySet[Unit]:
+    """The top of the tree this user sees: the real roots for a city-wide role, their own unit
+    for everyone else."""
+    prefix = permissions.scope_path(user)
+    if prefix is None:
+        return Unit.objects.none()
+    if prefix == "":
+        qs = Unit.objects.filter(depth=1)
+    else:
+        qs = Unit.objects.filter(path=prefix)
+    return with_counts(qs).order_by("path")
+
+
+def tree_top(user) -> list[Unit]:
+    """The roots with their first level of children attached as ``loaded_children``: two
+    queries, so the page opens already showing something useful."""
+    roots = list(tree_roots(user))
+    if not roots:
+        return roots
+    under_a_root = Q()
+    for root in roots:
+        under_a_root |= Q(path__startswith=root.path, depth=root.depth + 1)
+    children = list(with_counts(selectors.units_for_user(user).filter(under_a_root)).order_by("path"))
+    for root in roots:
+        root.loaded_children = [c for c in children if c.path.startswith(root.path)]
+    return roots
+
+
+def unit_children(user, unit: Unit) -> QuerySet[Unit]:
+    """One level below ``unit``: one indexed path-prefix query (treebeard MP)."""
+    qs = selectors.units_for_user(user).filter(path__startswith=unit.path, depth=unit.depth + 1)
+    return with_counts(qs).order_by("path")
+
+
+def unit_search(user, text: str, limit: int = 50) -> list[Unit]:
+    """Units whose name, short name or an alias contains ``text``; each result carries
+    ``trail``, its ancestors inside the user's scope (fetched for all results in one query)."""
+    text = text.strip()
+    matches = Q(name__icontains=text) | Q(short_name__icontains=text) | Q(
+        pk__in=UnitAlias.objects.filter(name__icontains=text).values("unit"))
+    units = list(with_counts(selectors.units_for_user(user).filter(matches)).order_by("path")[:limit])
+    prefixes = {u.path[: Unit.steplen * i] for u in units for i in range(1, u.depth)}
+    by_path = {a.path: a for a in selectors.units_for_user(user).filter(path__in=prefixes)} if prefixes else {}
+    for u in units:
+        u.trail = [by_path[p] for p in sorted(p for p in by_path if u.path.startswith(p))]
+    return units
+
+
+def ancestors_in_scope(user, unit: Unit) -> list[Unit]:
+    prefixes = [unit.path[: Unit.steplen * i] for i in range(1, unit.depth)]
+    if not prefixes:
+        return []
+    return list(selectors.units_for_user(user).filter(path__in=prefixes).order_by("depth"))
+
+
+def visible_units(user) -> QuerySet[Unit]:
+    """Units for a select box, in tree order."""
+    return selectors.units_for_user(user).order_by("path")
+
+
+def unit_label(unit: Unit, base_depth: int = 1) -> str:
+    """A select-box label that shows the tree by indentation (full-width spaces survive HTML)."""
+    return "\u3000" * max(unit.depth - base_depth, 0) + unit.name
+
+
+# --- people ---------------------------------------------------------------------------------
+def holder_candidates(user, unit: Unit | None, keep: list[int] | tuple = ()) -> QuerySet[Person]:
+    """Who may hold a post of ``unit``: people of the unit, of its ancestors and of its direct
+    children, as far as the user can see them; ``keep`` adds the current holders so that editing
+    a post whose holder has since moved does not silently drop them."""
+    visible = selectors.people_for_user(user)
+    if unit is None:
+        return visible.filter(pk__in=list(keep)).order_by("unit__path", "name")
+    prefixes = [unit.path[: Unit.steplen * i] for i in range(1, unit.depth + 1)]
+    near = Q(unit__path__in=prefixes) | Q(unit__path__startswith=unit.path, unit__depth=unit.depth + 1)
+    active_near = near & Q(is_active=True)
+    return visible.filter(active_near | Q(pk__in=list(keep))).order_by("unit__path", "name")
+
+
+def posts_held_by(user, person: Person) -> list[tuple[str, Post]]:
+    posts = selectors.posts_for_user(user).filter(
+        Q(a_holder=person) | Q(b_holder=person) | Q(c_holder=person)).order_by("unit__path", "title")
+    return [(next(letter for letter, p in post.holders() if p.pk == person.pk), post) for post in posts]
+
+
+# --- posts ----------------------------------------------------------------------------------
+class ActingFilter:
+    BACKUP = "backup"
+    NOBODY = "nobody"
+
+
+def filter_posts_by_acting(posts: QuerySet[Post], which: str, on: date) -> QuerySet[Post]:
+    """Posts where a backup is acting (A away or inactive, B or C available), or where nobody
+    is — the same rule as selectors.acting_holder, evaluated in SQL so the list can paginate."""
+
+    def away(col):
+        return Exists(Absence.objects.filter(person_id=OuterRef(col), start__lte=on, end__gte=on))
+
+    a_gone = away("a_holder_id") | Q(a_holder__is_active=False)
+    b_gone = Q(b_holder__isnull=True) | away("b_holder_id") | Q(b_holder__is_active=False)
+    c_gone = Q(c_holder__isnull=True) | away("c_holder_id") | Q(c_holder__is_active=False)
+    if which == ActingFilter.BACKUP:
+        return posts.filter(a_gone & ~(b_gone & c_gone))
+    if which == ActingFilter.NOBODY:
+        return posts.filter(a_gone & b_gone & c_gone)
+    return posts
+
+
+# --- leading groups -------------------------------------------------------------------------
+def groups_with_counts(user):
+    return selectors.groups_for_user(user).annotate(
+        member_people_count=_count(LeadingGroupMember, "group", person__isnull=False),
+        member_unit_count=_count(LeadingGroupMember, "group", unit__isnull=False),
+    ).order_by("name")
+
+
+def group_members(group) -> tuple[list[Person], list[Unit]]:
+    members = list(group.members.select_related("person__unit", "unit").order_by("unit__path", "person__name"))
+    return [m.person for m in members if m.person_id], [m.unit for m in members if m.unit_id]
