@@ -22,8 +22,8 @@ class SessionTimeoutMiddleware:
             now = timezone.now().timestamp()
             seen = request.session.get("duban_seen_at", now)
             auth_at = request.session.get("duban_auth_at", now)
-            idle = now - seen > settings.DUBAN_SESSION_IDLE.total_seconds()
-            too_old = now - auth_at > settings.DUBAN_SESSION_ABSOLUTE.total_seconds()
+            idle = now - seen >= settings.DUBAN_SESSION_IDLE.total_seconds()
+            too_old = now - auth_at >= settings.DUBAN_SESSION_ABSOLUTE.total_seconds()
             if idle or too_old:
                 ledger.append(event="session_timeout", outcome=Outcome.FAILURE, obj=user, actor=user,
                               data={"kind": "idle" if idle else "absolute"})
