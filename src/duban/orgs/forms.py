@@ -29,8 +29,10 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 
 class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    base_depth = 1
+
     def label_from_instance(self, obj):
-        return unit_label(obj)
+        return unit_label(obj, self.base_depth)
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -55,8 +57,7 @@ phone_validator = RegexValidator(r"^\+?[0-9][0-9 -]{4,18}[0-9]$", _("请输入�
 
 
 def _base_depth(queryset) -> int:
-    first = queryset.order_by("depth").first()
-    return first.depth if first else 1
+    return getattr(queryset, "base_depth", 1)
 
 
 class VersionedForm(forms.Form):
@@ -195,7 +196,7 @@ class GroupForm(VersionedForm):
             self.fields[name].queryset = people
         for name in ("office_unit", "member_units"):
             self.fields[name].queryset = units
-        self.fields["office_unit"].base_depth = _base_depth(units)
+        self.fields["office_unit"].base_depth = self.fields["member_units"].base_depth = _base_depth(units)
         # A leader or office outside the editor's scope cannot be shown as a choice; the view
         # keeps it as it is instead of letting the form blank it.
         for name in fixed:

@@ -84,8 +84,11 @@ def ancestors_in_scope(user, unit: Unit) -> list[Unit]:
 
 
 def visible_units(user) -> QuerySet[Unit]:
-    """Units for a select box, in tree order."""
-    return selectors.units_for_user(user).order_by("path")
+    """Units for a select box, in tree order; ``base_depth`` is the depth of the user's top
+    unit, from which the labels are indented."""
+    units = selectors.units_for_user(user).order_by("path")
+    units.base_depth = 1 if permissions.has_global_scope(user) or user.unit is None else user.unit.depth
+    return units
 
 
 def unit_label(unit: Unit, base_depth: int = 1) -> str:

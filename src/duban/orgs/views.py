@@ -324,7 +324,8 @@ def post_list(request):
     user = request.user
     today = selectors.today()
     filters = PostFilterForm(request.GET, units=queries.visible_units(user))
-    page = _page(request, filters.apply(selectors.posts_for_user(user), today))
+    posts = selectors.posts_for_user(user).select_related("a_holder__unit", "b_holder__unit", "c_holder__unit")
+    page = _page(request, filters.apply(posts, today))
     posts = list(page)
     acting = selectors.acting_holders(posts, today)
     for post in posts:
