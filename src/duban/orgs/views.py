@@ -363,7 +363,7 @@ def post_detail(request, pk):
 def post_acting(request, pk):
     """htmx: who acts for this post on the chosen date."""
     post = _post(request, pk)
-    on_form = ActingDateForm(request.GET)
+    on_form = ActingDateForm(request.GET if "on" in request.GET else None)
     return render(request, "orgs/_post_acting.html", _acting_context(request, post, on_form),
                   status=400 if on_form.errors else 200)
 

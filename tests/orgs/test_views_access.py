@@ -1,0 +1,77 @@
+"""Who may open the directory pages at all: the function-permission side of every route."""
+
+import pytest
+from django.urls import reverse
+
+from duban.core.models import AuditEntry
+from duban.orgs import services as org
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def routes(cast):
+    absence = org.absence_create(person=cast.p_bajiao_a, kind="leave", start="2026-12-01", end="2026-12-02")
+    group = org.group_save(name="督查工作领导小组", leader=cast.p_bajiao_a, office_unit=cast.office,
+                           member_units=[cast.bajiao])
+    unit, person, post = cast.bajiao.pk, cast.p_bajiao_a.pk, cast.post_bajiao.pk
+    return {
+        "read": [reverse("orgs:unit_tree"), reverse("orgs:unit_detail", args=[unit]),
+                 reverse("orgs:unit_children", args=[unit]), reverse("orgs:person_list"),
+                 reverse("orgs:person_detail", args=[person]), reverse("orgs:post_list"),
+                 reverse("orgs:post_detail", args=[post]), reverse("orgs:post_acting", args=[post]),
+                 reverse("orgs:group_list"), reverse("orgs:group_detail", args=[group.pk])],
+        "edit": [reverse("orgs:unit_create", args=[unit]), reverse("orgs:unit_edit", args=[unit]),
+                 reverse("orgs:unit_move", args=[unit]), reverse("orgs:unit_delete", args=[unit]),
+                 reverse("orgs:person_create"), reverse("orgs:person_edit", args=[person]),
+                 reverse("orgs:post_create"), reverse("orgs:post_edit", args=[post]),
+                 reverse("orgs:group_create"), reverse("orgs:group_edit", args=[group.pk])],
+        "post_only": [reverse("orgs:absence_create", args=[person]),
+                      reverse("orgs:absence_delete", args=[absence.pk])],
+    }
+
+
+@pytest.mark.parametrize("who", ["auditor", "secadmin"])
+def test_the_audit_and_security_administrators_get_403_on_every_directory_page(cast, login, routes, who):
+    client = login(getattr(cast, who))
+    denied = AuditEntry.objects.filter(event="authz_denied").count()
+    urls = routes["read"] + routes["edit"]
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+    for url in routes["edit"] + routes["post_only"]:
+        assert client.post(url, {"name": "x"}).status_code == 403, url
+    assert AuditEntry.objects.filter(event="authz_denied").count() == denied + len(urls) + len(routes["edit"]) + 2
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, cast, routes):
+    for url in routes["read"] + routes["edit"]:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/?next="), url
+    for url in routes["post_only"]:
+        assert client.post(url).status_code == 302, url
+
+
+@pytest.mark.parametrize("who", ["supervisor", "sysadmin", "bajiao_admin"])
+def test_editors_open_every_edit_page(cast, login, routes, who):
+    client = login(getattr(cast, who))
+    for url in routes["read"] + routes["edit"]:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("who", ["leader", "discipline", "bajiao_liaison"])
+def test_readers_open_every_read_page_and_no_edit_page(cast, login, routes, who):
+    client = login(getattr(cast, who))
+    for url in routes["read"]:
+        assert client.get(url).status_code == 200, url
+    for url in routes["edit"]:
+        assert client.get(url).status_code == 403, url
+    html = client.get(routes["read"][1]).content.decode()
+    assert "编辑" not in html.split("<main", 1)[1]
+
+
+def test_reads_refuse_other_methods(cast, login, routes):
+    client = login(cast.supervisor)
+    for url in routes["read"]:
+        assert client.post(url).status_code == 405, url
+    for url in routes["post_only"]:
+        assert client.get(url).status_code == 405, url
