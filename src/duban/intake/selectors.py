@@ -1,0 +1,208 @@
+"""Intake reads: drafts, the directory and topic map handed to the engine, re-import matches.
+
+Drafts are visible to everyone who may use intake (the 督查室 works on them together: global
+scope); everyone else gets nothing, and a single draft outside that is a 404.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from duban.core import permissions
+from duban.intake.models import DraftStatus, IntakeDraft, TopicMapping
+from duban.orgs.models import Unit, UnitAlias
+from duban.tasks.models import Source, Task
+
+
+# --- drafts -----------------------------------------------------------------------------------
+def drafts_for_user(user) -> QuerySet[IntakeDraft]:
+    if not permissions.can(user, permissions.INTAKE_USE):
+        return IntakeDraft.objects.none()
+    return IntakeDraft.objects.select_related("created_by", "source").defer("data")
+
+
+def draft_get_for_user(user, pk) -> IntakeDraft:
+    """Views check INTAKE_USE first (403); this is the second line of defence."""
+    if not permissions.can(user, permissions.INTAKE_USE):
+        raise Http404
+    try:
+        return IntakeDraft.objects.select_related("created_by", "source", "confirmed_by").get(pk=int(pk))
+    except (IntakeDraft.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def open_drafts() -> QuerySet[IntakeDraft]:
+    return IntakeDraft.objects.filter(status=DraftStatus.DRAFT)
+
+
+# --- directory for the engine -----------------------------------------------------------------
+def active_units() -> QuerySet[Unit]:
+    return Unit.objects.filter(is_active=True).order_by("path")
+
+
+def engine_directory() -> list[dict]:
+    """The unit directory as the engine wants it: {key, name, aliases}; the key is the unit's id
+    so a matched UnitRef names the row to assign."""
+    aliases: dict[int, list[str]] = {}
+    for unit_id, name in UnitAlias.objects.filter(unit__is_active=True).values_list("unit_id", "name"):
+        aliases.setdefault(unit_id, []).append(name)
+    out = []
+    for unit in active_units().only("pk", "name", "short_name"):
+        names = [unit.short_name] if unit.short_name and unit.short_name != unit.name else []
+        names += [a for a in aliases.get(unit.pk, []) if a not in names and a != unit.name]
+        out.append({"key": str(unit.pk), "name": unit.name, "aliases": names})
+    return out
+
+
+def unit_name_lookup() -> dict[str, Unit]:
+    """Every name a unit goes by (name, short name, alias) → the unit, active units only."""
+    lookup: dict[str, Unit] = {}
+    units = list(active_units())
+    by_pk = {u.pk: u for u in units}
+    for alias in UnitAlias.objects.filter(unit__is_active=True).values_list("unit_id", "name"):
+        lookup.setdefault(alias[1], by_pk[alias[0]])
+    for unit in units:
+        if unit.short_name:
+            lookup.setdefault(unit.short_name, unit)
+    for unit in units:
+        lookup[unit.name] = unit  # a full name beats an alias
+    return lookup
+
+
+def topic_mappings() -> QuerySet[TopicMapping]:
+    return TopicMapping.objects.prefetch_related("units")
+
+
+def topic_mapping_get(pk) -> TopicMapping:
+    try:
+        return TopicMapping.objects.prefetch_related("units").get(pk=int(pk))
+    except (TopicMapping.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def engine_topic_map() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for mapping in topic_mappings():
+        names = [u.name for u in mapping.units.all() if u.is_active] + list(mapping.unit_names or [])
+        if names:
+            out[mapping.keyword] = names
+    return out
+
+
+# --- reading a stored draft -------------------------------------------------------------------
+def walk(nodes):
+    for node in nodes:
+        yield node
+        yield from walk(node.get("children", []))
+
+
+@dataclass
+class ReviewNode:
+    node: dict
+    depth: int
+    parent_id: str | None
+    creates_task: bool
+    greyed: bool
+    lead: Unit | None
+    co: list[Unit]
+    due: date | None
+    due_capped: date | None  # the parent's due date when this one is later (confirm caps it)
+    has_next: bool
+    has_prev: bool
+    excerpt: str = ""
+
+
+def review_nodes(draft: IntakeDraft) -> list[ReviewNode]:
+    """The outline flattened for display, with units resolved and the confirm plan applied."""
+    from duban.intake.services import creates_task
+
+    data = draft.data
+    ids = {pk for n in walk(data["outline"]) for pk in [n.get("lead_unit"), *n.get("co_units", [])] if pk}
+    units = Unit.objects.in_bulk(ids)
+    out: list[ReviewNode] = []
+
+    def visit(nodes, depth, parent, parent_due):
+        for i, node in enumerate(nodes):
+            due = date.fromisoformat(node["due_date"]) if node.get("due_date") else None
+            task = creates_task(node)
+            capped = parent_due if (due and parent_due and due > parent_due and task) else None
+            text = data["text"][node["start"]:node["end"]].strip()
+            out.append(ReviewNode(
+                node=node, depth=depth, parent_id=parent["id"] if parent else None, creates_task=task,
+                greyed=not task, lead=units.get(node.get("lead_unit")),
+                co=[units[pk] for pk in node.get("co_units", []) if pk in units], due=due, due_capped=capped,
+                has_next=i + 1 < len(nodes), has_prev=i > 0, excerpt=text[:120]))
+            effective = (capped or due) if task else parent_due
+            visit(node.get("children", []), depth + 1, node, effective or parent_due)
+
+    visit(data["outline"], 0, None, None)
+    return out
+
+
+def source_segments(draft: IntakeDraft) -> list[dict]:
+    """The text from the first kept line to the end of the body, cut into kept and removed runs
+    (offsets are the draft's own, so the page can highlight any node's span)."""
+    data = draft.data
+    text = data["text"]
+    start, end = data.get("body_start", 0), data.get("body_end", 0) or len(text)
+    removed = sorted((r for r in data.get("removed", []) if r["end"] > start and r["start"] < end),
+                     key=lambda r: r["start"])
+    segments, pos = [], start
+    for r in removed:
+        s, e = max(r["start"], start), min(r["end"], end)
+        if s > pos:
+            segments.append({"text": text[pos:s], "removed": False, "start": pos})
+        if e > max(s, pos):
+            segments.append({"text": text[max(s, pos):e], "removed": True, "reason": r.get("reason", ""),
+                             "start": max(s, pos)})
+        pos = max(pos, e)
+    if end > pos:
+        segments.append({"text": text[pos:end], "removed": False, "start": pos})
+    return segments
+
+
+# --- re-import --------------------------------------------------------------------------------
+@dataclass
+class SourceMatch:
+    source: Source
+    same_text: bool  # the same content hash: only an update is possible
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    task_count: int = 0
+
+
+def _norm(title: str) -> str:
+    return re.sub(r"[\s\W_]+", "", title or "")
+
+
+def source_match(draft: IntakeDraft) -> SourceMatch | None:
+    """An existing source this draft re-imports: the same text (content hash), or the same
+    title and date (a revised version). With what confirming as an update would change."""
+    from duban.intake.services import plan
+
+    source = None
+    same_text = False
+    if draft.text_hash:
+        source = Source.objects.filter(content_hash=draft.text_hash).first()
+        same_text = source is not None
+    meta = draft.data.get("meta", {})
+    if source is None and meta.get("title"):
+        qs = Source.objects.filter(title=meta["title"].strip())
+        if meta.get("speech_date"):
+            qs = qs.filter(date=meta["speech_date"])
+        source = qs.order_by("-id").first()
+    if source is None or (draft.source_id == source.pk and draft.status == DraftStatus.CONFIRMED):
+        return None
+    existing = list(Task.objects.filter(source=source).order_by("path").values_list("title", flat=True))
+    existing_norm = {_norm(t) for t in existing}
+    planned = [node["title"] for node, _depth in plan(draft.data)]
+    planned_norm = {_norm(t) for t in planned}
+    return SourceMatch(source=source, same_text=same_text,
+                       added=[t for t in planned if _norm(t) not in existing_norm],
+                       removed=[t for t in existing if _norm(t) not in planned_norm],
+                       task_count=len(existing))
