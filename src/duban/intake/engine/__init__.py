@@ -1,0 +1,81 @@
+"""duban's intake engine: a Chinese speech or government document → a draft task decomposition.
+
+Pure Python, no Django. Entry point: `analyse(...) -> Draft`. See docs/intake.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from . import deadlines as _dl
+from .clean import clean
+from .extract import Extractor
+from .load import IntakeError, load
+from .model import Deadline, Draft, Meta, Node, Removed, Target, UnitRef
+from .outline import build
+from .units import UnitMatcher, default_directory, default_topic_map, speaker_org
+
+__all__ = ["analyse", "Draft", "Node", "Meta", "Removed", "Deadline", "Target", "UnitRef", "IntakeError",
+           "default_directory", "default_topic_map"]
+
+
+def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_date: date | None = None,
+            directory: list[dict] | None = None, topic_map: dict[str, list[str]] | None = None,
+            term_end: date | None = None) -> Draft:
+    """Load, clean, outline and extract. Raises IntakeError for unreadable input."""
+    loaded = load(raw_bytes_or_text, filename)
+    cleaned = clean(loaded.text, loaded.norm, speech_date)
+    meta = cleaned.meta
+    warnings: list[str] = []
+    sd = meta.speech_date
+    if sd is None and meta.posted_at:
+        sd = _posted_date(meta.posted_at)
+        if sd:
+            warnings.append(f"未识别到讲话日期，相对期限按网页发布日期 {sd.isoformat()} 推算，请核对。")
+    if sd is None:
+        warnings.append("未识别到讲话日期：相对期限（如“三年内”）无法推算，请在导入时指定日期。")
+    term = term_end or _dl.default_term_end(sd)
+    draft = Draft(source_name=filename or "", encoding=loaded.encoding, text=loaded.text, meta=meta,
+                  removed=cleaned.removed, body_start=cleaned.body_start, body_end=cleaned.body_end,
+                  term_end=term, warnings=warnings)
+    roots, opens = build(loaded.norm, cleaned.lines)
+    matcher = UnitMatcher(directory, topic_map, speaker_org(meta.post))
+    ex = Extractor(loaded.text, loaded.norm, sd, term, matcher)
+    ex.decompose(roots, opens)
+    if not any(n.role == "task" for r in roots for n in r.walk()):
+        # no enumeration found: the whole body is one item
+        body = Node(kind="item", role="task", start=cleaned.body_start, end=cleaned.body_end,
+                    title=(meta.title or ex._title(cleaned.body_start, cleaned.body_end)))
+        roots = [r for r in roots if r.kind != "preamble"] + [body]
+        warnings.append("未识别到任务层次（没有“一是”“（一）”等编号），全文作为一项任务，请人工拆分。")
+    ex.attributes(roots, meta.post)
+    _assign_ids(roots)
+    draft.outline = roots
+    for n in draft.nodes():
+        if hasattr(n, "_intro"):
+            del n._intro
+        n.title = n.title or loaded.text[n.start:n.end][:30]
+    return draft
+
+
+def _posted_date(text: str) -> date | None:
+    import re
+
+    m = re.search(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", text)
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    except ValueError:
+        return None
+
+
+def _assign_ids(nodes: list[Node], prefix: str = "") -> None:
+    counts: dict[str, int] = {}
+    for n in nodes:
+        base = n.marker or n.title[:8] or n.kind
+        base = base.strip()
+        counts[base] = counts.get(base, 0) + 1
+        label = base if counts[base] == 1 else f"{base}#{counts[base]}"
+        if n.kind == "group":
+            label = n.title[:12] or label
+        n.id = f"{prefix}/{label}" if prefix else label
+        _assign_ids(n.children, n.id)

@@ -1,0 +1,340 @@
+"""Extraction: turn the outline into task items with titles, deadlines, targets and units."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from datetime import date
+
+from . import deadlines as dl
+from . import outline as ol
+from .model import Deadline, Node, Target, UnitRef
+from .units import UnitMatcher
+
+_CONTEXT_KIND = {"problem": "problem", "past_work": "past_work", "definition": "definition", "rationale": "rationale"}
+_FORWARD_KINDS = {"absolute", "relative", "open_ended", "term", "day", "month"}
+
+
+class Extractor:
+    def __init__(self, text: str, norm: str, speech_date: date | None, term_end: date | None,
+                 matcher: UnitMatcher):
+        self.text, self.norm = text, norm
+        self.speech_date, self.term_end = speech_date, term_end
+        self.matcher = matcher
+
+    # --- structure -----------------------------------------------------------------------------
+    def decompose(self, roots: list[Node], opens) -> None:
+        parents: dict[int, Node | None] = {}
+
+        def index(n: Node, parent: Node | None):
+            parents[id(n)] = parent
+            for c in n.children:
+                index(c, n)
+
+        for r in roots:
+            index(r, None)
+        self.parents = parents
+        self._ctx: dict[int, bool] = {}
+        for op in opens:
+            node = op.node
+            node.title = self._raw(node.title, node.start) if node.kind != "closing" else node.title
+            parent = parents.get(id(node))
+            in_context = bool(ol._RATIONALE_HEAD.search(self.norm[node.start:ol.heading_end(self.norm, node.start, node.end)])
+                              or ol._PAST_HEAD.search(node.title)) if node.kind != "closing" else False
+            if parent is not None and self._ctx.get(id(parent)):
+                in_context = True
+            self._ctx[id(node)] = in_context
+            if ol._PAST_HEAD.search(node.title):
+                node.context_kind = "past_work"
+            elif in_context:
+                node.context_kind = "rationale"
+            leaf = not node.children
+            items_here: list[Node] = []
+            excluded: list[tuple[int, int]] = []
+            task_lists = 0
+            for k, p in enumerate(op.paras):
+                lo = p.marker_end if p.marker_type else p.start
+                if p.marker_type:
+                    he = ol.heading_end(self.norm, lo, p.end)
+                    excluded.append((p.start, he))
+                    lo_lists = he if he < p.end else lo
+                else:
+                    lo_lists = lo
+                for lst in ol.layout_lists(self.norm, lo_lists, p.end, in_context):
+                    g = self._list_node(node, lst)
+                    node.children.append(g)
+                    if lst.intro:
+                        excluded.append(lst.intro)
+                    excluded.append((lst.members[0][0], lst.members[-1][1]))
+                    if g.role == "structure":
+                        task_lists += 1
+                        items_here.extend(c for c in g.children if c.role == "task")
+            # sentences outside lists
+            excluded = _merge_intervals(excluded)
+            extra: list[Node] = []
+            self._goals_here = not leaf or task_lists > 0 or node.kind == "closing" or in_context
+            # a leaf whose heading paragraph is only a heading, followed by ≥ 2 body paragraphs:
+            # every body paragraph is an item
+            if leaf and not in_context and not task_lists and node.kind != "closing" and len(op.paras) >= 3:
+                hp = op.paras[0]
+                if ol.heading_end(self.norm, hp.marker_end, hp.end) >= hp.end - 1:
+                    for p in op.paras[1:]:
+                        if not _ACTION.search(self.norm[p.start:p.end]):
+                            continue
+                        extra.append(Node(kind="paragraph", role="task", start=p.start, end=p.end,
+                                          title=self._title(p.start, p.end)))
+                    node.children.extend(extra)
+                    node.role, node.kind = "structure", "area"
+                    continue
+            org_clauses: list[Node] = []
+            for p in op.paras:
+                for s, e in ol.sentences(self.norm, p.start, p.end):
+                    if _overlaps(excluded, s, e):
+                        continue
+                    extra.extend(self._sentence_tasks(node, s, e, in_context, leaf, org_clauses))
+            if leaf and not in_context and not task_lists and len(org_clauses) >= 2:
+                extra.extend(org_clauses)
+            elif not leaf or task_lists or node.kind == "closing":
+                extra.extend(c for c in org_clauses if c.kind == "org_directive" and c.title != "_weak")
+            for c in extra:
+                c.title = c.title if c.title != "_weak" else ""
+            node.children.extend(extra)
+            node.children.sort(key=lambda c: c.start)
+            has_tasks = any(c.role in ("task", "structure") for c in node.children)
+            if node.kind == "closing":
+                node.role = "structure"
+            elif in_context:
+                node.role = "context" if not node.children or not any(
+                    c.role in ("task", "structure") for c in node.children) else "structure"
+                if node.role == "context":
+                    node.context_kind = node.context_kind or "rationale"
+                node.kind = "section" if node.children and not leaf else "context" if leaf else node.kind
+                if leaf:
+                    node.kind = "point"
+            elif leaf and not has_tasks and _is_problem(self.norm[node.start:node.end]):
+                node.role, node.kind, node.context_kind = "context", "point", "problem"
+            elif leaf and not has_tasks:
+                node.role, node.kind = "task", "item"
+            else:
+                node.role = "structure"
+                node.kind = "area" if leaf or parent is not None else "section"
+
+    def _raw(self, title: str, start: int) -> str:
+        i = self.norm.find(title, start)
+        return self.text[i:i + len(title)] if i >= 0 else title
+
+    def _list_node(self, parent: Node, lst: ol.InlineList) -> Node:
+        s = lst.intro[0] if lst.intro else lst.members[0][0]
+        e = lst.members[-1][1]
+        is_task = lst.kind == "task"
+        g = Node(kind="group" if is_task else "context", role="structure" if is_task else "context",
+                 start=s, end=e, title=lst.name or self.text[s:lst.members[0][0]].strip()[:40],
+                 context_kind="" if is_task else _CONTEXT_KIND.get(lst.kind, lst.kind))
+        g.marker = lst.mtype
+        for (a, b), (ms, me, n) in zip(lst.members, lst.markers):
+            child = Node(kind="item" if is_task else "member", role="task" if is_task else "context",
+                         start=a, end=b, marker=self.text[ms:me])
+            child.title = self._title(me, b)
+            g.children.append(child)
+        g.id = ""
+        g._intro = lst.intro  # type: ignore[attr-defined]
+        return g
+
+    def _sentence_tasks(self, node: Node, s: int, e: int, in_context: bool, leaf: bool,
+                        org_clauses: list[Node]) -> list[Node]:
+        norm = self.norm
+        st = norm[s:e]
+        out: list[Node] = []
+        yao = ol.directive_yao(norm, s, e)
+        if in_context:
+            if yao is not None and not ol.is_group_intro(norm, s, e):
+                a = ol.directive_start(norm, s, yao)
+                out.append(Node(kind="directive", role="task", start=a, end=e, title=self._title(yao + 1, e)))
+            return out
+        # area goal: a forward multi-year/dated deadline with a directive or goal cue
+        allf = dl.find(norm, s, e, self.speech_date, self.term_end)
+        found = [d for d in allf if d.kind in _FORWARD_KINDS]
+        if not found and re.search(r"目标是|要求是|任务是", st):
+            found = [d for d in allf if d.kind == "year"] or (
+                [dl.group_year(norm, s, e, self.speech_date)] if dl.group_year(norm, s, e, self.speech_date) else [])
+        if (found and (yao is not None or ol._GOAL_CUE.search(st)) and not ol.is_group_intro(norm, s, e)
+                and self._goals_here):
+            out.append(Node(kind="area_goal", role="task", start=s, end=e,
+                            title=self._title((yao + 1) if yao is not None else s, e)))
+            return out
+        # per-organisation directives, split at ；
+        clauses = ol.sentences(norm, s, e, seps="；;")
+        for a, b in clauses:
+            y = ol.directive_yao(norm, a, b)
+            if y is None:
+                continue
+            sub = ol.subject_before(norm, y, a, self.matcher.alias_map)
+            if sub and not ol.is_group_intro(norm, a, b):
+                org_clauses.append(Node(kind="org_directive", role="task", start=sub[0] if sub[0] < a else a, end=b,
+                                        title=self._title(y + 1, b)))
+        return out
+
+    def _title(self, s: int, e: int) -> str:
+        """A short imperative title: the first sentence after the marker, without subject and 要."""
+        norm = self.norm
+        he = ol.heading_end(norm, s, e)
+        semi = re.search(r"[；;]", norm[s:he])
+        seg_s, seg_e = s, (s + semi.start()) if semi else he
+        # drop leading punctuation / 要
+        while seg_s < seg_e and norm[seg_s] in "，、：；要 ":
+            seg_s += 1
+        t = self.text[seg_s:seg_e].strip().rstrip("。；;！!")
+        if len(t) > 40:
+            cut = [m.start() for m in re.finditer(r"[,，;；]", t) if m.start() >= 8]
+            t = t[:cut[0]] if cut and cut[0] <= 40 else t[:40] + "…"
+        return t
+
+    # --- attributes ----------------------------------------------------------------------------
+    def attributes(self, roots: list[Node], meta_post: str | None) -> None:
+        for root in roots:
+            self._attr(root, [], None)
+
+    def _attr(self, node: Node, ancestors: list[Node], group: Node | None) -> None:
+        if node.role == "task":
+            self._deadline(node, ancestors, group)
+            node.targets = self.targets(node.start, node.end)
+            node.units = self._units(node, ancestors)
+        if node.kind == "group":
+            intro = getattr(node, "_intro", None)
+            if intro:
+                node.targets = [t for t in self.targets(*intro) if t.kind == "zero_incident"]
+        for c in node.children:
+            self._attr(c, ancestors + [node], node if node.kind == "group" else group)
+
+    def _deadline(self, node: Node, ancestors: list[Node], group: Node | None) -> None:
+        own = dl.find(self.norm, node.start, node.end, self.speech_date, self.term_end)
+        own = [d for d in own if not (d.kind == "year" and d.text in ("年内",) and False)]
+        pick = dl.pick(own)
+        if pick:
+            pick.text = self.text[pick.start:pick.end]
+            node.deadline = pick
+            return
+        # inherited: the group intro, then headings / intros of ancestors (nearest first)
+        scopes: list[tuple[int, int]] = []
+        if group is not None and getattr(group, "_intro", None):
+            scopes.append(group._intro)  # type: ignore[attr-defined]
+        for anc in reversed(ancestors):
+            if anc.kind in ("section", "area", "point") and anc.marker:
+                scopes.append((anc.start, ol.heading_end(self.norm, anc.start, anc.end)))
+        for a, b in scopes:
+            found = [d for d in dl.find(self.norm, a, b, self.speech_date, self.term_end) if d.kind != "periodic"]
+            d = found[0] if found else dl.group_year(self.norm, a, b, self.speech_date)
+            if d:
+                d.inherited = True
+                d.text = self.text[d.start:d.end]
+                node.deadline = d
+                return
+
+    _NUM_TARGET = re.compile(
+        r"(?P<num>\d+(?:\.\d+)?)(?P<mw>个百分点|平方米|平方公里|公里|千米|万元|亿元|万人|人次|万亩|[个家项件所座条名人户套处米亩吨元场期批支台辆张间栋%％])"
+        r"(?P<obj>[\u4e00-\u9fff“”]{0,14})")
+    _FORWARD_VERB = re.compile(r"完成|实现|达到|建成|新增|建立|打造|创建|培育|推出|引进|新建|改造|发展到|突破|控制在|确保|"
+                               r"力争|争取|增长|提高到|超过|培训|招引|建设|开工|竣工|落地|帮扶|覆盖|创成|选树|评选")
+    _PAST = re.compile(r"去年|以来|已经|已|累计|先后|共计|上年|过去|(?<!为)了(?!解)")
+
+    def targets(self, s: int, e: int) -> list[Target]:
+        norm, text = self.norm, self.text
+        out: list[Target] = []
+        past_sents = [(a, b) for a, b in ol.sentences(norm, s, e, seps="。；！？")
+                      if re.search(r"去年|以来|已经|累计|先后|上年|过去", norm[a:b])]
+        for a, b in ol.sentences(norm, s, e, seps="。；！？，"):
+            clause = norm[a:b]
+            if self._PAST.search(clause) or any(pa <= a < pb for pa, pb in past_sents):
+                continue
+            forward = bool(self._FORWARD_VERB.search(clause))
+            for m in self._NUM_TARGET.finditer(clause):
+                if not forward:
+                    continue
+                obj = re.sub(r"^(左右|以上|以内|以下)", "", m.group("obj"))
+                obj = re.sub(r"(创建|建设|任务|目标)$", "", obj).strip("“”")
+                if not obj:  # '新增规上工业企业30家': the object stands before the number
+                    pre = re.split(r"[，、；。：]", clause[:m.start()])[-1]
+                    obj = self._FORWARD_VERB.sub("", re.sub(r"^[一二三四五六七八九十]+是", "", pre), count=1)
+                    obj = re.sub(r"(稳定在|控制在|达到|提高到|增长|为|在)$", "", obj)
+                out.append(Target(text[a + m.start():a + m.end()], "numeric", float(m.group("num")),
+                                  m.group("mw").replace("％", "%"), obj or "", a + m.start(), a + m.end()))
+            for m in re.finditer(r"(不发生|防止发生|杜绝|严防|避免发生)(?P<obj>[^，。；、（）()“”]{2,16})", clause):
+                out.append(Target(text[a + m.start():a + m.end()], "zero_incident", 0.0, "起", m.group("obj"),
+                                  a + m.start(), a + m.end()))
+            if re.search(r"全覆盖|全部(交账|完成|达标|整改|覆盖)|100%|百分之百", clause):
+                out.append(Target(text[a:b].rstrip("，。；,;"), "coverage", 100.0, "%", text[a:b].rstrip("，。；,;"), a, b))
+            m = re.search(r"(研究制订|研究制定|研究出台|制定|制订|出台|起草|印发)(?P<obj>《[^》]+》|[^，。；]{2,24}?(办法|方案|规则|制度|意见|细则|规划|计划|清单))",
+                          clause)
+            if m:
+                out.append(Target(text[a + m.start():a + m.end()], "deliverable", None, None, m.group("obj"),
+                                  a + m.start(), a + m.end()))
+            elif re.match(r"^(力争|争创|争取|努力)", clause) and not any(t.start >= a and t.end <= b for t in out):
+                out.append(Target(text[a:b].rstrip("，。；,;"), "qualitative", None, None,
+                                  re.sub(r"^(力争|争创|争取|努力)", "", text[a:b]).rstrip("，。；,;"), a, b))
+        return out
+
+    def _units(self, node: Node, ancestors: list[Node]) -> list[UnitRef]:
+        m = self.matcher
+        norm, text = self.norm, self.text
+        subjects = [u for u in m.subjects(norm, text, node.start, node.end)]
+        mentions = m.mentions(norm, text, node.start, node.end)
+        named = _merge(subjects, mentions)
+        if subjects:
+            return named
+        implied = m.topic(node.title) if node.title else []
+        if not implied:
+            for anc in reversed(ancestors):
+                if anc.marker and anc.title:
+                    implied = m.topic(anc.title)
+                    if implied:
+                        break
+        result = _merge(named, implied)
+        if result:
+            return result
+        # responsibility named in the intro of an enclosing node ('是各级党组织、各级纪委的份内之责')
+        for anc in reversed(ancestors):
+            if anc.role == "structure" and anc.marker:
+                first_child = min((c.start for c in anc.children), default=anc.end)
+                resp = [u for u in m.subjects(norm, text, anc.start, first_child) if u.as_written]
+                resp = [u for u in resp if re.search(r"是.*的", norm[anc.start:first_child])]
+                if resp:
+                    return [UnitRef(u.name, "implied", u.key, None) for u in resp]
+        if m.speaker_org:
+            return [m.ref(m.speaker_org, "implied")]
+        return []
+
+
+def _merge_intervals(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+    """Does [s, e) overlap any of the sorted, disjoint spans?"""
+    i = bisect.bisect_right(spans, (s, float("inf"))) - 1
+    if i >= 0 and spans[i][1] > s:
+        return True
+    return i + 1 < len(spans) and spans[i + 1][0] < e
+
+
+_ACTION = re.compile(r"要|推进|加强|加快|实施|建设|完善|提升|坚持|深化|抓好|推动|强化|落实|开展|做好|确保|力争|健全|建立")
+
+
+def _is_problem(text: str) -> bool:
+    """A numbered paragraph that states a problem rather than a task ('一是产业结构不优…')."""
+    return bool(ol._PROBLEM_MEMBER.search(text)) and not _ACTION.search(text)
+
+
+def _merge(*lists: list[UnitRef]) -> list[UnitRef]:
+    seen, out = set(), []
+    for lst in lists:
+        for u in lst:
+            if u.name not in seen:
+                seen.add(u.name)
+                out.append(u)
+    return out

@@ -1,0 +1,54 @@
+"""`duban intake-score LABELS.json [--source FILE] [--json]`: analyse the source and score the draft
+against the labels (precision/recall of task items, deadline and unit accuracy)."""
+
+import json as _json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from duban.intake.engine import IntakeError, analyse
+from duban.intake.engine.score import load_labels, score
+
+
+class Command(BaseCommand):
+    help = "按标注文件给引擎的拆解结果打分（不写入数据库）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("labels")
+        parser.add_argument("--source", help="原文文件；默认为标注文件旁同名的 .txt")
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--details", action="store_true", help="列出误报、漏报和每个匹配项")
+
+    def handle(self, *args, labels, source=None, json=False, details=False, **options):
+        lpath = Path(labels)
+        if not lpath.is_file():
+            raise CommandError(f"找不到标注文件：{labels}")
+        if source is None:
+            stem = lpath.name[: -len(".labels.json")] if lpath.name.endswith(".labels.json") else lpath.stem
+            source = str(lpath.with_name(stem + ".txt"))
+        spath = Path(source)
+        if not spath.is_file():
+            raise CommandError(f"找不到原文文件：{source}")
+        try:
+            draft = analyse(spath.read_bytes(), filename=spath.name)
+        except IntakeError as exc:
+            raise CommandError(exc.message) from exc
+        result = score(draft, load_labels(lpath))
+        if json:
+            self.stdout.write(_json.dumps(result, ensure_ascii=False, indent=1))
+            return
+        keys = ["oracle_items", "draft_tasks", "matched", "precision", "recall", "f1", "deadline_accuracy",
+                "deadline_recall", "unit_accuracy", "unit_jaccard", "boilerplate_precision", "boilerplate_recall",
+                "duplicate_removed", "speech_date_ok"]
+        for k in keys:
+            if k in result:
+                self.stdout.write(f"{k:22} {result[k]}")
+        if details:
+            for fp in result["false_positives"]:
+                self.stdout.write(f"误报 {fp['start']}-{fp['end']} {fp['text']}")
+            for m in result["missed"]:
+                self.stdout.write(f"漏报 {m['start']}-{m['end']} {m['text']}")
+            for p in result["pairs"]:
+                if not (p["deadline_ok"] and p["units_ok"]):
+                    self.stdout.write(f"差异 {p['gold']}: 期限 {p['gold_deadline']} / {p['draft_deadline']}；"
+                                      f"单位 {p['gold_units']} / {p['draft_units']}")
