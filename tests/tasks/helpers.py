@@ -97,15 +97,15 @@ class Builder:
         return [p for p in self.media_root.rglob("*") if p.is_file()]
 
     def task(self, *, parent=None, lead=None, post=None, due_in=60, cycle="monthly", co_units=(), title=None,
-             **kw):
+             **overrides):
         c = self.cast
-        return svc.task_create(
-            actor=c.supervisor, parent=parent, title=title or "推进基层党建示范点建设",
-            detail="建成文明乡村示范点", category=self.category,
-            lead_unit=lead if lead is not None else c.bajiao, responsible_post=post,
-            start_date=self.today, due_date=self.today + timedelta(days=due_in), reporting_cycle=cycle,
-            co_units=list(co_units), **kw,
+        fields = dict(
+            title=title or "推进基层党建示范点建设", detail="建成文明乡村示范点", category=self.category,
+            lead_unit=lead if lead is not None else c.bajiao, responsible_post=post, start_date=self.today,
+            due_date=self.today + timedelta(days=due_in), reporting_cycle=cycle,
         )
+        fields.update(overrides)
+        return svc.task_create(actor=c.supervisor, parent=parent, co_units=list(co_units), **fields)
 
     def assigned(self, **kw):
         return svc.task_assign(actor=self.cast.supervisor, task=self.task(**kw))

@@ -94,19 +94,22 @@ def light_rank_annotation(today: date | None = None, *, warn_days: int | None = 
 
 
 def light_q(light: str, today: date | None = None, *, warn_days: int | None = None) -> Q:
-    """A filter for one light that needs no annotation (so it can use the due_date index)."""
+    """A filter for one light without the annotation (so it can use the due_date index). Each
+    light is spelled out positively: negating the Case's conditions would drop NULL dates."""
     today = today or globals()["today"]()
     warn_days = yellow_days() if warn_days is None else warn_days
-    # Earlier conditions in the Case win: express each light as "its condition and none before".
-    taken = Q(pk__in=[])
-    for q, value in _conditions(today, warn_days):
-        if value == light:
-            return (q & ~taken) if value != Light.YELLOW else _yellow(today, warn_days)
-        taken |= q
-    return ~taken  # green: none of the conditions hold
-
-
-def _yellow(today: date, warn_days: int) -> Q:
-    open_ = ~Q(status__in=[*CLOSED_STATUSES, TaskStatus.DRAFT])
+    working = ~Q(status__in=[*CLOSED_STATUSES, TaskStatus.DRAFT])
     not_red = Q(due_date__isnull=True) | Q(due_date__gte=today)
-    return open_ & not_red & (Q(due_date__lte=today + timedelta(days=warn_days)) | Q(next_report_due__lt=today))
+    soon = Q(due_date__lte=today + timedelta(days=warn_days))
+    report_late = Q(next_report_due__lt=today)
+    if light == Light.GREY:
+        return Q(status__in=[TaskStatus.CANCELLED, TaskStatus.DRAFT])
+    if light == Light.RED:
+        return working & Q(due_date__lt=today)
+    if light == Light.YELLOW:
+        return working & not_red & (soon | report_late)
+    if light == Light.GREEN:
+        calm = (Q(due_date__isnull=True) | Q(due_date__gt=today + timedelta(days=warn_days))) & (
+            Q(next_report_due__isnull=True) | Q(next_report_due__gte=today))
+        return Q(status=TaskStatus.COMPLETED) | (working & calm)
+    return Q(pk__in=[])

@@ -130,7 +130,10 @@ def task_list(user, filters: TaskFilters | dict | None = None, *, today: date | 
     today = today or lights.today()
     qs = tasks_for_user(user)
     if f.unit is not None:
-        qs = qs.filter(lead_unit__path__startswith=f.unit.path)
+        # Read the path afresh: sorted inserts (Unit.node_order_by) shift siblings' paths, so a
+        # Unit object held since before another unit was added may carry a stale one.
+        path = Unit.objects.filter(pk=f.unit.pk).values_list("path", flat=True).first() or "\0"
+        qs = qs.filter(lead_unit__path__startswith=path)
     if f.person is not None:
         qs = qs.filter(person_q(f.person, today))
     if f.category is not None:
