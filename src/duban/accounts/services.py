@@ -146,6 +146,7 @@ def _refuse(*, event: str, actor: User | None, user: User | None, exc: Validatio
         codes = sorted({f"{field}:{e.code or 'invalid'}" for field, errs in exc.error_dict.items() for e in errs})
     ledger.append(event=event, outcome=outcome, obj=user, actor=actor,
                   object_type="" if user is not None else "accounts.user",
+                  object_repr="" if user is not None else str((data or {}).get("username", "")),
                   data={**(data or {}), "reasons": codes})
     raise exc
 
