@@ -1,0 +1,727 @@
+"""REST endpoints for the organisation: units, people, absences, posts (with who is acting),
+leading groups.
+
+The same rules as the UI, from the same places: function permissions from
+duban.core.permissions.can (403 when missing), objects through the scoped selectors and
+permissions.get_or_404 (404 outside the caller's subtree, never 403), every write through
+duban.orgs.services (ValidationError -> 400 with field-keyed Chinese messages, a stale
+``version`` -> 409 with the current data). Request bodies forbid unknown fields, so ``path``,
+``depth``, ``version`` on create and the like are rejected, not silently ignored (AC-07).
+"""
+
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as RequestValidationError
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict
+
+from duban.accounts import services as account_services
+from duban.api import auth as api_auth
+from duban.core import ledger, permissions
+from duban.core.models import Outcome
+from duban.core.services import ConcurrentEditError
+from duban.orgs import selectors, services
+from duban.orgs.models import AbsenceKind, LeadingGroupMember, Person, Post, Unit, UnitKind
+
+URL_NAME_PREFIX = "orgs_"
+
+
+# --- authentication: a valid credential without the rights is 403, not 401 --------------------
+# The function permission is checked here, in the auth step, because ninja parses and validates
+# the request body only after authentication: a caller who may not write gets 403 whatever they
+# send, and never learns from a 400 what a valid body would look like.
+def _admit(request, user, perm: str):
+    """The caller is who they say they are; whether they may use this endpoint is authorisation."""
+    for needed in (permissions.API_USE, perm):
+        if not permissions.can(user, needed):
+            _deny(request, user, needed)
+    request.user = user
+    return user
+
+
+class TokenAuth(api_auth.TokenAuth):
+    # Same class name as the API-wide scheme, so the OpenAPI document keeps one "TokenAuth".
+    def __init__(self, perm: str):
+        super().__init__()
+        self.perm = perm
+
+    def authenticate(self, request, token):
+        user = account_services.token_user(token)
+        return None if user is None else _admit(request, user, self.perm)
+
+
+class DubanSessionAuth(api_auth.DubanSessionAuth):
+    def __init__(self, perm: str):
+        super().__init__()
+        self.perm = perm
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        return _admit(request, user, self.perm)
+
+
+def _auth(perm: str) -> list:
+    return [TokenAuth(perm), DubanSessionAuth(perm)]
+
+
+VIEW = _auth(permissions.DIRECTORY_VIEW)
+EDIT = _auth(permissions.DIRECTORY_EDIT)
+router = Router(tags=["orgs"], auth=VIEW)
+
+
+def _deny(request, user, perm: str):
+    ledger.append(event="authz_denied", outcome=Outcome.DENIED, actor=user, object_type="route",
+                  object_id=request.path[:64], data={"perm": perm, "method": request.method})
+    raise HttpError(403, _("您没有执行此操作的权限。"))
+
+
+def _require(request, perm: str):
+    if not permissions.can(request.auth, perm):
+        _deny(request, request.auth, perm)
+
+
+# --- schemas --------------------------------------------------------------------------------
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+class ConflictOut(Schema):
+    detail: str
+    current: dict[str, Any]
+
+
+class UnitRef(Schema):
+    id: int
+    name: str
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+    unit_id: int
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    short_name: str
+    kind: UnitKind
+    kind_label: str
+    code: str | None
+    sort_order: int
+    is_active: bool
+    depth: int
+    parent: UnitRef | None
+    aliases: list[str]
+    version: int
+
+    @staticmethod
+    def resolve_kind_label(obj) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_parent(obj):
+        if hasattr(obj, "_api_parent"):
+            return obj._api_parent
+        return Unit.objects.filter(path=obj.path[: -Unit.steplen]).first() if obj.depth > 1 else None
+
+    @staticmethod
+    def resolve_aliases(obj) -> list[str]:
+        return sorted(a.name for a in obj.aliases.all())
+
+
+class UnitCreateIn(In):
+    name: str
+    parent: int | None = Field(None, description="上级单位 id;留空为顶级单位(仅限全局范围的角色)")
+    kind: UnitKind
+    short_name: str = ""
+    code: str | None = None
+    sort_order: int = 0
+    aliases: list[str] = []
+
+
+class UnitUpdateIn(In):
+    version: int = Field(..., description="读取时的 version,用于乐观锁")
+    name: str | None = None
+    short_name: str | None = None
+    kind: UnitKind | None = None
+    code: str | None = None
+    sort_order: int | None = None
+    is_active: bool | None = None
+    aliases: list[str] | None = None
+
+
+class UnitMoveIn(In):
+    version: int
+    parent: int | None
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    unit: UnitRef
+    title: str
+    phone: str
+    is_active: bool
+    version: int
+
+
+class AbsenceOut(Schema):
+    id: int
+    person_id: int
+    kind: AbsenceKind
+    kind_label: str
+    start: date
+    end: date
+    note: str
+
+    @staticmethod
+    def resolve_kind_label(obj) -> str:
+        return str(obj.get_kind_display())
+
+
+class PersonDetailOut(PersonOut):
+    absences: list[AbsenceOut]
+
+    @staticmethod
+    def resolve_absences(obj):
+        return list(obj.absences.order_by("-start")[:50])
+
+
+class PersonCreateIn(In):
+    name: str
+    unit: int
+    title: str = ""
+    phone: str = ""
+
+
+class PersonUpdateIn(In):
+    version: int
+    name: str | None = None
+    unit: int | None = None
+    title: str | None = None
+    phone: str | None = None
+    is_active: bool | None = None
+
+
+class AbsenceCreateIn(In):
+    kind: AbsenceKind = AbsenceKind.LEAVE
+    start: date
+    end: date
+    note: str = ""
+
+
+class ActingOut(Schema):
+    on: date
+    person: PersonRef | None
+    letter: str | None
+    reason: str
+
+
+class PostOut(Schema):
+    id: int
+    unit: UnitRef
+    title: str
+    duties: str
+    a_holder: PersonRef
+    b_holder: PersonRef | None
+    c_holder: PersonRef | None
+    acting: ActingOut
+    version: int
+
+    @staticmethod
+    def resolve_acting(obj):
+        acting = getattr(obj, "_api_acting", None) or selectors.acting_holder(obj)
+        return {"on": acting.on, "person": acting.person, "letter": acting.letter, "reason": acting.reason}
+
+
+class PostCreateIn(In):
+    unit: int
+    title: str
+    duties: str = ""
+    a_holder: int
+    b_holder: int | None = None
+    c_holder: int | None = None
+
+
+class PostUpdateIn(In):
+    version: int
+    unit: int | None = None
+    title: str | None = None
+    duties: str | None = None
+    a_holder: int | None = None
+    b_holder: int | None = None
+    c_holder: int | None = None
+
+
+class MemberOut(Schema):
+    person: PersonRef | None
+    unit: UnitRef | None
+    note: str
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    leader: PersonRef | None
+    deputies: list[PersonRef]
+    office_unit: UnitRef | None
+    duties: str
+    established: date | None
+    members: list[MemberOut]
+    version: int
+
+    @staticmethod
+    def resolve_deputies(obj):
+        return list(obj.deputies.all())
+
+    @staticmethod
+    def resolve_members(obj):
+        return list(obj.members.all())
+
+
+# --- pagination that can decorate the page it returns -----------------------------------------
+class _Pagination(PageNumberPagination):
+    """Page-number pagination; ``prepare`` fills in, for the page only, what would otherwise
+    cost a query per row (unit parents, acting holders)."""
+
+    @staticmethod
+    def prepare(items: list, request) -> None:
+        return None
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        result = super().paginate_queryset(queryset, pagination, request, **params)
+        items = list(result[self.items_attribute])
+        self.prepare(items, request)
+        result[self.items_attribute] = items
+        return result
+
+
+def _attach_parents(units: list[Unit], request=None) -> None:
+    paths = {u.path[: -Unit.steplen] for u in units if u.depth > 1}
+    parents = {u.path: u for u in Unit.objects.filter(path__in=paths).only("id", "name", "path")}
+    for unit in units:
+        unit._api_parent = parents.get(unit.path[: -Unit.steplen]) if unit.depth > 1 else None
+
+
+class UnitPagination(_Pagination):
+    prepare = staticmethod(_attach_parents)
+
+
+def _attach_acting(posts: list[Post], request=None) -> None:
+    on = getattr(request, "_orgs_acting_on", None)
+    acting = selectors.acting_holders(posts, on)
+    for post in posts:
+        post._api_acting = acting[post.pk]
+
+
+class PostPagination(_Pagination):
+    prepare = staticmethod(_attach_acting)
+
+
+# --- helpers --------------------------------------------------------------------------------
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {field: list(messages) for field, messages in exc.message_dict.items()}
+    return {NON_FIELD_ERRORS: list(exc.messages)}
+
+
+def _bad_request(errors: dict[str, list[str]]):
+    first = next((m for messages in errors.values() for m in messages), "")
+    return 400, {"detail": first or _("提交的数据有误。"), "errors": errors}
+
+
+def _conflict(obj, schema):
+    obj.refresh_from_db()
+    return 409, {"detail": ConcurrentEditError().messages[0], "current": schema.model_validate(obj).model_dump(
+        mode="json")}
+
+
+def _unit_in_scope(user, pk: int | None, field: str, errors: dict) -> Unit | None:
+    """A unit named in a request body: one outside the caller's subtree is reported exactly
+    like one that does not exist."""
+    if pk is None:
+        return None
+    unit = selectors.units_for_user(user).filter(pk=pk).first()
+    if unit is None:
+        errors.setdefault(field, []).append(_("单位不存在或不在您的管理范围内。"))
+    return unit
+
+
+def _person_in_scope(user, pk: int | None, field: str, errors: dict) -> Person | None:
+    if pk is None:
+        return None
+    person = selectors.people_for_user(user).filter(pk=pk).first()
+    if person is None:
+        errors.setdefault(field, []).append(_("人员不存在或不在您的管理范围内。"))
+    return person
+
+
+def _may_place_at_top(user) -> bool:
+    return permissions.has_global_scope(user)
+
+
+def _units_qs(user):
+    return selectors.units_for_user(user).prefetch_related("aliases")
+
+
+def _subtree_filter(user, unit_id: int | None, field: str = "unit"):
+    """Q for rows in the subtree of ``unit_id``; a unit outside the caller's scope matches
+    nothing (the list stays scoped either way)."""
+    if unit_id is None:
+        return Q()
+    unit = selectors.units_for_user(user).filter(pk=unit_id).first()
+    if unit is None:
+        return Q(pk__in=[])
+    return Q(**{f"{field}__path__startswith": unit.path})
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+# --- units ----------------------------------------------------------------------------------
+@router.get("/units", response=list[UnitOut], url_name="orgs_unit_list", summary="List units")
+@paginate(UnitPagination)
+def unit_list(request, parent: int | None = None, q: str = "", kind: UnitKind | None = None):
+    """Units the caller may see. ``parent``: direct children of that unit; ``q``: name, short
+    name or alias contains; ``kind``: unit kind."""
+    _require(request, permissions.DIRECTORY_VIEW)
+    qs = _units_qs(request.auth)
+    if parent is not None:
+        parent_unit = selectors.units_for_user(request.auth).filter(pk=parent).first()
+        if parent_unit is None:
+            return qs.none()
+        qs = qs.filter(path__startswith=parent_unit.path, depth=parent_unit.depth + 1)
+    if q.strip():
+        term = q.strip()
+        qs = qs.filter(Q(name__icontains=term) | Q(short_name__icontains=term) | Q(aliases__name__icontains=term))
+        qs = qs.distinct()
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("path")
+
+
+@router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS}, url_name="orgs_unit_detail")
+def unit_detail(request, unit_id: int):
+    _require(request, permissions.DIRECTORY_VIEW)
+    return permissions.get_or_404(request.auth, _units_qs(request.auth), "", pk=unit_id)
+
+
+@router.post("/units", auth=EDIT, response={201: UnitOut, **ERRORS}, url_name="orgs_unit_create")
+def unit_create(request, payload: UnitCreateIn):
+    _require(request, permissions.DIRECTORY_EDIT)
+    user = request.auth
+    errors: dict[str, list[str]] = {}
+    parent = _unit_in_scope(user, payload.parent, "parent", errors)
+    if payload.parent is None and not _may_place_at_top(user):
+        errors.setdefault("parent", []).append(_("请选择上级单位:只能在本单位及下级单位中新建单位。"))
+    if errors:
+        return _bad_request(errors)
+    try:
+        unit = services.unit_create(name=payload.name, parent=parent, kind=payload.kind,
+                                    short_name=payload.short_name, code=payload.code,
+                                    sort_order=payload.sort_order, aliases=payload.aliases)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 201, unit
+
+
+@router.patch("/units/{unit_id}", auth=EDIT, response={200: UnitOut, 409: ConflictOut, **ERRORS}, url_name="orgs_unit_update")
+def unit_update(request, unit_id: int, payload: UnitUpdateIn):
+    _require(request, permissions.DIRECTORY_EDIT)
+    unit = permissions.get_or_404(request.auth, Unit.objects.all(), "", pk=unit_id)
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    aliases = changes.pop("aliases", None)
+    for required in ("name", "kind", "sort_order", "is_active", "short_name"):
+        if required in changes and changes[required] is None:
+            return _bad_request({required: [_("该字段不能为空。")]})
+    try:
+        unit = services.unit_update(unit=unit, expected_version=version, aliases=aliases, **changes)
+    except ConcurrentEditError:
+        return _conflict(unit, UnitOut)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 200, unit
+
+
+@router.post("/units/{unit_id}/move", auth=EDIT, response={200: UnitOut, 409: ConflictOut, **ERRORS},
+             url_name="orgs_unit_move")
+def unit_move(request, unit_id: int, payload: UnitMoveIn):
+    """Move a unit (and its subtree) under another unit; ``parent: null`` makes it a top-level
+    unit (global-scope roles only)."""
+    _require(request, permissions.DIRECTORY_EDIT)
+    user = request.auth
+    unit = permissions.get_or_404(user, Unit.objects.all(), "", pk=unit_id)
+    if unit.version != payload.version:
+        return _conflict(unit, UnitOut)
+    errors: dict[str, list[str]] = {}
+    parent = _unit_in_scope(user, payload.parent, "parent", errors)
+    if payload.parent is None and not _may_place_at_top(user):
+        errors.setdefault("parent", []).append(_("请选择上级单位:只能在本单位及下级单位中调整。"))
+    if errors:
+        return _bad_request(errors)
+    try:
+        unit = services.unit_move(unit=unit, new_parent=parent)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 200, Unit.objects.prefetch_related("aliases").get(pk=unit.pk)
+
+
+# --- people ---------------------------------------------------------------------------------
+@router.get("/people", response=list[PersonOut], url_name="orgs_person_list")
+@paginate(PageNumberPagination)
+def person_list(request, unit: int | None = None, q: str = "", active: bool | None = None):
+    """People the caller may see. ``unit``: that unit and its subunits; ``q``: name or title
+    contains; ``active``: in post or not."""
+    _require(request, permissions.DIRECTORY_VIEW)
+    qs = selectors.people_for_user(request.auth).filter(_subtree_filter(request.auth, unit))
+    if q.strip():
+        qs = qs.filter(Q(name__icontains=q.strip()) | Q(title__icontains=q.strip()))
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("unit__path", "name", "pk")
+
+
+@router.get("/people/{person_id}", response={200: PersonDetailOut, **ERRORS}, url_name="orgs_person_detail")
+def person_detail(request, person_id: int):
+    _require(request, permissions.DIRECTORY_VIEW)
+    return permissions.get_or_404(request.auth, selectors.people_for_user(request.auth), "unit", pk=person_id)
+
+
+@router.post("/people", auth=EDIT, response={201: PersonOut, **ERRORS}, url_name="orgs_person_create")
+def person_create(request, payload: PersonCreateIn):
+    _require(request, permissions.DIRECTORY_EDIT)
+    errors: dict[str, list[str]] = {}
+    unit = _unit_in_scope(request.auth, payload.unit, "unit", errors)
+    if errors:
+        return _bad_request(errors)
+    try:
+        person = services.person_create(name=payload.name, unit=unit, title=payload.title, phone=payload.phone)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 201, person
+
+
+@router.patch("/people/{person_id}", auth=EDIT, response={200: PersonOut, 409: ConflictOut, **ERRORS},
+              url_name="orgs_person_update")
+def person_update(request, person_id: int, payload: PersonUpdateIn):
+    _require(request, permissions.DIRECTORY_EDIT)
+    user = request.auth
+    person = permissions.get_or_404(user, selectors.people_for_user(user), "unit", pk=person_id)
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    errors: dict[str, list[str]] = {}
+    if "unit" in changes:
+        if changes["unit"] is None:
+            errors["unit"] = [_("该字段不能为空。")]
+        else:
+            changes["unit"] = _unit_in_scope(user, changes["unit"], "unit", errors)
+    for required in ("name", "title", "phone", "is_active"):
+        if required in changes and changes[required] is None:
+            errors[required] = [_("该字段不能为空。")]
+    if errors:
+        return _bad_request(errors)
+    try:
+        person = services.person_update(person=person, expected_version=version, **changes)
+    except ConcurrentEditError:
+        return _conflict(person, PersonOut)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 200, person
+
+
+@router.post("/people/{person_id}/absences", auth=EDIT, response={201: AbsenceOut, **ERRORS}, url_name="orgs_absence_create")
+def absence_create(request, person_id: int, payload: AbsenceCreateIn):
+    """Record a leave, training or trip; while it lasts the post's B (then C) holder acts."""
+    _require(request, permissions.DIRECTORY_EDIT)
+    person = permissions.get_or_404(request.auth, selectors.people_for_user(request.auth), "unit", pk=person_id)
+    try:
+        absence = services.absence_create(person=person, kind=payload.kind, start=payload.start, end=payload.end,
+                                          note=payload.note)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 201, absence
+
+
+# --- posts ----------------------------------------------------------------------------------
+@router.get("/posts", response=list[PostOut], url_name="orgs_post_list")
+@paginate(PostPagination)
+def post_list(request, unit: int | None = None, q: str = "", on: date | None = None):
+    """Posts the caller may see, each with who is acting on ``on`` (default: today, Beijing
+    time). ``unit``: that unit and its subunits; ``q``: title contains."""
+    _require(request, permissions.DIRECTORY_VIEW)
+    request._orgs_acting_on = on
+    qs = selectors.posts_for_user(request.auth).filter(_subtree_filter(request.auth, unit))
+    if q.strip():
+        qs = qs.filter(title__icontains=q.strip())
+    return qs.order_by("unit__path", "title", "pk")
+
+
+@router.get("/posts/{post_id}", response={200: PostOut, **ERRORS}, url_name="orgs_post_detail")
+def post_detail(request, post_id: int, on: date | None = None):
+    _require(request, permissions.DIRECTORY_VIEW)
+    post = permissions.get_or_404(request.auth, selectors.posts_for_user(request.auth), "unit", pk=post_id)
+    post._api_acting = selectors.acting_holder(post, on)
+    return post
+
+
+def _post_refs(user, data: dict, errors: dict) -> dict:
+    refs = {}
+    if "unit" in data:
+        if data["unit"] is None:
+            errors["unit"] = [_("该字段不能为空。")]
+        else:
+            refs["unit"] = _unit_in_scope(user, data["unit"], "unit", errors)
+    for letter in ("a_holder", "b_holder", "c_holder"):
+        if letter in data:
+            if data[letter] is None and letter == "a_holder":
+                errors[letter] = [_("请选择A角。")]
+            else:
+                refs[letter] = _person_in_scope(user, data[letter], letter, errors)
+    return refs
+
+
+@router.post("/posts", auth=EDIT, response={201: PostOut, **ERRORS}, url_name="orgs_post_create")
+def post_create(request, payload: PostCreateIn):
+    _require(request, permissions.DIRECTORY_EDIT)
+    errors: dict[str, list[str]] = {}
+    refs = _post_refs(request.auth, payload.model_dump(), errors)
+    if errors:
+        return _bad_request(errors)
+    try:
+        post = services.post_create(title=payload.title, duties=payload.duties, **refs)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 201, post
+
+
+@router.patch("/posts/{post_id}", auth=EDIT, response={200: PostOut, 409: ConflictOut, **ERRORS}, url_name="orgs_post_update")
+def post_update(request, post_id: int, payload: PostUpdateIn):
+    _require(request, permissions.DIRECTORY_EDIT)
+    user = request.auth
+    post = permissions.get_or_404(user, selectors.posts_for_user(user), "unit", pk=post_id)
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    errors: dict[str, list[str]] = {}
+    changes = {k: v for k, v in data.items() if k in ("title", "duties")}
+    for required in ("title", "duties"):
+        if required in changes and changes[required] is None:
+            errors[required] = [_("该字段不能为空。")]
+    changes.update(_post_refs(user, data, errors))
+    if errors:
+        return _bad_request(errors)
+    try:
+        post = services.post_update(post=post, expected_version=version, **changes)
+    except ConcurrentEditError:
+        return _conflict(post, PostOut)
+    except ValidationError as exc:
+        return _bad_request(_errors(exc))
+    return 200, selectors.posts_for_user(user).get(pk=post.pk)
+
+
+# --- leading groups -------------------------------------------------------------------------
+def _groups_qs(user):
+    return selectors.groups_for_user(user).prefetch_related(
+        "deputies", Prefetch("members", queryset=LeadingGroupMember.objects.select_related("person", "unit")))
+
+
+@router.get("/groups", response=list[GroupOut], url_name="orgs_group_list")
+@paginate(PageNumberPagination)
+def group_list(request, q: str = ""):
+    """Leading groups whose office or members are in the caller's subtree."""
+    _require(request, permissions.DIRECTORY_VIEW)
+    qs = _groups_qs(request.auth)
+    if q.strip():
+        qs = qs.filter(name__icontains=q.strip())
+    return qs.order_by("name", "pk")
+
+
+@router.get("/groups/{group_id}", response={200: GroupOut, **ERRORS}, url_name="orgs_group_detail")
+def group_detail(request, group_id: int):
+    _require(request, permissions.DIRECTORY_VIEW)
+    return permissions.get_or_404(request.auth, _groups_qs(request.auth),
+                                  ["office_unit", "members__unit", "members__person__unit"], pk=group_id)
+
+
+# --- request validation errors: 400 in the same shape as service errors ---------------------
+PYDANTIC_MESSAGES = {
+    "missing": gettext_lazy("必填。"),
+    "extra_forbidden": gettext_lazy("不允许提交该字段。"),
+    "enum": gettext_lazy("取值无效。"),
+    "literal_error": gettext_lazy("取值无效。"),
+    "int_parsing": gettext_lazy("须为整数。"),
+    "int_type": gettext_lazy("须为整数。"),
+    "int_from_float": gettext_lazy("须为整数。"),
+    "bool_parsing": gettext_lazy("须为 true 或 false。"),
+    "bool_type": gettext_lazy("须为 true 或 false。"),
+    "string_type": gettext_lazy("须为文本。"),
+    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_type": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "list_type": gettext_lazy("须为列表。"),
+    "json_invalid": gettext_lazy("请求体不是有效的 JSON。"),
+    "model_attributes_type": gettext_lazy("请求体须为 JSON 对象。"),
+    "dict_type": gettext_lazy("请求体须为 JSON 对象。"),
+}
+
+
+def _pydantic_message(error: dict) -> str:
+    text = PYDANTIC_MESSAGES.get(error.get("type", ""))
+    return str(text) if text else str(error.get("msg", ""))
+
+
+def _field_name(loc) -> str:
+    # (source, [body parameter,] field...): every body here is the ``payload`` parameter.
+    parts = [str(p) for p in loc][1:]
+    if parts and parts[0] == "payload":
+        parts.pop(0)
+    return ".".join(parts) or NON_FIELD_ERRORS
+
+
+def validation_error_response(api, request, exc: RequestValidationError):
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        errors.setdefault(_field_name(error.get("loc", ())), []).append(_pydantic_message(error))
+    return api.create_response(request, {"detail": _("提交的数据有误。"), "errors": errors}, status=400)
+
+
+def _install_validation_handler(api) -> None:
+    """Answer malformed requests to these endpoints with 400 and field-keyed Chinese messages.
+    Other routers keep whatever handler the API had."""
+    if getattr(api, "_orgs_validation_handler", False):
+        return
+    previous = api._lookup_exception_handler(RequestValidationError(errors=[]))
+
+    def handler(request, exc):
+        match = getattr(request, "resolver_match", None)
+        if match is not None and (match.url_name or "").startswith(URL_NAME_PREFIX):
+            return validation_error_response(api, request, exc)
+        if previous is None:
+            raise exc
+        return previous(request, exc)
+
+    api.add_exception_handler(RequestValidationError, handler)
+    api._orgs_validation_handler = True
+
+
+# At the bottom on purpose: importing duban.api.api mounts this module's ``router``, which must
+# exist by then (and when duban.api.api is what is importing us, ``api`` already exists).
+from duban.api.api import api as _api  # noqa: E402
+
+_install_validation_handler(_api)
