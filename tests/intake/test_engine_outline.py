@@ -110,6 +110,7 @@ def test_no_enumeration_gives_one_item_and_a_warning():
     draft, ts = tasks(text)
     assert len(ts) == 1
     assert ts[0].start == draft.body_start and ts[0].end == draft.body_end
+    assert draft.text[draft.header_start:].startswith("关于加强作风建设的通知")
     assert any("未识别到任务层次" in w for w in draft.warnings)
 
 

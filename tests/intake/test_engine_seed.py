@@ -19,6 +19,9 @@ def test_cleaning_metadata_and_duplicate(seed_draft, seed_labels):
     second = {n for n in range(65, 118) if lines[n - 1].strip()}
     assert dup == second
     assert d.term_end == date(2021, 12, 31)
+    assert d.text[d.header_start:].startswith("抓好“最大政绩”")  # the document's own header: its title
+    assert d.text[d.body_start:].startswith("同志们:")
+    assert d.body_end == d.text.index("谢谢大家!") + len("谢谢大家!")
 
 
 def test_outline_matches_the_labels(seed_draft, seed_labels):

@@ -37,6 +37,7 @@ def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_
     term = term_end or _dl.default_term_end(sd)
     draft = Draft(source_name=filename or "", encoding=loaded.encoding, text=loaded.text, meta=meta,
                   removed=cleaned.removed, body_start=cleaned.body_start, body_end=cleaned.body_end,
+                  header_start=cleaned.header_start,
                   term_end=term, warnings=warnings)
     roots, opens = build(loaded.norm, cleaned.lines)
     matcher = UnitMatcher(directory, topic_map, speaker_org(meta.post))

@@ -25,7 +25,8 @@ class Cleaned:
     removed: list[Removed]
     meta: Meta
     header_lines: list[int] = field(default_factory=list)  # line numbers read as header
-    body_start: int = 0
+    header_start: int = 0  # the document's own header (title, speaker, date), before the body
+    body_start: int = 0  # first line after the header
     body_end: int = 0
 
 
@@ -249,6 +250,8 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
         elif meta.title and ln.text.strip() != meta.title and _HEADLINE.match(ln.norm.strip()):
             removed.append(Removed(ln.no, ln.start, ln.end, ln.text, "网页标题", "metadata"))
     body = [ln for _, ln in kept[first_body:]]
+    own_header = [window[p][1] for p in sorted(header)
+                  if not any(r.line == window[p][1].no for r in removed)]
     if speech_date:
         meta.speech_date = speech_date
         meta.date_text = meta.date_text or "由调用方指定"
@@ -256,6 +259,7 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
     return Cleaned(
         lines=body, removed=removed, meta=meta,
         header_lines=sorted(window[p][1].no for p in header),
+        header_start=(own_header[0].start if own_header else body[0].start) if body else 0,
         body_start=body[0].start if body else 0, body_end=body[-1].end if body else 0,
     )
 

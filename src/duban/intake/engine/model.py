@@ -97,8 +97,9 @@ class Draft:
     removed: list[Removed] = field(default_factory=list)
     outline: list[Node] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    body_start: int = 0
+    body_start: int = 0  # the speech itself, after the document's header
     body_end: int = 0
+    header_start: int = 0  # the document's own header (title, speaker, date) starts here
     term_end: date | None = None
 
     def nodes(self) -> Iterator[Node]:
@@ -128,6 +129,7 @@ class Draft:
             outline=[_node(n) for n in data.get("outline", [])],
             warnings=list(data.get("warnings", [])),
             body_start=data.get("body_start", 0), body_end=data.get("body_end", 0),
+            header_start=data.get("header_start", 0),
             term_end=_date(data.get("term_end")),
         )
 
