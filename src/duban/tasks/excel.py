@@ -29,6 +29,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from duban.core import permissions
 from duban.orgs.models import Person, Post, Unit, UnitAlias
@@ -115,7 +116,7 @@ def export_tasks(queryset, *, title: str | None = None, today: date | None = Non
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "C5"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
