@@ -75,3 +75,14 @@ def test_reads_refuse_other_methods(cast, login, routes):
         assert client.post(url).status_code == 405, url
     for url in routes["post_only"]:
         assert client.get(url).status_code == 405, url
+
+
+def test_the_directory_pages_speak_english_when_asked(cast, login):
+    client = login(cast.supervisor)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get(reverse("orgs:person_list")).content.decode()
+    assert ">People</h1>" in html and "Include subunits" in html and "Name or title" in html
+    html = client.get(reverse("orgs:post_list")).content.decode()
+    assert "Posts (A/B/C)" in html and "A holder at work" in html
+    html = client.get(reverse("orgs:unit_detail", args=[cast.bajiao.pk])).content.decode()
+    assert "Township / sub-district" in html and "New subunit" in html
