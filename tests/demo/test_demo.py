@@ -1,16 +1,11 @@
 """`duban demo`: the 恩施市 directory, its A/B/C posts and leading groups, one account per role."""
 
-import random
 import re
 from datetime import timedelta
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
 from django.utils import timezone
 
 from duban.accounts.models import User
@@ -19,9 +14,10 @@ from duban.core import ledger
 from duban.core.models import AuditEntry
 from duban.demo.accounts import ACCOUNTS, DEMO_PASSWORD
 from duban.demo.data import units as unit_data
-from duban.demo.directory import NameGenerator
 from duban.orgs import selectors
 from duban.orgs.models import LeadingGroup, Person, Post, Unit, UnitAlias, UnitKind
+
+from .conftest import run_demo
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "demo.md"
 
@@ -37,12 +33,6 @@ SPEECH_ORGANS = [
 ]
 
 
-def run_demo(*args):
-    out = StringIO()
-    call_command("demo", *args, stdout=out)
-    return out.getvalue()
-
-
 def resolve(name: str) -> Unit:
     """The unit a text means by ``name``: its own name, or one of its aliases."""
     unit = Unit.objects.filter(name=name).first()
@@ -50,10 +40,6 @@ def resolve(name: str) -> Unit:
         unit = UnitAlias.objects.select_related("unit").get(name=name).unit
     return unit
 
-
-@pytest.fixture
-def demo(db):
-    return run_demo()
 
 
 def test_the_demo_has_all_seventeen_townships_and_offices_under_the_city(demo):
@@ -232,33 +218,6 @@ def test_a_second_run_without_if_empty_is_refused(demo):
     assert Unit.objects.count() == 74
 
 
-@pytest.mark.django_db
-def test_an_existing_account_also_counts_as_data():
-    from duban.accounts import services
-
-    services.user_create(actor=None, username="zhangsan", password="Real-Account-42x", must_change_password=True)
-    assert "nothing loaded" in run_demo("--if-empty")
-    assert not Unit.objects.exists()
-
-
-@pytest.mark.django_db
-def test_production_settings_refuse_the_demo():
-    with override_settings(PRODUCTION=True), pytest.raises(CommandError, match="production"):
-        run_demo("--if-empty")
-    assert not Unit.objects.exists() and not User.objects.exists()
-
-
-@pytest.mark.django_db
-def test_a_failure_half_way_leaves_nothing_behind(monkeypatch):
-    def refuse(directory):
-        raise ValidationError("账户数据无效")
-
-    monkeypatch.setattr("duban.demo.management.commands.demo.build_accounts", refuse)
-    with pytest.raises(CommandError, match="账户数据无效"):
-        run_demo()
-    assert not Unit.objects.exists() and not Person.objects.exists() and not AuditEntry.objects.exists()
-
-
 def test_the_ledger_records_every_object_and_verifies(demo):
     result = ledger.verify()
     assert result.ok, result.reason
@@ -283,26 +242,3 @@ def test_the_ledger_records_every_object_and_verifies(demo):
     assert len(set(entries.values_list("request_id", flat=True))) == 1
 
 
-def test_the_same_seed_always_gives_the_same_names():
-    first = NameGenerator(random.Random(7))
-    second = NameGenerator(random.Random(7))
-    names = [first() for _ in range(300)]
-    assert names == [second() for _ in range(300)]
-    assert len(set(names)) == 300
-    other = NameGenerator(random.Random(8))
-    assert [other() for _ in range(300)] != names
-
-
-@pytest.mark.django_db
-def test_a_different_seed_names_people_differently_but_keeps_the_named_officials():
-    run_demo("--seed", "42")
-    named = {"向前进", "苏勇", "董高"}
-    assert set(Person.objects.filter(name__in=named).values_list("unit__code", flat=True)) == {"SW", "ZF", "RWB"}
-    generated = set(Person.objects.exclude(name__in=named).values_list("name", flat=True))
-
-    def draws(seed):
-        new_name = NameGenerator(random.Random(seed), reserved=named)
-        return {new_name() for _ in range(len(generated))}
-
-    assert generated == draws(42)
-    assert generated != draws(2017)

@@ -14,6 +14,7 @@ from duban.accounts.models import User
 from duban.core import context
 from duban.demo.accounts import ACCOUNTS, DEMO_PASSWORD, build_accounts
 from duban.demo.directory import DEFAULT_SEED, build_directory
+from duban.demo.tasks import build_tasks
 from duban.orgs.models import LeadingGroup, Unit
 
 
@@ -46,12 +47,13 @@ class Command(BaseCommand):
             try:
                 directory = build_directory(seed=seed)
                 accounts = build_accounts(directory)
+                made = build_tasks(directory, accounts, DEMO_PASSWORD)
             except ValidationError as exc:
                 raise CommandError(f"duban demo: demo data rejected: {'; '.join(exc.messages)}") from exc
         self.stdout.write(self.style.SUCCESS(
             f"duban demo: loaded {len(directory['units'])} units, {len(directory['people'])} people, "
             f"{len(directory['posts'])} posts, {len(directory['groups'])} leading groups, "
-            f"{len(accounts)} accounts."))
+            f"{len(accounts)} accounts, {len(made['tasks'])} tasks from the 2017 speech."))
         width = max(len(spec.username) for spec in ACCOUNTS)
         self.stdout.write("Demo accounts (docs/demo.md):")
         for spec in ACCOUNTS:
