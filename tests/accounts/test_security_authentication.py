@@ -69,6 +69,7 @@ POLICY_CASES = [
     pytest.param(lambda u, unit: f"{unit}2024!", "不能包含用户名", id="unit-abbr2024!"),
     pytest.param(lambda u, unit: "Moonshine1", "太常见", id="common-list"),
     pytest.param(lambda u, unit: "Enshi-City#2031", "不能包含用户名", id="city-name"),
+    pytest.param(lambda u, unit: "Wo-Ai-芭蕉乡-2031", "不能包含用户名", id="unit-alias"),
     pytest.param(lambda u, unit: "Xy9!" * 32 + "z", "不能超过", id="129-chars"),
     pytest.param(lambda u, unit: "a quiet river runs under the old stone bridge by the willow trees", None,
                  id="64-char-passphrase"),

@@ -48,11 +48,17 @@ class ContextWordsValidator:
             for value in (user.username, user.first_name, user.last_name, user.get_full_name()):
                 if value:
                     words.add(value.lower())
+            person = getattr(user, "person", None)
+            if person is not None and person.name:
+                words.add(person.name.lower())
             unit = getattr(user, "unit", None)
             if unit is not None:
                 for value in (unit.name, unit.short_name, unit.code):
                     if value:
                         words.add(value.lower())
+                if unit.pk is not None:
+                    # Aliases are the abbreviations people actually use (芭蕉乡, 市委办).
+                    words.update(a.lower() for a in unit.aliases.values_list("name", flat=True))
         return {w for w in words if len(w) >= 3 or (w and not w.isascii() and len(w) >= 2)}
 
     def validate(self, password, user=None):
