@@ -383,3 +383,47 @@ def test_the_template_opens_with_its_sheets_and_validation(cast):
     # the template imports cleanly as an empty file
     result = excel.import_directory(user=cast.supervisor, upload=upload(excel.build_template()))
     assert result.ok and all(c.total == 0 for c in result.counts.values())
+
+
+def _workbook_with_units_sheet(doctype: bytes, cell: bytes) -> bytes:
+    """A real workbook whose 单位 sheet XML carries ``doctype`` and a name cell ``cell``."""
+    sheet = (b'<?xml version="1.0"?>' + doctype
+             + b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             + b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + "名称".encode() + b"</t></is></c></row>"
+             + b'<row r="2"><c r="A2" t="inlineStr"><is><t>' + cell + b"</t></is></c></row>"
+             + b"</sheetData></worksheet>")
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes(GOOD_UNITS)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = sheet if info.filename == "xl/worksheets/sheet1.xml" else source.read(info.filename)
+            archive.writestr(info.filename, content)
+    return buffer.getvalue()
+
+
+def test_an_xml_entity_bomb_is_refused(cast):
+    doctype = (b'<!DOCTYPE worksheet [<!ENTITY lol "lollollollollollollollollollol">'
+               + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                          for i in range(1, 10))
+               + b"]>")
+    assert "文件已损坏" in _rejected(cast, _workbook_with_units_sheet(doctype, b"&lol9;")).message
+
+
+def test_an_external_entity_is_not_resolved(cast, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file://' + str(secret).encode() + b'">]>'
+    data = _workbook_with_units_sheet(doctype, b"&xxe;")
+    try:
+        result = excel.import_directory(user=cast.supervisor, upload=upload(data))
+    except excel.ImportRejected:
+        return  # refusing the file outright is fine too
+    assert "TOP-SECRET" not in str(Unit.objects.values_list("name", flat=True))
+    assert "TOP-SECRET" not in " ".join(i.message for i in result.issues)
+
+
+def test_a_huge_cell_does_not_flood_the_report(cast):
+    people = [["周" * 30000, "芭蕉侗族乡", "", "", "是"]]
+    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(people=people)))
+    assert not result.ok
+    assert all(len(i.message) <= excel.Issue.MAX_MESSAGE + 1 for i in result.issues)

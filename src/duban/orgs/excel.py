@@ -162,6 +162,13 @@ class Issue:
     message: str
     column: str = ""
 
+    MAX_MESSAGE = 300
+
+    def __post_init__(self):
+        # Messages quote cell values; a hostile 30 000-character cell must not flood the report.
+        if len(self.message) > self.MAX_MESSAGE:
+            self.message = self.message[: self.MAX_MESSAGE] + "…"
+
 
 @dataclass
 class Counts:
