@@ -12,6 +12,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from duban.core import permissions
 from duban.intake.models import DraftStatus, IntakeDraft, TopicMapping
@@ -101,6 +102,15 @@ def walk(nodes):
         yield from walk(node.get("children", []))
 
 
+KIND_LABELS = {
+    "preamble": _("开场白"), "section": _("部分"), "area": _("工作领域"), "group": _("任务组"), "item": _("条目"),
+    "directive": _("工作要求"), "area_goal": _("领域目标"), "org_directive": _("单位要求"), "subitem": _("子项"),
+    "context": _("背景"), "closing": _("结束语"), "point": _("论述要点"), "member": _("列举项"),
+}
+CONTEXT_LABELS = {"problem": _("问题"), "past_work": _("已做工作"), "definition": _("释义"),
+                  "rationale": _("论述"), "intro": _("引言")}
+
+
 @dataclass
 class ReviewNode:
     node: dict
@@ -115,6 +125,19 @@ class ReviewNode:
     has_next: bool
     has_prev: bool
     excerpt: str = ""
+
+    @property
+    def indent(self) -> int:
+        return min(self.depth, 6)
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.node.get("kind"), self.node.get("kind", "")))
+
+    @property
+    def context_label(self) -> str:
+        kind = self.node.get("context_kind") or ""
+        return str(CONTEXT_LABELS.get(kind, kind))
 
 
 def review_nodes(draft: IntakeDraft) -> list[ReviewNode]:

@@ -1,0 +1,134 @@
+"""Forms of the intake pages. They check shape only; duban.intake.services decides the rules and
+its ValidationErrors are put back on these forms."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from duban.intake import selectors
+
+NAME_SEPARATORS = re.compile(r"[、,,;;\s]+")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def unit_label(unit) -> str:
+    return "\u3000" * max(0, unit.depth - 1) + unit.name
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return unit_label(obj)
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return unit_label(obj)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("讲话或文件"), help_text=_("纯文本(.txt,UTF-8 或 GBK 编码)、Word(.docx)或保存的网页(.html)。"),
+                           error_messages={"required": _("请选择要导入的文件。"),
+                                           "empty": _("文件是空的,没有可导入的内容。")})
+    speech_date = forms.DateField(label=_("讲话日期"), required=False, widget=DateInput(),
+                                  help_text=_("不填则从文中识别;“三年内”等相对期限从该日期起算。"))
+    term_end = forms.DateField(label=_("本届任期届满日期"), required=False, widget=DateInput(),
+                               help_text=_("“一届任期内”等期限按此日期计算;不填按讲话日期推算。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ".txt,.docx,.html,.htm"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.DUBAN_MAX_IMPORT_BYTES
+        if upload.size > limit:  # refuse before reading the whole file into memory
+            raise forms.ValidationError(_("文件过大,导入文件不能超过 %(limit)s MB。") % {"limit": f"{limit / 1024 / 1024:g}"},
+                                        code="too_large")
+        return upload
+
+
+class MetaForm(forms.Form):
+    title = forms.CharField(label=_("标题"), max_length=200)
+    speaker = forms.CharField(label=_("讲话人"), max_length=50, required=False)
+    post = forms.CharField(label=_("职务"), max_length=50, required=False)
+    speech_date = forms.DateField(label=_("讲话日期"), required=False, widget=DateInput())
+
+
+class NodeForm(forms.Form):
+    title = forms.CharField(label=_("标题"), max_length=300)
+    include = forms.BooleanField(label=_("生成任务"), required=False)
+    lead_unit = UnitChoiceField(label=_("牵头单位"), queryset=None, required=False, empty_label=_("(未指定)"))
+    co_units = UnitMultipleChoiceField(label=_("配合单位"), queryset=None, required=False,
+                                       help_text=_("按住 Ctrl 可多选。"))
+    due_date = forms.DateField(label=_("完成时限"), required=False, widget=DateInput())
+    target_number = forms.DecimalField(label=_("目标数量"), required=False, min_value=0, max_digits=14,
+                                       decimal_places=2)
+    target_measure = forms.CharField(label=_("量词"), max_length=10, required=False)
+    target_object = forms.CharField(label=_("目标对象"), max_length=50, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = selectors.active_units()
+        self.fields["lead_unit"].queryset = units
+        self.fields["co_units"].queryset = units
+
+    @classmethod
+    def initial_for(cls, node: dict) -> dict:
+        return {"title": node.get("title", ""), "include": bool(node.get("include")),
+                "lead_unit": node.get("lead_unit"), "co_units": node.get("co_units", []),
+                "due_date": node.get("due_date"), "target_number": node.get("target_number"),
+                "target_measure": node.get("target_measure", ""), "target_object": node.get("target_object", "")}
+
+
+class SplitForm(forms.Form):
+    split_at = forms.CharField(label=_("从这段文字起拆为第二项"), max_length=200, required=False,
+                               help_text=_("粘贴第二项开头的几个字(在左侧原文中选中文字可自动填入)。"))
+    title_1 = forms.CharField(label=_("或:第一项标题"), max_length=300, required=False)
+    title_2 = forms.CharField(label=_("第二项标题"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        at = (data.get("split_at") or "").strip()
+        t1, t2 = (data.get("title_1") or "").strip(), (data.get("title_2") or "").strip()
+        if at and (t1 or t2):
+            raise forms.ValidationError(_("请选择一种拆分方式:按原文位置,或填写两个标题。"))
+        if not at and not (t1 or t2):
+            raise forms.ValidationError(_("请填写拆分位置的文字,或拆分后的两个标题。"))
+        if not at and not (t1 and t2):
+            raise forms.ValidationError(_("请填写拆分后的两个标题。"))
+        data["split_at"], data["title_1"], data["title_2"] = at, t1, t2
+        return data
+
+
+class ParentForm(forms.Form):
+    parent = forms.ChoiceField(label=_("移到"), required=False)
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = [("", _("(最上层)")), *choices]
+
+
+class TopicForm(forms.Form):
+    keyword = forms.CharField(label=_("关键词"), max_length=50,
+                              help_text=_("条目或工作领域中出现该词时,建议以下单位为责任单位。"))
+    units = UnitMultipleChoiceField(label=_("责任单位"), queryset=None, required=False,
+                                    help_text=_("按住 Ctrl 可多选。"))
+    unit_names = forms.CharField(label=_("单位目录中没有的单位名称"), required=False, max_length=500,
+                                 help_text=_("多个名称用顿号或逗号分隔;导入时按名称和别名匹配单位目录。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = selectors.active_units()
+
+    def clean_unit_names(self):
+        return [part for part in NAME_SEPARATORS.split(self.cleaned_data.get("unit_names") or "") if part]
