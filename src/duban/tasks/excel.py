@@ -244,15 +244,15 @@ def _read_sheet(file) -> tuple[list[tuple], dict]:
     for index, row in enumerate(rows[:10]):
         labels = [_text(v) for v in row]
         titles = set(HEADER_ALIASES["title"]) | {_(a) for a in HEADER_ALIASES["title"]}
-        if any(label in titles for label in labels):
+        numbers = set(HEADER_ALIASES["number"]) | {_(a) for a in HEADER_ALIASES["number"]}
+        # The column-name row, not the group row above it ("任务" spans several columns there).
+        if any(label in titles for label in labels) and any(label in numbers for label in labels):
             columns = {}
             for key, aliases in HEADER_ALIASES.items():
                 names = set(aliases) | {_(a) for a in aliases}  # a sheet exported in English too
                 for col, label in enumerate(labels):
                     if label in names and key not in columns:
                         columns[key] = col
-            if "number" not in columns:
-                raise ValidationError(_("表头缺少“序号”列。"), code="bad_header")
             body = rows[index + 1:]
             if len(body) > MAX_IMPORT_ROWS:
                 raise ValidationError(_("一次最多导入 %(n)s 行。") % {"n": MAX_IMPORT_ROWS})

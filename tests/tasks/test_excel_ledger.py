@@ -1,0 +1,191 @@
+"""The 台账 in Excel: the exported layout, a round trip, and every bad import row reported."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook, load_workbook
+
+from duban.tasks import excel, selectors
+from duban.tasks import services as svc
+from duban.tasks.models import Task
+
+from .helpers import pdf_bytes, state
+
+
+def _xlsx(rows, header=("序号", "任务名称", "类别", "牵头单位", "配合单位", "开始日期", "完成时限")) -> SimpleUploadedFile:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["重点任务清单"])
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return SimpleUploadedFile("清单.xlsx", buf.getvalue())
+
+
+def _tree(build):
+    c = build.cast
+    goal = build.assigned(title="=HYPERLINK(\"http://evil\",\"点我\")", due_in=90, co_units=[c.baiguo])
+    svc.task_decompose(actor=c.supervisor, parent=goal, children=[
+        {"title": "子任务甲", "lead_unit": c.bajiao, "due_date": build.today + timedelta(days=60)},
+        {"title": "子任务乙", "lead_unit": c.xiaojiaping, "due_date": build.today + timedelta(days=30)},
+    ])
+    first = Task.objects.get(title="子任务甲")
+    build.task(parent=first, title="孙任务", due_in=20, post=c.post_bajiao)
+    return goal
+
+
+def test_the_export_has_the_office_layout(build):
+    goal = _tree(build)
+    data = excel.export_tasks(selectors.task_list(build.cast.supervisor))
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.active
+    assert ws["A1"].value == "重点工作任务督办台账"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:M1" in merged and "A3:C3" in merged and "D3:G3" in merged and "H3:I3" in merged
+    assert [ws.cell(4, i).value for i in (1, 2, 4, 9, 13)] == ["序号", "任务名称", "牵头单位", "完成时限", "完成进度(%)"]
+    assert ws.freeze_panes == "C5"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.cell(5, 2).font.name == "仿宋_GB2312" and ws.cell(4, 2).font.bold
+    assert ws.cell(5, 2).border.left.style == "thin" and ws.cell(5, 2).alignment.wrap_text
+    assert ws.column_dimensions["B"].width == 40
+    numbers = [ws.cell(r, 1).value for r in range(5, ws.max_row + 1)]
+    assert numbers == ["1", "1.1", "1.1.1", "1.2"]
+    # The formula-looking title is inert text.
+    assert ws.cell(5, 2).data_type == "s" and ws.cell(5, 2).value.startswith("'=")
+    assert ws.cell(5, 5).value == "白果乡"
+    assert goal.pk
+
+
+def test_an_export_of_a_filtered_list_numbers_what_it_contains(build):
+    _tree(build)
+    data = excel.export_tasks(selectors.task_list(build.cast.supervisor, {"unit": build.cast.xiaojiaping}))
+    ws = load_workbook(io.BytesIO(data)).active
+    assert [ws.cell(r, 1).value for r in range(5, ws.max_row + 1)] == ["1"]
+    assert ws.cell(5, 2).value == "子任务乙"
+
+
+def test_an_export_round_trips_through_import(build):
+    c = build.cast
+    _tree(build)
+    data = excel.export_tasks(selectors.task_list(c.supervisor))
+    created = excel.import_tasks(actor=c.supervisor, file=SimpleUploadedFile("台账.xlsx", data))
+    assert [t.title for t in created] == ['=HYPERLINK("http://evil","点我")', "子任务甲", "孙任务", "子任务乙"]
+    root = created[0]
+    tree = list(selectors.task_subtree(root))
+    assert [t.tree_number.split(".", 1)[-1] if t.depth > 1 else "" for t in tree] == ["", "1", "1.1", "2"]
+    assert tree[3].lead_unit == c.xiaojiaping and list(root.co_units.all()) == [c.baiguo]
+    assert all(t.status == "draft" for t in tree)
+    assert tree[1].due_date == build.today + timedelta(days=60)
+
+
+def test_an_import_creates_the_tree_under_a_source(build):
+    c = build.cast
+    source = svc.source_create(actor=c.supervisor, kind="document", title="文件", text="正文")
+    file = _xlsx([
+        ("1", "目标一", "党的建设", "芭蕉侗族乡", "白果、市委办", "2026-01-01", "2026-12-31"),
+        ("1.1", "任务一", "", "芭蕉", "", date(2026, 1, 1), "2026年6月30日"),
+        ("2", "目标二", "", "白果乡", "", "", "2026/12/31"),
+    ])
+    created = excel.import_tasks(actor=c.supervisor, file=file, source=source)
+    assert [t.title for t in created] == ["目标一", "任务一", "目标二"]
+    assert {u.name for u in created[0].co_units.all()} == {"白果乡", "市委办公室"}
+    assert created[1].due_date == date(2026, 6, 30) and created[1].get_parent() == created[0]
+    assert all(t.source == source for t in created)
+
+
+def test_every_bad_row_is_reported_and_nothing_is_created(build):
+    c = build.cast
+    before = state()
+    file = _xlsx([
+        ("1", "目标", "党的建设", "芭蕉侗族乡", "", "2026-01-01", "2026-06-30"),
+        ("1.1", "未知单位", "", "火星乡", "", "", "2026-05-01"),
+        ("1.2", "时限倒挂", "", "芭蕉侗族乡", "", "2026-05-01", "2026-04-01"),
+        ("1.3", "晚于上级", "", "芭蕉侗族乡", "", "", "2026-07-01"),
+        ("一", "编号错误", "", "芭蕉侗族乡", "", "", ""),
+        ("3.1", "上级不存在", "", "芭蕉侗族乡", "", "", ""),
+        ("4", "未知类别", "天文", "芭蕉侗族乡", "", "", ""),
+        ("5", "", "", "芭蕉侗族乡", "", "", ""),
+        ("6", "坏日期", "", "芭蕉侗族乡", "", "", "明年"),
+        ("1", "重复编号", "", "芭蕉侗族乡", "", "", ""),
+    ])
+    with pytest.raises(ValidationError) as info:
+        excel.import_tasks(actor=c.supervisor, file=file)
+    text = "\n".join(info.value.messages)
+    for row, reason in [(4, "火星乡"), (5, "早于开始日期"), (6, "晚于上级"), (7, "序号"), (8, "上级"),
+                        (9, "天文"), (10, "任务名称为空"), (11, "不是有效日期"), (12, "重复")]:
+        assert f"第 {row} 行" in text and reason in text, (row, reason, text)
+    assert state() == before
+
+
+def test_a_row_refused_by_the_services_rolls_back_the_whole_import(build):
+    c = build.cast
+    svc.task_update(actor=c.supervisor, task=build.task(), lead_unit=c.baiguo)  # something existing
+    before = state()
+    # A co-unit equal to the lead unit passes the sheet checks but not the service's.
+    file = _xlsx([
+        ("1", "好的一行", "", "芭蕉侗族乡", "", "", "2026-12-31"),
+        ("2", "牵头即配合", "", "芭蕉侗族乡", "芭蕉侗族乡", "", "2026-12-31"),
+    ])
+    with pytest.raises(ValidationError) as info:
+        excel.import_tasks(actor=c.supervisor, file=file)
+    assert "第 4 行" in " ".join(info.value.messages)
+    assert state() == before
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("假.xlsx", pdf_bytes(), "Excel"),
+    ("空.xlsx", b"", "Excel"),
+    ("乱.xlsx", b"PK\x03\x04garbage", "Excel"),
+])
+def test_files_that_are_not_spreadsheets_are_refused(build, name, data, reason):
+    before = state()
+    with pytest.raises(ValidationError, match=reason):
+        excel.import_tasks(actor=build.cast.supervisor, file=SimpleUploadedFile(name, data))
+    assert state() == before
+
+
+def test_a_sheet_without_the_header_is_refused(build):
+    with pytest.raises(ValidationError, match="表头"):
+        excel.import_tasks(actor=build.cast.supervisor, file=_xlsx([("1", "x")], header=("编码", "名称")))
+
+
+def test_an_oversized_import_is_refused(build, settings):
+    settings.DUBAN_MAX_IMPORT_BYTES = 1000
+    file = _xlsx([(str(i), f"任务{i}" * 20, "", "芭蕉侗族乡", "", "", "") for i in range(1, 50)])
+    with pytest.raises(ValidationError, match="上限"):
+        excel.import_tasks(actor=build.cast.supervisor, file=file)
+
+
+def test_only_the_supervision_office_imports(build):
+    with pytest.raises(PermissionDenied):
+        excel.import_tasks(actor=build.cast.bajiao_liaison, file=_xlsx([("1", "x", "", "芭蕉侗族乡", "", "", "")]))
+
+
+def test_formula_injection_is_neutralised():
+    for value in ("=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "＝1"):
+        assert excel.neutralise(value) == "'" + value
+    assert excel.neutralise("正常文本") == "正常文本" and excel.neutralise(5) == 5
+
+
+def test_relative_numbering_restarts_for_rows_whose_parent_is_not_exported():
+    paths = ["0001", "00010001", "000100010001", "00010002", "00050003", "000500030001"]
+    numbers = excel.relative_numbers(paths)
+    assert [numbers[p] for p in paths] == ["1", "1.1", "1.1.1", "1.2", "2", "2.1"]
+
+
+def test_a_large_export_streams(build):
+    from duban.orgs.models import Unit
+
+    c = build.cast
+    goal = build.task(due_in=300, title="大目标")
+    unit = Unit.objects.get(pk=c.bajiao.pk)
+    svc.task_decompose(actor=c.supervisor, parent=goal, children=[
+        {"title": f"子任务{i}", "lead_unit": unit, "due_date": build.today + timedelta(days=100)} for i in range(300)])
+    data = excel.export_tasks(selectors.task_list(c.supervisor))
+    ws = load_workbook(io.BytesIO(data), read_only=True).active
+    assert sum(1 for _row in ws.iter_rows(values_only=True)) == 4 + 301
