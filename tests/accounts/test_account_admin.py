@@ -228,3 +228,38 @@ def test_services_refuse_callers_without_the_function_permission(cast):
         services.user_unlock(actor=cast.sysadmin, user=cast.leader)
     with pytest.raises(PermissionDenied):
         services.password_set_by_admin(admin=cast.auditor, user=cast.leader, new_password=GOOD)
+
+
+@pytest.mark.parametrize("who, url, expected", [
+    ("sysadmin", "/accounts/users/new/", "初始密码"),
+    ("sysadmin", "/accounts/users/{leader}/", "重置密码"),
+    ("sysadmin", "/accounts/users/{sysadmin}/", "这是您自己的账户"),
+    ("sysadmin", "/accounts/users/{leader}/password/", "临时密码只能使用一次"),
+    ("secadmin", "/accounts/roles/", "角色授权"),
+    ("secadmin", "/accounts/roles/{leader}/", "撤销角色"),
+    ("secadmin", "/accounts/roles/{secadmin}/", "不能修改自己的角色"),
+])
+def test_the_administration_pages_render_for_their_owner(cast, login, who, url, expected):
+    client = login(getattr(cast, who))
+    response = client.get(url.format(leader=cast.leader.pk, sysadmin=cast.sysadmin.pk, secadmin=cast.secadmin.pk))
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+    assert client.get("/accounts/users/999999/" if who == "sysadmin" else "/accounts/roles/999999/").status_code == 404
+
+
+def test_the_sidebar_shows_each_administrator_only_their_own_menu(cast, login):
+    menus = {"sysadmin": "/accounts/users/", "secadmin": "/accounts/roles/", "auditor": "/audit/"}
+    for who, own in menus.items():
+        page = login(getattr(cast, who)).get("/").content.decode()
+        assert f'href="{own}"' in page
+        for other in set(menus.values()) - {own}:
+            assert f'href="{other}"' not in page, (who, other)
+
+
+def test_the_administration_pages_speak_english(cast, login):
+    client = login(cast.sysadmin)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/accounts/users/new/").content.decode()
+    assert "New account" in page and "Initial password" in page
+    response = _new_account(client, username="Admin")
+    assert "is a default or reserved account name" in response.content.decode()

@@ -160,3 +160,29 @@ def test_createadmin_refuses_business_roles_unknown_units_and_taken_names(monkey
     with pytest.raises(CommandError, match="已存在"):
         _createadmin(monkeypatch, "--username", "SYSADMIN1", "--role", "sysadmin", "--password-stdin", stdin=GOOD)
     assert not User.objects.filter(username="zhaolei").exists()
+
+
+def test_the_duban_cli_runs_createadmin_and_verify_ledger_with_dashes(tmp_path):
+    """The real command line, in its own process and database: exit codes as a cron job sees them."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    env.update(DUBAN_DATA_DIR=str(tmp_path), DUBAN_ENV="development")
+
+    def duban(*args, stdin=None):
+        return subprocess.run([sys.executable, "-m", "duban", *args], input=stdin, capture_output=True, text=True,
+                              env=env, timeout=180)
+
+    assert duban("migrate", "-v0").returncode == 0
+    result = duban("verify-ledger")
+    assert result.returncode == 0 and "checked 0 entries" in result.stdout
+    result = duban("createadmin", "--username", "admin", "--role", "sysadmin", "--password-stdin", stdin=GOOD + "\n")
+    assert result.returncode != 0 and "reserved" in result.stderr
+    result = duban("createadmin", "--username", "zhangwei", "--role", "sysadmin", "--password-stdin",
+                   stdin="Aa123456\n")
+    assert result.returncode != 0 and "refused" in result.stderr
+    result = duban("createadmin", "--username", "zhangwei", "--role", "sysadmin", "--password-stdin", stdin=GOOD + "\n")
+    assert result.returncode == 0, result.stderr
+    result = duban("verify-ledger")
+    assert result.returncode == 0 and "checked 1 entries" in result.stdout
