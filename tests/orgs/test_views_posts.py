@@ -78,6 +78,7 @@ def test_an_inactive_a_holder_also_hands_over_to_the_backup(cast, login):
     Person.objects.filter(pk=cast.p_bajiao_a.pk).update(is_active=False)
     html = page(login(cast.supervisor).get(reverse("orgs:post_list"), {"acting": "backup"}))
     assert "督办联络员" in html and "B角 李四 代行" in html
+    assert "前序角色已不在职,由B角代行" in html and "A角在岗" not in html
 
 
 def test_filtering_posts_by_unit_subtree(cast, login, baiguo_post):
@@ -130,10 +131,16 @@ def test_asking_who_acts_on_another_date(cast, login, a_on_leave):
 
 
 def test_an_invalid_date_is_answered_with_an_error(cast, login):
-    response = login(cast.supervisor).get(reverse("orgs:post_acting", args=[cast.post_bajiao.pk]),
-                                          {"on": "2026-02-30"})
+    client = login(cast.supervisor)
+    response = client.get(reverse("orgs:post_acting", args=[cast.post_bajiao.pk]), {"on": "2026-02-30"})
     assert response.status_code == 400
     assert "输入一个有效的日期。" in page(response)
+    # htmx only swaps in 2xx answers, so the partial it asked for says the error with a 200.
+    response = client.get(reverse("orgs:post_acting", args=[cast.post_bajiao.pk]), {"on": "2026-02-30"},
+                          HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "输入一个有效的日期。" in page(response)
+    response = client.get(reverse("orgs:post_detail", args=[cast.post_bajiao.pk]), {"on": "yesterday"})
+    assert response.status_code == 400 and "输入一个有效的日期。" in page(response)
 
 
 @pytest.mark.parametrize("who", ["bajiao_liaison", "bajiao_admin", "village_liaison"])

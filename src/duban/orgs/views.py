@@ -364,8 +364,9 @@ def post_acting(request, pk):
     """htmx: who acts for this post on the chosen date."""
     post = _post(request, pk)
     on_form = ActingDateForm(request.GET if "on" in request.GET else None)
-    return render(request, "orgs/_post_acting.html", _acting_context(request, post, on_form),
-                  status=400 if on_form.errors else 200)
+    # htmx does not swap in 4xx answers by default: to htmx the error is content to show.
+    status = 400 if on_form.errors and not request.htmx else 200
+    return render(request, "orgs/_post_acting.html", _acting_context(request, post, on_form), status=status)
 
 
 def _post_form(request, *, post: Post | None, data):
@@ -398,8 +399,11 @@ def _post_form(request, *, post: Post | None, data):
 
 def _post_form_response(request, form, unit, context):
     if request.htmx and request.method == "GET":
-        return render(request, "orgs/_post_form_fields.html", {"form": form, "unit": unit})
-    return _edit_response(request, "orgs/post_form.html", {**context, "unit": unit}, form)
+        response = render(request, "orgs/_post_form_fields.html", {"form": form, "unit": unit})
+    else:
+        response = _edit_response(request, "orgs/post_form.html", {**context, "unit": unit}, form)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_perm(EDIT)
