@@ -64,6 +64,8 @@ _BOILERPLATE: list[tuple[str, re.Pattern]] = [
                          r"来源|稿源|出处|原标题|图片来源|摄影)[:：\s]")),
     ("页面统计", re.compile(r"阅读(数|量|次数)?[:：]?\s*\d|浏览(次数|量)|^\d+\s*(阅读|浏览)$|^字号|"
                         r"^[【\[]?(打印|关闭|打印本页|关闭窗口|返回顶部|回到顶部)[】\]]?|^上一篇|^下一篇")),
+    ("网站导航", re.compile(r"^(当前位置|您的位置|您现在的位置|所在位置)|^首页\s*[>＞|｜/»]|[>＞»]\s*正文$|"
+                        r"^[^|｜]{1,8}([|｜][^|｜]{1,10}){2,}$|^(网站首页|返回首页|无障碍|适老化|English|繁體|简体)")),
     ("版权信息", re.compile(r"版权所有|Copyright|©|ICP备|公网安备|免责声明|违法和不良信息")),
     ("网页代码", re.compile(r"template\s*'|\{\{|\}\}|function\s*\(|^var\s|javascript:|^<|/>$|\.(js|css)\b")),
 ]
@@ -242,6 +244,16 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
                     first_body = p
                     header = {h for h in header if h < p}
                     break
+    for p in range(min(first_body, len(window))):
+        if p not in header:  # page furniture above the document's own header
+            _, ln = window[p]
+            removed.append(Removed(ln.no, ln.start, ln.end, ln.text, "网页页眉", "metadata"))
+    for r in removed:
+        if r.kind == "boilerplate" and not meta.posted_at:
+            pm = re.search(r"(发布时间|发布日期|发表时间|时间)[:：]\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s*\d{1,2}[:：]\d{2})?)",
+                           r.text)
+            if pm:
+                meta.posted_at = pm.group(2).strip()
     for p in sorted(header):
         i, ln = window[p]
         kind_reason = "发布时间" if meta.posted_at and ln.text.strip() == meta.posted_at else None

@@ -111,7 +111,9 @@ def _resolve(kind, m, norm, s, e, speech_date, term_end) -> Deadline | None:
         except ValueError:
             return None
         if speech_date and d < speech_date:
-            return None
+            if g.get("y"):
+                return None
+            d = d.replace(year=d.year + 1)
         return Deadline(text, "day", d, s, e)
     if kind == "month":
         mm = g["m"]
@@ -128,7 +130,10 @@ def _resolve(kind, m, norm, s, e, speech_date, term_end) -> Deadline | None:
             return None
         if g.get("suf") == "份" and norm[e:e + 1] != "前":
             return None
-        return Deadline(text, "month", month_end(y, month), s, e)
+        d = month_end(y, month)
+        if not g.get("y") and not g.get("rel") and speech_date and d < speech_date:
+            d = month_end(y + 1, month)  # '6月底前' said in December: next June
+        return Deadline(text, "month", d, s, e)
     if kind == "year_end":
         y = int(g["y"])
         if not year_ok(y) or _past_context(norm, s, e):

@@ -92,7 +92,8 @@ class Extractor:
                     if _overlaps(excluded, s, e):
                         continue
                     extra.extend(self._sentence_tasks(node, s, e, in_context, leaf, org_clauses))
-            if leaf and not in_context and not task_lists and len(org_clauses) >= 2:
+            if leaf and not in_context and not task_lists and len(org_clauses) >= 2 \
+                    and not self._other_directives(op, excluded, org_clauses):
                 extra.extend(org_clauses)
             elif not leaf or task_lists or node.kind == "closing":
                 extra.extend(c for c in org_clauses if c.kind == "org_directive" and c.title != "_weak")
@@ -118,6 +119,17 @@ class Extractor:
             else:
                 node.role = "structure"
                 node.kind = "area" if leaf or parent is not None else "section"
+
+    def _other_directives(self, op, excluded, org_clauses) -> bool:
+        """Does the node's text hold directives besides the per-organisation clauses? Then the
+        node is one task with several units rather than a list of organisations' tasks."""
+        for p in op.paras:
+            for s, e in ol.sentences(self.norm, p.start, p.end, seps="。！？；"):
+                if _overlaps(excluded, s, e) or any(c.start <= s < c.end or s <= c.start < e for c in org_clauses):
+                    continue
+                if ol.directive_yao(self.norm, s, e) is not None:
+                    return True
+        return False
 
     def _raw(self, title: str, start: int) -> str:
         i = self.norm.find(title, start)
@@ -157,8 +169,9 @@ class Extractor:
         if not found and re.search(r"目标是|要求是|任务是", st):
             found = [d for d in allf if d.kind == "year"] or (
                 [dl.group_year(norm, s, e, self.speech_date)] if dl.group_year(norm, s, e, self.speech_date) else [])
-        if (found and (yao is not None or ol._GOAL_CUE.search(st)) and not ol.is_group_intro(norm, s, e)
-                and self._goals_here):
+        explicit_goal = bool(re.search(r"(预期|主要|总体)目标是|目标任务是", st))
+        if ((found and (yao is not None or ol._GOAL_CUE.search(st)) or explicit_goal)
+                and not ol.is_group_intro(norm, s, e) and self._goals_here):
             out.append(Node(kind="area_goal", role="task", start=s, end=e,
                             title=self._title((yao + 1) if yao is not None else s, e)))
             return out
@@ -210,6 +223,10 @@ class Extractor:
         own = dl.find(self.norm, node.start, node.end, self.speech_date, self.term_end)
         own = [d for d in own if not (d.kind == "year" and d.text in ("年内",) and False)]
         pick = dl.pick(own)
+        if not pick and node.kind == "area_goal":
+            pick = dl.group_year(self.norm, node.start, node.end, self.speech_date)
+            if pick:
+                pick.inherited = False
         if pick:
             pick.text = self.text[pick.start:pick.end]
             node.deadline = pick
@@ -220,7 +237,14 @@ class Extractor:
             scopes.append(group._intro)  # type: ignore[attr-defined]
         for anc in reversed(ancestors):
             if anc.kind in ("section", "area", "point") and anc.marker:
-                scopes.append((anc.start, ol.heading_end(self.norm, anc.start, anc.end)))
+                he = ol.heading_end(self.norm, anc.start, anc.end)
+                scopes.append((anc.start, he))
+                # the intro before the first child: a sentence naming the year's work ('2024年经济工作的总体要求是')
+                first_child = min((c.start for c in anc.children
+                                   if c.marker and c.kind in ("section", "area", "point", "item")), default=anc.end)
+                for a, b in ol.sentences(self.norm, he, first_child):
+                    if re.search(r"\d{4}年[^，。]{0,8}(工作|任务|目标)", self.norm[a:b]):
+                        scopes.append((a, b))
         for a, b in scopes:
             found = [d for d in dl.find(self.norm, a, b, self.speech_date, self.term_end) if d.kind != "periodic"]
             d = found[0] if found else dl.group_year(self.norm, a, b, self.speech_date)
@@ -231,7 +255,7 @@ class Extractor:
                 return
 
     _NUM_TARGET = re.compile(
-        r"(?P<num>\d+(?:\.\d+)?)(?P<mw>个百分点|平方米|平方公里|公里|千米|万元|亿元|万人|人次|万亩|[个家项件所座条名人户套处米亩吨元场期批支台辆张间栋%％])"
+        r"(?P<num>\d+(?:\.\d+)?)(?P<mw>万人次|个百分点|平方米|平方公里|公里|千米|万元|亿元|万人|人次|万亩|[个家项件所座条名人户套处米亩吨元场期批支台辆张间栋%％])"
         r"(?P<obj>[\u4e00-\u9fff“”]{0,14})")
     _FORWARD_VERB = re.compile(r"完成|实现|达到|建成|新增|建立|打造|创建|培育|推出|引进|新建|改造|发展到|突破|控制在|确保|"
                                r"力争|争取|增长|提高到|超过|培训|招引|建设|开工|竣工|落地|帮扶|覆盖|创成|选树|评选")
@@ -251,10 +275,12 @@ class Extractor:
                 if not forward:
                     continue
                 obj = re.sub(r"^(左右|以上|以内|以下)", "", m.group("obj"))
+                pre_cut = re.compile(r"^(\d{4}年|今年|明年)?(\d{1,2}月)?(底|末)?(前|之前|以前)?")
                 obj = re.sub(r"(创建|建设|任务|目标)$", "", obj).strip("“”")
                 if not obj:  # '新增规上工业企业30家': the object stands before the number
                     pre = re.split(r"[，、；。：]", clause[:m.start()])[-1]
                     obj = self._FORWARD_VERB.sub("", re.sub(r"^[一二三四五六七八九十]+是", "", pre), count=1)
+                    obj = pre_cut.sub("", obj) or obj
                     obj = re.sub(r"(稳定在|控制在|达到|提高到|增长|为|在)$", "", obj)
                 out.append(Target(text[a + m.start():a + m.end()], "numeric", float(m.group("num")),
                                   m.group("mw").replace("％", "%"), obj or "", a + m.start(), a + m.end()))
@@ -277,7 +303,9 @@ class Extractor:
         m = self.matcher
         norm, text = self.norm, self.text
         subjects = [u for u in m.subjects(norm, text, node.start, node.end)]
-        mentions = m.mentions(norm, text, node.start, node.end)
+        mentions = [u for u in m.mentions(norm, text, node.start, node.end)
+                    if not any(v.start is not None and u.start is not None and v.start <= u.start < v.end
+                               for v in subjects)]
         named = _merge(subjects, mentions)
         if subjects:
             return named

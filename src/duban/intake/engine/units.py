@@ -42,8 +42,12 @@ class _Alias:
 class UnitMatcher:
     def __init__(self, directory: list[dict] | None, topic_map: dict[str, list[str]] | None,
                  speaker_org: str | None = None):
-        directory = default_directory() if directory is None else directory
-        self.topic_map = default_topic_map() if topic_map is None else topic_map
+        level = (speaker_org or "市")[0]
+        if directory is None:
+            directory = _relevel(default_directory(), level)
+        if topic_map is None:
+            topic_map = {k: [_relevel_name(n, level) for n in v] for k, v in default_topic_map().items()}
+        self.topic_map = topic_map
         self.by_name: dict[str, dict] = {}
         aliases: list[_Alias] = []
         for unit in directory:
@@ -83,7 +87,12 @@ class UnitMatcher:
             sub = subject_before(norm, m.start(), s, self.alias_map)
             if sub:
                 a, b, phrase = sub
-                out.extend(self._split(norm, text, a, b, r"及|和|与|以及"))
+                parts = phrase.split("、")
+                # '县委督查室、县政府督查室' are two units; '各级党委、党组' is one phrase
+                sep = r"及|和|与|以及|、" if len(parts) > 1 and all(
+                    (re.match(r"^[市县区州乡镇]", x) and _org_phrase(x)) or x in self.alias_map for x in parts) \
+                    else r"及|和|与|以及"
+                out.extend(self._split(norm, text, a, b, sep))
         for m in re.finditer(r"请([\u4e00-\u9fff、]{2,16}?)(密切|积极|认真|切实|抓紧|做好|配合|支持|加强|牵头|负责)",
                              norm[s:e]):
             phrase = m.group(1)
@@ -157,6 +166,22 @@ class UnitMatcher:
             for name in self.topic_map[kw]:
                 out.append(self.ref(name, "implied"))
         return _dedupe(out)
+
+
+def _relevel_name(name: str, level: str) -> str:
+    """市委组织部 → 县委组织部, 团市委 → 团县委: the default directory at the speaker's level."""
+    if level not in "县区" or level == "市":
+        return name
+    if name.startswith("市"):
+        return level + name[1:]
+    return name.replace("团市委", f"团{level}委")
+
+
+def _relevel(directory: list[dict], level: str) -> list[dict]:
+    if level not in "县区":
+        return directory
+    return [{**u, "name": _relevel_name(u["name"], level),
+             "aliases": [_relevel_name(a, level) for a in u.get("aliases", [])]} for u in directory]
 
 
 def _in_title_marks(norm: str, s: int, a: int) -> bool:
