@@ -376,3 +376,23 @@ def test_logout_accepts_post_only(cast, login):
     client = login(cast.supervisor)
     assert client.get("/accounts/logout/").status_code == 405
     assert client.get("/").status_code == 200  # still signed in
+
+
+# --- IA-09 (the parts the accounts services own) -----------------------------------------------------------
+def test_a_password_change_ends_the_other_sessions_and_tokens_but_a_wrong_old_password_does_not(cast):
+    one, two, api = Client(), Client(), Client()
+    for client in (one, two):
+        assert _post_login(client, "supervisor", cast.password).status_code == 302
+    auth = _token(api, cast)
+
+    response = one.post("/accounts/password/", {"old_password": "Not-The-Password-1", "new_password1": GOOD,
+                                                "new_password2": GOOD})
+    assert response.status_code == 400 and "原密码不正确" in response.content.decode()
+    assert two.get("/").status_code == 200 and api.get("/api/sources", **auth).status_code == 200
+
+    response = one.post("/accounts/password/", {"old_password": cast.password, "new_password1": GOOD,
+                                                "new_password2": GOOD})
+    assert response.status_code == 302
+    assert one.get("/").status_code == 200  # the session that changed it stays signed in
+    assert two.get("/").status_code == 302
+    assert api.get("/api/sources", **auth).status_code == 401
