@@ -34,7 +34,7 @@ def test_empty_file_is_an_error_in_chinese():
         load(b"", "a.txt")
     assert err.value.message == "文件为空。"
     with pytest.raises(IntakeError) as err:
-        load("   \n\n ".encode(), "a.txt")
+        load(b"   \n\n ", "a.txt")
     assert "为空" in err.value.message
 
 

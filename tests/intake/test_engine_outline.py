@@ -84,7 +84,7 @@ def test_per_organisation_directives_split_at_semicolons():
 def test_area_goal_with_a_multi_year_deadline_and_inherited_year_of_a_group_intro():
     text = ("讲话\n（2018年3月1日）\n\n一、宣传工作\n\n今后五年，要完成10个文明乡镇、50个文明村创建。2018年，要突出两个重点。"
             "一是用好学习载体。二是开展文明创建。\n")
-    draft, ts = tasks(text)
+    _draft, ts = tasks(text)
     goal, a, b = ts
     assert goal.kind == "area_goal"
     assert goal.deadline.date.isoformat() == "2023-03-01"

@@ -15,8 +15,19 @@ from .model import Deadline, Draft, Meta, Node, Removed, Target, UnitRef
 from .outline import build
 from .units import UnitMatcher, default_directory, default_topic_map, speaker_org
 
-__all__ = ["analyse", "Draft", "Node", "Meta", "Removed", "Deadline", "Target", "UnitRef", "IntakeError",
-           "default_directory", "default_topic_map"]
+__all__ = [
+    "Deadline",
+    "Draft",
+    "IntakeError",
+    "Meta",
+    "Node",
+    "Removed",
+    "Target",
+    "UnitRef",
+    "analyse",
+    "default_directory",
+    "default_topic_map",
+]
 
 
 def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_date: date | None = None,

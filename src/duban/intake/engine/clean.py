@@ -255,7 +255,7 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
             if pm:
                 meta.posted_at = pm.group(2).strip()
     for p in sorted(header):
-        i, ln = window[p]
+        _i, ln = window[p]
         kind_reason = "发布时间" if meta.posted_at and ln.text.strip() == meta.posted_at else None
         if kind_reason:
             removed.append(Removed(ln.no, ln.start, ln.end, ln.text, kind_reason, "metadata"))

@@ -8,7 +8,7 @@ from datetime import date
 
 from . import deadlines as dl
 from . import outline as ol
-from .model import Deadline, Node, Target, UnitRef
+from .model import Node, Target, UnitRef
 from .units import UnitMatcher
 
 _CONTEXT_KIND = {"problem": "problem", "past_work": "past_work", "definition": "definition", "rationale": "rationale"}
@@ -183,7 +183,7 @@ class Extractor:
                 continue
             sub = ol.subject_before(norm, y, a, self.matcher.alias_map)
             if sub and not ol.is_group_intro(norm, a, b):
-                org_clauses.append(Node(kind="org_directive", role="task", start=sub[0] if sub[0] < a else a, end=b,
+                org_clauses.append(Node(kind="org_directive", role="task", start=min(a, sub[0]), end=b,
                                         title=self._title(y + 1, b)))
         return out
 
@@ -221,7 +221,7 @@ class Extractor:
 
     def _deadline(self, node: Node, ancestors: list[Node], group: Node | None) -> None:
         own = dl.find(self.norm, node.start, node.end, self.speech_date, self.term_end)
-        own = [d for d in own if not (d.kind == "year" and d.text in ("年内",) and False)]
+        own = [d for d in own if not (False)]
         pick = dl.pick(own)
         if not pick and node.kind == "area_goal":
             pick = dl.group_year(self.norm, node.start, node.end, self.speech_date)

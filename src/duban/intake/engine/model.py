@@ -8,9 +8,10 @@ this module imports Django: the UI turns a `Draft` into sources and tasks later.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from typing import Any, Iterator
+from typing import Any
 
 
 @dataclass

@@ -407,10 +407,10 @@ def _org_phrase(seg: str) -> bool:
         return False
     if re.search(r"[是在对把将从为了的]$", seg) or re.search(r"[，。；：！？]", seg):
         return False
-    if re.search(r"(是|有|在|对|把|将|通过|围绕|按照|根据|结合|为了|作为)", seg):
-        # '已经接受巡察的单位' is fine: verbs inside a relative clause ending in an org noun
-        if not re.search(r"的[\u4e00-\u9fff]{1,6}$", seg):
-            return False
+    # a verb makes it a clause, unless inside a relative clause ending in an org noun ('已经接受巡察的单位')
+    if re.search(r"(是|有|在|对|把|将|通过|围绕|按照|根据|结合|为了|作为)", seg) \
+            and not re.search(r"的[\u4e00-\u9fff]{1,6}$", seg):
+        return False
     return bool(ORG_SUFFIX.search(seg))
 
 

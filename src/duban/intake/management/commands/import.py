@@ -1,3 +1,4 @@
+# ruff: noqa: N999 - the command is `duban import`, so the module must be import.py
 """`duban import FILE [--date YYYY-MM-DD] [--json]`: analyse a speech or document and print the
 draft (metadata, removed lines, outline). Writes nothing to the database."""
 
