@@ -1,0 +1,417 @@
+"""Forms of the task pages. They check the shape of the input (types, required fields, files by
+content) so errors appear inline next to the field; the services decide the rules and their
+errors are put back on these forms (duban.core.forms.apply_validation_error).
+
+Every form that changes a task carries the version the user loaded; the service compares it and
+refuses a stale submission (RL-01) instead of overwriting someone else's change.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from duban.orgs.models import Person, Post, Unit
+from duban.tasks import evidence as evidence_files
+from duban.tasks.models import Category, Light, ReportCycle, Source, SourceKind, Task, TaskStatus
+
+PAGE_SIZES = (20, 50, 100)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units in tree order, indented by depth (full-width spaces survive HTML)."""
+
+    def label_from_instance(self, obj):
+        return "\u3000" * max(obj.depth - 1, 0) + obj.name
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return "\u3000" * max(obj.depth - 1, 0) + obj.name
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}({obj.unit.name}{' · ' + obj.title if obj.title else ''})"
+
+
+class PostChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.unit.name} · {obj.title}"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    """Several files in one input. Each is checked by content here already (the same check the
+    service repeats), so a bad file is reported next to the input and nothing is stored."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        items = [item for item in items if item]
+        if not items:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        files = [super(EvidenceField, self).clean(item, initial) for item in items]
+        evidence_files.check_uploads(files)
+        for f in files:
+            f.seek(0)
+        return files
+
+
+def too_large(form) -> bool:
+    """Whether a form failed because a file was over the size limit (answered with 413, FU-02)."""
+    return any(getattr(e, "code", None) == "too_large" for errors in form.errors.as_data().values() for e in errors)
+
+
+class VersionedForm(forms.Form):
+    """Carries the version of the task the user loaded (RL-01)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean(self):
+        cleaned = super().clean()
+        # A hidden field's error would be invisible: say it at the top of the form instead.
+        if self._errors.pop("version", None) or cleaned.get("version") is None:
+            raise ValidationError(_("表单已过期,请刷新页面后重试。"), code="stale_form")
+        return cleaned
+
+
+# --- the responsibility list -----------------------------------------------------------------
+class TaskFilterForm(forms.Form):
+    """一级一清单 (``unit``: a unit and its subtree) / 一人一清单 (``person``)."""
+
+    MODES = (("unit", _("一级一清单")), ("person", _("一人一清单")))
+    SORTS = (("number", _("编号")), ("due", _("完成时限")), ("-due", _("完成时限(倒序)")),
+             ("light", _("亮灯(最紧急在前)")), ("title", _("任务名称")), ("unit", _("牵头单位")))
+
+    mode = forms.ChoiceField(label=_("清单"), choices=MODES, required=False, widget=forms.HiddenInput)
+    unit = UnitChoiceField(label=_("单位(含下级)"), queryset=Unit.objects.none(), required=False,
+                           empty_label=_("全部单位"))
+    person = PersonChoiceField(label=_("责任人"), queryset=Person.objects.none(), required=False,
+                               empty_label=_("请选择人员"))
+    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False,
+                                      empty_label=_("全部类别"))
+    status = forms.ChoiceField(label=_("状态"), required=False,
+                               choices=[("", _("全部状态")), ("open", _("未办结")), *TaskStatus.choices])
+    light = forms.ChoiceField(label=_("亮灯"), required=False,
+                              choices=[("", _("全部")), (Light.RED, _("红灯")), (Light.YELLOW, _("黄灯")),
+                                       (Light.GREEN, _("绿灯")), (Light.GREY, _("灰灯"))])
+    due_from = forms.DateField(label=_("时限自"), required=False, widget=DateInput())
+    due_to = forms.DateField(label=_("时限至"), required=False, widget=DateInput())
+    source = forms.ModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False,
+                                    empty_label=_("全部来源"))
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("任务名称或内容")}))
+    sort = forms.ChoiceField(label=_("排序"), choices=SORTS, required=False)
+
+    def __init__(self, data=None, *, units, people, categories, sources):
+        super().__init__(data)
+        self.fields["unit"].queryset = units
+        self.fields["person"].queryset = people
+        self.fields["category"].queryset = categories
+        self.fields["source"].queryset = sources
+
+    @property
+    def mode(self) -> str:
+        value = self.data.get("mode") if self.data else None
+        return value if value in ("unit", "person") else "unit"
+
+    def filters(self) -> dict:
+        """The selector's TaskFilters as a dict (invalid fields are dropped, never guessed)."""
+        data = self.cleaned_data if self.is_valid() else {
+            k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
+        status = data.get("status")
+        statuses = None
+        if status == "open":
+            statuses = [TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED, TaskStatus.IN_PROGRESS,
+                        TaskStatus.COMPLETION_REQUESTED]
+        elif status:
+            statuses = [status]
+        result = {
+            "category": data.get("category"), "status": statuses, "light": data.get("light"),
+            "due_from": data.get("due_from"), "due_to": data.get("due_to"), "source": data.get("source"),
+            "q": data.get("q") or "", "sort": data.get("sort") or "number",
+        }
+        if self.mode == "person":
+            # 一人一清单 without a person lists nobody's tasks, not everybody's.
+            result["person"] = data.get("person")
+        else:
+            result["unit"] = data.get("unit")
+        return result
+
+
+# --- create / edit -----------------------------------------------------------------------------
+MILESTONE_LINE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s+(.+?)\s*$")
+
+
+def parse_milestones(text: str) -> list[dict]:
+    """One milestone a line: ``2026-12-31 完成选址`` (a leading ✓ marks it done)."""
+    result, errors = [], []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        done = line.lstrip().startswith("✓")
+        m = MILESTONE_LINE.match(line.lstrip().lstrip("✓"))
+        if not m:
+            errors.append(_("第 %(n)s 行应为“日期 名称”,例如“2026-12-31 完成选址”。") % {"n": number})
+            continue
+        try:
+            when = date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            errors.append(_("第 %(n)s 行的日期无效。") % {"n": number})
+            continue
+        result.append({"name": m[4][:200], "date": when, "done": done})
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def milestones_text(milestones) -> str:
+    return "\n".join(f"{'✓' if m.done else ''}{m.date:%Y-%m-%d} {m.name}" for m in milestones)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("任务名称"), max_length=300)
+    detail = forms.CharField(label=_("任务内容"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
+    source = forms.ModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False)
+    lead_unit = UnitChoiceField(label=_("牵头单位"), queryset=Unit.objects.none(), required=False)
+    co_units = UnitMultipleChoiceField(label=_("配合单位"), queryset=Unit.objects.none(), required=False,
+                                       widget=forms.SelectMultiple(attrs={"size": 6}),
+                                       help_text=_("可按住 Ctrl 多选"))
+    responsible_leader = PersonChoiceField(label=_("责任领导"), queryset=Person.objects.none(), required=False)
+    responsible_post = PostChoiceField(label=_("责任岗位"), queryset=Post.objects.none(), required=False,
+                                       help_text=_("由岗位的 A 角办理,A 角不在岗时依次由 B、C 角代办"))
+    start_date = forms.DateField(label=_("开始日期"), required=False, widget=DateInput())
+    due_date = forms.DateField(label=_("完成时限"), required=False, widget=DateInput())
+    reporting_cycle = forms.ChoiceField(label=_("报送周期"), choices=ReportCycle.choices, initial=ReportCycle.MONTHLY)
+    target_number = forms.DecimalField(label=_("目标数量"), required=False, min_value=0, max_digits=14,
+                                       decimal_places=2)
+    target_measure = forms.CharField(label=_("量词"), required=False, max_length=10,
+                                     widget=forms.TextInput(attrs={"placeholder": _("如:个、公里")}))
+    target_object = forms.CharField(label=_("目标对象"), required=False, max_length=50,
+                                    widget=forms.TextInput(attrs={"placeholder": _("如:示范点")}))
+    milestones = forms.CharField(label=_("节点"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                 help_text=_("每行一个:日期 名称,例如“2026-12-31 完成选址”"))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    FIELDS = ("title", "detail", "category", "source", "lead_unit", "responsible_leader", "responsible_post",
+              "start_date", "due_date", "reporting_cycle", "target_number", "target_measure", "target_object")
+
+    def __init__(self, data=None, *, units, people, posts, categories, sources, initial=None, editing=False):
+        super().__init__(data, initial=initial)
+        self.editing = editing
+        self.fields["lead_unit"].queryset = units
+        self.fields["co_units"].queryset = units
+        self.fields["responsible_leader"].queryset = people
+        self.fields["responsible_post"].queryset = posts
+        self.fields["category"].queryset = categories
+        self.fields["source"].queryset = sources
+
+    @classmethod
+    def initial_for(cls, task: Task) -> dict:
+        initial = {name: getattr(task, name) for name in cls.FIELDS}
+        initial["co_units"] = list(task.co_units.all())
+        initial["milestones"] = milestones_text(task.milestones.all())
+        initial["version"] = task.version
+        return initial
+
+    def clean_milestones(self):
+        return parse_milestones(self.cleaned_data.get("milestones", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.editing and (self._errors.pop("version", None) or cleaned.get("version") is None):
+            raise ValidationError(_("表单已过期,请刷新页面后重试。"), code="stale_form")
+        return cleaned
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        values = {name: data.get(name) for name in self.FIELDS}
+        for text_field in ("detail", "target_measure", "target_object"):
+            values[text_field] = values[text_field] or ""
+        return values
+
+
+class DecomposeRowForm(forms.Form):
+    title = forms.CharField(label=_("下级任务名称"), max_length=300, required=False)
+    lead_unit = UnitChoiceField(label=_("牵头单位"), queryset=Unit.objects.none(), required=False)
+    due_date = forms.DateField(label=_("完成时限"), required=False, widget=DateInput())
+    target_number = forms.DecimalField(label=_("目标数量"), required=False, min_value=0, max_digits=14,
+                                       decimal_places=2)
+    target_measure = forms.CharField(label=_("量词"), required=False, max_length=10)
+    target_object = forms.CharField(label=_("目标对象"), required=False, max_length=50)
+
+    def __init__(self, *args, units=None, parent: Task | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parent = parent
+        if units is not None:
+            self.fields["lead_unit"].queryset = units
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(data.get(k) not in (None, "") for k in self.fields)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_blank():
+            return cleaned
+        if not cleaned.get("title"):
+            self.add_error("title", _("请填写下级任务名称。"))
+        due = cleaned.get("due_date")
+        if due and self.parent is not None and self.parent.due_date and due > self.parent.due_date:
+            self.add_error("due_date", _("不能晚于上级任务的完成时限(%(due)s)。") % {"due": self.parent.due_date})
+        return cleaned
+
+    def child(self) -> dict:
+        data = self.cleaned_data
+        child = {"title": data["title"], "lead_unit": data.get("lead_unit"), "due_date": data.get("due_date"),
+                 "target_number": data.get("target_number"), "target_measure": data.get("target_measure") or "",
+                 "target_object": data.get("target_object") or ""}
+        if self.parent is not None:
+            # Children inherit what the 督查室 would otherwise retype on every row.
+            child["category"] = self.parent.category
+            child["source"] = self.parent.source
+            child["reporting_cycle"] = self.parent.reporting_cycle
+        return child
+
+
+class BaseDecomposeFormSet(forms.BaseFormSet):
+    def __init__(self, *args, units=None, parent=None, **kwargs):
+        self.units = units
+        self.parent = parent
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {"units": self.units, "parent": self.parent}
+
+    def clean(self):
+        if any(self.errors):
+            return
+        if not [f for f in self.forms if not f.is_blank()]:
+            raise ValidationError(_("请至少填写一个下级任务。"))
+
+    def children(self) -> list[dict]:
+        return [f.child() for f in self.forms if not f.is_blank()]
+
+
+def decompose_formset(extra: int = 5):
+    """A formset class with ``extra`` blank rows (a class per request: ``extra`` is class state)."""
+    return forms.formset_factory(DecomposeRowForm, formset=BaseDecomposeFormSet, extra=extra, max_num=200,
+                                 absolute_max=200, validate_max=True)
+
+
+# --- transitions and reports -------------------------------------------------------------------
+class TransitionForm(VersionedForm):
+    """A transition from statemachine.TRANSITIONS. Fields follow the transition: a reason when it
+    needs one, a narrative with evidence for 申请办结, an optional opinion for 审核办结."""
+
+    REASON_LABELS = {"return": _("退回理由"), "cancel": _("中止理由"), "reopen": _("重新打开理由"),
+                     "approve": _("审核意见")}
+
+    def __init__(self, *args, transition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        name = transition.name
+        if transition.needs_reason or name == "approve":
+            self.fields["reason"] = forms.CharField(
+                label=self.REASON_LABELS.get(name, _("理由")), required=transition.needs_reason, max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}))
+        if transition.needs_evidence:
+            self.fields["narrative"] = forms.CharField(label=_("办结情况"), max_length=10000,
+                                                       widget=forms.Textarea(attrs={"rows": 3}))
+            self.fields["percent"] = forms.IntegerField(label=_("完成进度(%)"), min_value=0, max_value=100,
+                                                        initial=100)
+            self.fields["quantity"] = forms.DecimalField(label=_("完成数量"), required=False, min_value=0,
+                                                         max_digits=14, decimal_places=2)
+            self.fields["files"] = EvidenceField(label=_("佐证材料"), required=True,
+                                                 help_text=_("可选多个文件:pdf、Word、Excel、PowerPoint、jpg、png、OFD"))
+
+    @property
+    def has_inputs(self) -> bool:
+        return len(self.fields) > 1
+
+
+class ReportForm(forms.Form):
+    """报送进展. Reports do not carry the version: they are appended, never edited, so a report
+    never conflicts with a colleague's change (the service locks the row and checks the state)."""
+
+    narrative = forms.CharField(label=_("进展情况"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    quantity = forms.DecimalField(label=_("已完成数量"), required=False, min_value=0, max_digits=14, decimal_places=2)
+    percent = forms.IntegerField(label=_("完成进度(%)"), min_value=0, max_value=100, initial=0)
+    files = EvidenceField(label=_("附件"), required=False,
+                          help_text=_("可选多个文件:pdf、Word、Excel、PowerPoint、jpg、png、OFD"))
+
+
+class ExtensionRequestForm(forms.Form):
+    requested_due = forms.DateField(label=_("申请延至"), widget=DateInput())
+    reason = forms.CharField(label=_("延期理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtensionDecisionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    decision = forms.ChoiceField(choices=(("approve", _("同意延期")), ("refuse", _("不同意"))), widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("审批意见"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}), help_text=_("不同意时必须填写"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._errors.pop("version", None) or cleaned.get("version") is None:
+            raise ValidationError(_("表单已过期,请刷新页面后重试。"), code="stale_form")
+        if cleaned.get("decision") == "refuse" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("不同意延期时请填写审批意见。"))
+        return cleaned
+
+
+class InstructionForm(forms.Form):
+    text = forms.CharField(label=_("批示内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- sources, import ---------------------------------------------------------------------------
+class SourceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("来源类型"), choices=SourceKind.choices, initial=SourceKind.DOCUMENT)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    date = forms.DateField(label=_("日期"), required=False, widget=DateInput())
+    issuer = forms.CharField(label=_("发文/讲话单位或人"), max_length=100, required=False)
+    doc_number = forms.CharField(label=_("文号"), max_length=100, required=False)
+    text = forms.CharField(label=_("全文"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    file = forms.FileField(label=_("原件"), required=False,
+                           help_text=_("pdf、Word、OFD 等;同一文件或全文不能重复录入"))
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload:
+            evidence_files.check_upload(upload)
+            upload.seek(0)
+        return upload
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("任务清单(.xlsx)"))
+    source = forms.ModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False,
+                                    empty_label=_("(不关联来源)"))
+
+    def __init__(self, *args, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources

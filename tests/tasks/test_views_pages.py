@@ -1,0 +1,256 @@
+"""The task pages read through the browser's eyes: todo, the responsibility list, the task
+page, sources, the Excel ledger and the evidence download — and what each role may not see."""
+
+from datetime import timedelta
+from io import BytesIO
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from duban.core.models import AuditEntry
+from duban.orgs import services as org
+from duban.orgs.models import AbsenceKind
+from duban.tasks import services as svc
+from duban.tasks.models import Evidence
+
+from .helpers import a_pdf
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+# --- access ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["tasks:todo", "tasks:list", "tasks:sources", "tasks:export"])
+@pytest.mark.parametrize("who", ["auditor", "secadmin", "sysadmin"])
+def test_the_administrators_get_403_on_every_task_page(build, login, name, who):
+    client = login(getattr(build.cast, who))
+    assert client.get(reverse(name)).status_code == 403
+
+
+def test_a_task_page_and_its_evidence_are_403_for_the_auditor(build, login):
+    task = build.completion_requested()
+    evidence = Evidence.objects.get(task=task)
+    client = login(build.cast.auditor)
+    assert client.get(reverse("tasks:detail", args=[task.pk])).status_code == 403
+    assert client.get(reverse("tasks:evidence_download", args=[evidence.pk])).status_code == 403
+
+
+def test_anonymous_users_are_sent_to_the_login_page(build, client):
+    task = build.completion_requested()
+    evidence = Evidence.objects.get(task=task)
+    for url in (reverse("tasks:todo"), reverse("tasks:detail", args=[task.pk]),
+                reverse("tasks:evidence_download", args=[evidence.pk])):
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_another_townships_liaison_gets_404_for_the_task_and_its_evidence(build, login):
+    task = build.completion_requested()
+    evidence = Evidence.objects.get(task=task)
+    client = login(build.cast.baiguo_liaison)
+    denied = AuditEntry.objects.filter(event="authz_denied").count()
+    assert client.get(reverse("tasks:detail", args=[task.pk])).status_code == 404
+    assert client.get(reverse("tasks:evidence_download", args=[evidence.pk])).status_code == 404
+    assert AuditEntry.objects.filter(event="authz_denied").count() == denied + 2
+
+
+def test_media_is_never_served_directly(build, login):
+    task = build.completion_requested()
+    evidence = Evidence.objects.get(task=task)
+    client = login(build.cast.supervisor)
+    assert client.get("/media/" + evidence.storage_name).status_code == 404
+
+
+# --- my todo -----------------------------------------------------------------------------------
+def test_the_liaison_sees_a_new_task_to_acknowledge_with_counts_on_the_tabs(build, login):
+    task = build.assigned(post=build.cast.post_bajiao, title="建设文明乡村示范点")
+    response = login(build.cast.bajiao_liaison).get(reverse("tasks:todo"))
+    assert response.status_code == 200
+    page = html(response)
+    assert "待签收" in page and "待填报" in page and "待审核" in page and "待审批延期" in page
+    assert "建设文明乡村示范点" in page
+    assert reverse("tasks:detail", args=[task.pk]) in page
+    assert response.context["tabs"][0]["count"] == 1
+    assert "代A角" not in page  # 张三 is the A holder himself
+
+
+def test_the_backup_sees_the_a_holders_todo_while_a_is_on_leave(build, login):
+    c = build.cast
+    build.assigned(post=c.post_bajiao, title="建设文明乡村示范点")
+    assert "建设文明乡村示范点" not in html(login(c.bajiao_b).get(reverse("tasks:todo")))
+    org.absence_create(person=c.p_bajiao_a, kind=AbsenceKind.LEAVE, start=build.today,
+                       end=build.today + timedelta(days=3))
+    page = html(login(c.bajiao_b).get(reverse("tasks:todo")))
+    assert "建设文明乡村示范点" in page
+    assert "代A角张三办理" in page
+
+
+def test_the_supervisor_reviews_completions_and_extensions_from_the_todo(build, login):
+    c = build.cast
+    task = build.completion_requested(title="完成村道硬化")
+    other = build.in_progress(title="推进产业园建设")
+    svc.extension_request(actor=c.bajiao_liaison, task=other, requested_due=other.due_date + timedelta(days=10),
+                          reason="汛期影响施工")
+    client = login(c.supervisor)
+    response = client.get(reverse("tasks:todo"))
+    counts = {t["key"]: t["count"] for t in response.context["tabs"]}
+    assert counts["review"] == 1 and counts["extensions"] == 1
+    assert "完成村道硬化" in html(client.get(reverse("tasks:todo") + "?tab=review"))
+    page = html(client.get(reverse("tasks:todo") + "?tab=extensions"))
+    assert "汛期影响施工" in page and reverse("tasks:detail", args=[other.pk]) in page
+    assert task.pk
+
+
+def test_a_tab_switch_by_htmx_returns_only_the_panel(build, login):
+    build.assigned()
+    response = login(build.cast.bajiao_liaison).get(
+        reverse("tasks:todo") + "?tab=report", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="todo-panel")
+    page = html(response)
+    assert response.status_code == 200
+    assert 'id="todo-panel"' in page and "<html" not in page
+
+
+# --- the responsibility list ---------------------------------------------------------------------
+def test_the_list_shows_numbering_lights_and_statuses(build, login):
+    goal = build.assigned(title="乡村振兴")
+    child = build.task(parent=goal, title="产业振兴", due_in=30)
+    build.task(parent=child, title="建设茶叶基地", due_in=20)
+    response = login(build.cast.supervisor).get(reverse("tasks:list"))
+    page = html(response)
+    assert response.status_code == 200
+    root = goal.tree_number
+    for number in (root, f"{root}.1", f"{root}.1.1"):
+        assert f">{number}<" in page
+    assert 'class="light light-green"' in page and "绿灯" in page
+    assert "已交办" in page and "草稿" in page
+
+
+def test_a_liaison_lists_only_tasks_in_their_subtree(build, login):
+    c = build.cast
+    build.assigned(title="芭蕉的任务")
+    build.assigned(title="白果的任务", lead=c.baiguo)
+    page = html(login(c.bajiao_liaison).get(reverse("tasks:list")))
+    assert "芭蕉的任务" in page and "白果的任务" not in page
+
+
+def test_filters_search_and_sort_narrow_the_list(build, login):
+    c = build.cast
+    build.assigned(title="建设茶叶基地", detail="种植白茶一千亩")
+    build.assigned(title="修建村级公路", lead=c.baiguo, due_in=10)
+    client = login(c.supervisor)
+    page = html(client.get(reverse("tasks:list"), {"q": "白茶"}))
+    assert "建设茶叶基地" in page and "修建村级公路" not in page
+    page = html(client.get(reverse("tasks:list"), {"unit": c.baiguo.pk}))
+    assert "修建村级公路" in page and "建设茶叶基地" not in page
+    page = html(client.get(reverse("tasks:list"), {"light": "yellow"}))
+    assert "修建村级公路" not in page or "黄灯" in page
+    response = client.get(reverse("tasks:list"), {"sort": "due"})
+    assert [t.title for t in response.context["page"]] == ["修建村级公路", "建设茶叶基地"]
+    response = client.get(reverse("tasks:list"), {"sort": "-due"})
+    assert [t.title for t in response.context["page"]] == ["建设茶叶基地", "修建村级公路"]
+
+
+def test_the_yellow_filter_keeps_only_tasks_near_their_due_date(build, login):
+    c = build.cast
+    build.assigned(title="临期任务", due_in=3)
+    build.assigned(title="远期任务", due_in=90)
+    response = login(c.supervisor).get(reverse("tasks:list"), {"light": "yellow"})
+    assert [t.title for t in response.context["page"]] == ["临期任务"]
+    assert "黄灯" in html(response)
+
+
+def test_one_person_one_list_shows_the_tasks_of_the_chosen_person(build, login):
+    c = build.cast
+    build.assigned(title="张三的任务", post=c.post_bajiao)
+    build.assigned(title="没有岗位的任务")
+    client = login(c.supervisor)
+    response = client.get(reverse("tasks:list"), {"mode": "person", "person": c.p_bajiao_a.pk})
+    assert [t.title for t in response.context["page"]] == ["张三的任务"]
+    response = client.get(reverse("tasks:list"), {"mode": "person"})
+    assert list(response.context["page"]) == []  # the supervisor has no person: nobody chosen yet
+    response = login(c.bajiao_liaison).get(reverse("tasks:list"), {"mode": "person"})
+    assert [t.title for t in response.context["page"]] == ["张三的任务"]  # defaults to oneself
+
+
+def test_the_list_paginates(build, login):
+    for i in range(23):
+        build.task(title=f"任务{i:02d}")
+    client = login(build.cast.supervisor)
+    response = client.get(reverse("tasks:list"), {"per_page": 20})
+    assert len(response.context["page"]) == 20 and response.context["page"].paginator.num_pages == 2
+    response = client.get(reverse("tasks:list"), {"per_page": 20, "page": 2})
+    assert len(response.context["page"]) == 3
+
+
+def test_filtering_by_htmx_returns_only_the_results(build, login):
+    build.assigned(title="建设茶叶基地")
+    response = login(build.cast.supervisor).get(reverse("tasks:list"), {"q": "茶叶"}, HTTP_HX_REQUEST="true",
+                                                 HTTP_HX_TARGET="task-results")
+    page = html(response)
+    assert 'id="task-results"' in page and "<html" not in page and "建设茶叶基地" in page
+
+
+def test_export_downloads_the_filtered_list_as_xlsx(build, login):
+    c = build.cast
+    build.assigned(title="建设茶叶基地")
+    build.assigned(title="修建村级公路", lead=c.baiguo)
+    response = login(c.supervisor).get(reverse("tasks:export"), {"unit": c.bajiao.pk})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    assert quote("督办台账") in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    sheet = load_workbook(BytesIO(response.content)).worksheets[0]
+    titles = [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)]
+    assert titles == ["建设茶叶基地"]
+
+
+def test_a_liaisons_export_contains_only_their_subtree(build, login):
+    c = build.cast
+    build.assigned(title="芭蕉的任务")
+    build.assigned(title="白果的任务", lead=c.baiguo)
+    response = login(c.bajiao_liaison).get(reverse("tasks:export"))
+    sheet = load_workbook(BytesIO(response.content)).worksheets[0]
+    assert [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)] == ["芭蕉的任务"]
+
+
+# --- the task page -----------------------------------------------------------------------------
+def test_the_task_page_shows_everything_about_the_task(build, login):
+    c = build.cast
+    goal = build.assigned(title="乡村振兴", target_number=10, target_measure="个", target_object="示范村")
+    task = build.task(parent=goal, title="建设示范村", post=c.post_bajiao, due_in=30, co_units=[c.baiguo],
+                      responsible_leader=c.p_bajiao_a)
+    svc.task_assign(actor=c.supervisor, task=task)
+    svc.task_acknowledge(actor=c.bajiao_liaison, task=task)
+    svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="已完成三个村的规划", percent=30, quantity=3,
+                      files=[a_pdf("规划.pdf")])
+    org.absence_create(person=c.p_bajiao_a, kind=AbsenceKind.LEAVE, start=build.today,
+                       end=build.today + timedelta(days=3))
+    response = login(c.supervisor).get(reverse("tasks:detail", args=[task.pk]))
+    page = html(response)
+    assert response.status_code == 200
+    assert reverse("tasks:detail", args=[goal.pk]) in page  # breadcrumbs through the ancestors
+    for text in ("建设示范村", "芭蕉侗族乡", "白果乡", "督办联络员", "李四", "B角代行", "已完成三个村的规划",
+                 "规划.pdf", "30%", "办理中", "每月", "签收", "报送进展"):
+        assert text in page, text
+    evidence = Evidence.objects.get(task=task)
+    assert reverse("tasks:evidence_download", args=[evidence.pk]) in page
+    timeline = response.context["timeline"]
+    assert [e["event"] for e in timeline][:3] == ["创建任务", "交办", "签收"]
+    assert timeline[1]["from"] == "草稿" and timeline[1]["to"] == "已交办"
+    goal_page = html(login(c.supervisor).get(reverse("tasks:detail", args=[goal.pk])))
+    assert "建设示范村" in goal_page and "下级任务" in goal_page and "10个示范村" in goal_page
+
+
+def test_the_task_page_offers_only_what_the_user_may_do_now(build, login):
+    c = build.cast
+    task = build.assigned()
+    keys = lambda user: [a["key"] for a in login(user).get(reverse("tasks:detail", args=[task.pk])).context["actions"]]  # noqa: E731
+    assert keys(c.bajiao_liaison) == ["acknowledge", "extension"]
+    assert keys(c.supervisor) == ["cancel"]
+    assert keys(c.leader) == ["instruct"]
+    assert keys(c.discipline) == []
+    assert login(c.village_liaison).get(reverse("tasks:detail", args=[task.pk])).status_code == 404
