@@ -62,6 +62,11 @@ class DuplicateDraftError(ValidationError):
 
 
 # --- helpers ----------------------------------------------------------------------------------
+def _field_error(field: str, message, code: str) -> ValidationError:
+    """A field-keyed error that keeps its code (a dict passed to ValidationError drops it)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _require(user) -> None:
     if not permissions.can(user, permissions.INTAKE_USE):
         raise PermissionDenied(_("您没有执行此操作的权限。"))
@@ -116,7 +121,7 @@ def _find(data: dict, node_id) -> _Found:
 
     found = search(data["outline"], None) if isinstance(node_id, str) else None
     if found is None:
-        raise ValidationError({"node": _("草稿中没有该条目,可能已被合并或删除,请刷新后重试。")}, code="no_node")
+        raise _field_error("node", _("草稿中没有该条目,可能已被合并或删除,请刷新后重试。"), "no_node")
     return found
 
 
@@ -310,11 +315,11 @@ def _check_upload(raw, file_name) -> tuple[bytes, str]:
         raise ValidationError({"file": _("请选择要导入的文件。")})
     name = name[-255:]
     if len(raw) == 0:
-        raise ValidationError({"file": _("文件“%(name)s”是空的,没有可导入的内容。") % {"name": name}}, code="empty")
+        raise _field_error("file", _("文件“%(name)s”是空的,没有可导入的内容。") % {"name": name}, "empty")
     limit = settings.DUBAN_MAX_IMPORT_BYTES
     if len(raw) > limit:
-        raise ValidationError({"file": _("文件“%(name)s”过大(%(size)s),导入文件不能超过 %(limit)s。")
-                               % {"name": name, "size": _size(len(raw)), "limit": _size(limit)}}, code="too_large")
+        raise _field_error("file", _("文件“%(name)s”过大(%(size)s),导入文件不能超过 %(limit)s。")
+                           % {"name": name, "size": _size(len(raw)), "limit": _size(limit)}, "too_large")
     lower = name.lower()
     if lower.endswith(".doc"):
         raise ValidationError({"file": _("不支持旧版 Word(.doc)文件,请另存为 .docx 后再导入。")}, code="file_type")
@@ -395,11 +400,11 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
         result = engine.analyse(raw, filename=name, speech_date=speech_date, directory=selectors.engine_directory(),
                                 topic_map=selectors.engine_topic_map(), term_end=term_end)
     except engine.IntakeError as exc:
-        raise ValidationError({"file": str(exc)}, code="unreadable") from None
+        raise _field_error("file", str(exc), "unreadable") from None
     data = _prepare(result.to_dict())
     body = cleaned_text(data)
     if not body:
-        raise ValidationError({"file": _("清理后没有剩下正文,无法导入。")}, code="empty")
+        raise _field_error("file", _("清理后没有剩下正文,无法导入。"), "empty")
     draft = IntakeDraft.objects.create(
         created_by=actor, file_name=name, file_size=len(raw), raw_sha256=sha, text_hash=content_hash(body),
         title=(data["meta"].get("title") or "")[:SOURCE_TITLE_MAX], data=data)
