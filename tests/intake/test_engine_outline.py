@@ -122,3 +122,11 @@ def test_closing_directives_after_the_numbered_body():
     assert closing.kind == "closing"
     assert spans(draft, [t for t in ts if closing.start <= t.start]) == [
         "各级党委要统揽全局。", "一是改革考评机制。", "二是改革领导机制。"]
+
+
+def test_chinese_numeral_targets_but_not_list_names():
+    text = ("讲话\n（2020年1月5日）\n\n一、工作\n\n今年重点抓好三项工作：一是新建五所学校；二是打造三个示范园区；"
+            "三是用好一个学习载体。\n")
+    _draft, ts = tasks(text)
+    assert [[(t.quantity, t.measure, t.object) for t in x.targets if t.kind == "numeric"] for x in ts] == [
+        [(5, "所", "学校")], [(3, "个", "示范园区")], []]

@@ -100,3 +100,17 @@ def test_targets_of_the_seed(seed_draft):
     group = next(n for n in seed_draft.nodes() if n.kind == "group" and n.title == "四项工作")
     assert [t.object for t in group.targets] == ["重大政治影响事件", "暴力恐怖事件", "重大刑事案件", "重大群体性事件",
                                                  "公共安全事件"]
+
+
+def test_sub_tasks_and_named_inline_lists(seed_draft, seed_labels):
+    d = seed_draft
+    subs = [n for n in d.nodes() if n.role == "subtask"]
+    assert len(subs) == 6  # 第六: 三项改革 ×3, 三个作用 ×3
+    labelled = seed_labels["sections"][1]["work_areas"][5]["items"][0]["sub_enumerations"][0]["members"]
+    assert [(n.start, n.end) for n in subs[:3]] == [(m["char_start"], m["char_end"]) for m in labelled]
+    inline = {n.title: n for n in d.nodes() if n.marker == "inline"}
+    assert set(inline) == {"四大考验", "四大危险", "六个专项治理", "两个覆盖", "五个不发生", "五个坚持"}
+    assert inline["六个专项治理"].context_kind == "past_work"
+    assert inline["五个不发生"].context_kind == "target"
+    assert [(m.start, m.end) for m in inline["四大考验"].children] == [(870, 874), (875, 879), (880, 884), (885, 889)]
+    assert all(n.role == "context" for t in inline.values() for n in t.walk())

@@ -9,6 +9,7 @@ from datetime import date
 from . import deadlines as dl
 from . import outline as ol
 from .model import Node, Target, UnitRef
+from .numerals import cn_int
 from .units import UnitMatcher
 
 _CONTEXT_KIND = {"problem": "problem", "past_work": "past_work", "definition": "definition", "rationale": "rationale"}
@@ -119,6 +120,42 @@ class Extractor:
             else:
                 node.role = "structure"
                 node.kind = "area" if leaf or parent is not None else "section"
+
+    def refine(self, roots: list[Node]) -> None:
+        """Second pass: sub-tasks of items ('深入推进“三项改革”。改革…；改革…；改革…。') and named inline
+        lists ('长期执政、改革开放、市场经济和外部环境“四大考验”', '“五个坚持”(坚持…、坚持…)'), which are
+        context."""
+        for node in [n for r in roots for n in r.walk()]:
+            if node.role == "task" and not node.children:
+                self._subtasks(node)
+        for r in roots:
+            for a, b, kind, name, members in _named_inline_lists(self.norm, r.start, r.end):
+                host = _deepest(r, a, b)
+                if host is None or any(c.start <= a < c.end and c.kind in ("member", "subitem") for c in host.walk()):
+                    continue
+                ctx = Node(kind="context", role="context", start=a, end=b, title=name, context_kind=kind,
+                           marker="inline")
+                ctx.children = [Node(kind="member", role="context", start=x, end=y, title=self.text[x:y])
+                                for x, y in members]
+                host.children.append(ctx)
+                host.children.sort(key=lambda c: c.start)
+
+    def _subtasks(self, node: Node) -> None:
+        norm = self.norm
+        he = ol.heading_end(norm, node.start, node.end)
+        m = re.search(r"“([两二三四五六七八九十])(个|项|条|方面)([\u4e00-\u9fff]{1,6})”", norm[node.start:he])
+        if not m:
+            return
+        n = ol.ordinal(m.group(1))
+        sents = ol.sentences(norm, he, node.end)
+        if not sents:
+            return
+        s, e = sents[0]
+        clauses = ol.sentences(norm, s, e, seps="；;")
+        if n and len(clauses) == n >= 2:
+            for a, b in clauses:
+                node.children.append(Node(kind="subitem", role="subtask", start=a, end=b,
+                                          title=self._title(a, b)))
 
     def _other_directives(self, op, excluded, org_clauses) -> bool:
         """Does the node's text hold directives besides the per-organisation clauses? Then the
@@ -259,6 +296,9 @@ class Extractor:
         r"(?P<obj>[\u4e00-\u9fff“”]{0,14})")
     _FORWARD_VERB = re.compile(r"完成|实现|达到|建成|新增|建立|打造|创建|培育|推出|引进|新建|改造|发展到|突破|控制在|确保|"
                                r"力争|争取|增长|提高到|超过|培训|招引|建设|开工|竣工|落地|帮扶|覆盖|创成|选树|评选")
+    _CN_TARGET = re.compile(r"(?:新建|建成|打造|培育|创建|引进|新增|完成|建立|选树|扶持|创成)(?P<num>[一二两三四五六七八九十百千万]{1,6})"
+                            r"(?P<mw>个|家|所|座|条|项|处|名|户|亩|公里)(?P<obj>[\u4e00-\u9fff]{2,10})")
+    _LIST_WORDS = r"(重点|方面|工作|领域|关系|作用|改革|意识|着力|交账|坚持|载体|底线|目标|任务|机制|体系)"
     _PAST = re.compile(r"去年|以来|已经|已|累计|先后|共计|上年|过去|(?<!为)了(?!解)")
 
     def targets(self, s: int, e: int) -> list[Target]:
@@ -284,6 +324,12 @@ class Extractor:
                     obj = re.sub(r"(稳定在|控制在|达到|提高到|增长|为|在)$", "", obj)
                 out.append(Target(text[a + m.start():a + m.end()], "numeric", float(m.group("num")),
                                   m.group("mw").replace("％", "%"), obj or "", a + m.start(), a + m.end()))
+            for m in self._CN_TARGET.finditer(clause):
+                if not re.match(self._LIST_WORDS, m.group("obj")) and norm[a + m.end():a + m.end() + 1] != "”":
+                    q = cn_int(m.group("num"))
+                    if q:
+                        out.append(Target(text[a + m.start("num"):a + m.end()], "numeric", float(q), m.group("mw"),
+                                          m.group("obj"), a + m.start("num"), a + m.end()))
             for m in re.finditer(r"(不发生|防止发生|杜绝|严防|避免发生)(?P<obj>[^，。；、（）()“”]{2,16})", clause):
                 out.append(Target(text[a + m.start():a + m.end()], "zero_incident", 0.0, "起", m.group("obj"),
                                   a + m.start(), a + m.end()))
@@ -330,6 +376,68 @@ class Extractor:
         if m.speaker_org:
             return [m.ref(m.speaker_org, "implied")]
         return []
+
+
+_INLINE_PREFIX = re.compile(
+    r"(?P<list>[\u4e00-\u9fff]{2,14}(?:、[\u4e00-\u9fff]{2,14})+(?:(?:和|及|与)[\u4e00-\u9fff]{2,14})?)"
+    r"“(?P<n>[两二三四五六七八九十])(?P<cls>大|个|项|种|条)(?P<name>[\u4e00-\u9fff]{1,6})”")
+_INLINE_PAREN = re.compile(
+    r"“(?P<n>[两二三四五六七八九十])(?P<cls>大|个|项|种|条)(?P<name>[\u4e00-\u9fff]{1,6})”[^（。”“]{0,6}"
+    r"（(?P<list>[^（）。：]{4,400})）")
+_INLINE_COLON = re.compile(
+    r"（(?P<n>[两二三四五六七八九十])(?P<cls>大|个|项|种|条)(?P<name>[\u4e00-\u9fff]{1,6})：(?P<list>[^（）。]{4,200})）")
+
+
+def _split_members(text: str, start: int, sep: str) -> list[tuple[int, int]]:
+    parts, pos = [], start
+    for piece in re.split(sep, text):
+        if re.fullmatch(sep, piece or "x"):
+            pos += len(piece)
+            continue
+        parts.append((pos, pos + len(piece)))
+        pos += len(piece)
+    return parts
+
+
+def _named_inline_lists(norm: str, lo: int, hi: int):
+    """(start, end, kind, name, member spans) of inline lists whose count matches their name."""
+    out = []
+    for rx in (_INLINE_PREFIX, _INLINE_PAREN, _INLINE_COLON):
+        for m in rx.finditer(norm, lo, hi):
+            n = ol.ordinal(m.group("n"))
+            parts = _split_members(m.group("list"), m.start("list"), r"(、)")
+            if len(parts) != n:
+                parts = _split_members(m.group("list"), m.start("list"), r"(、|和|及|与)")
+            if len(parts) != n or any(y - x < (3 if rx is _INLINE_PREFIX else 2) for x, y in parts[1:]):
+                continue
+            if rx is _INLINE_PREFIX and len(parts) >= 2:
+                # the first member carries the words before the list: cut it to the others' length
+                width = max(y - x for x, y in parts[1:])
+                x, y = parts[0]
+                if y - x > width + 1:
+                    parts[0] = (y - width, y)
+            name = m.group("n") + m.group("cls") + m.group("name")
+            first = norm[parts[0][0]:parts[0][1]]
+            kind = "target" if first.startswith(("不发生", "杜绝", "防止")) else "definition"
+            sent_start = max(lo, norm.rfind("。", lo, m.start()) + 1)
+            if kind == "definition" and ol._PAST_INTRO.search(norm[sent_start:m.start()]):
+                kind = "past_work"
+            span = (min(parts[0][0], m.start()), m.end())
+            if any(a < span[1] and span[0] < b for a, b, *_ in out):
+                continue
+            out.append((*span, kind, name, parts))
+    return out
+
+
+def _deepest(node: Node, a: int, b: int) -> Node | None:
+    if not (node.start <= a and b <= node.end):
+        return None
+    for c in node.children:
+        if c.role != "context" or c.kind != "member":
+            d = _deepest(c, a, b)
+            if d is not None:
+                return d
+    return node
 
 
 def _merge_intervals(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
