@@ -473,3 +473,17 @@ def test_leading_groups_are_scoped_to_their_office_and_members(api, cast):
                                   "note": ""}]
     assert client.get(f"/api/groups/{baiguo_group.pk}").status_code == 404
     assert set(names(api(cast.leader).get("/api/groups"))) == {"芭蕉乡防汛领导小组", "白果乡防汛领导小组"}
+
+
+@pytest.mark.parametrize("url", ["/api/units", "/api/people", "/api/groups"])
+def test_lists_cost_a_fixed_number_of_queries(api, cast, url, django_assert_max_num_queries):
+    for i in range(10):
+        unit = services.unit_create(name=f"测试村{i}", parent=Unit.objects.get(pk=cast.bajiao.pk), kind="village",
+                                    aliases=[f"测{i}"])
+        person = services.person_create(name=f"丙{i}", unit=unit)
+        services.group_save(name=f"小组{i}", leader=person, office_unit=unit, deputies=[cast.p_bajiao_b],
+                            member_units=[unit])
+    client = api(cast.supervisor)
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert response.status_code == 200 and response.json()["count"] >= 10

@@ -31,6 +31,12 @@ from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors, services
 from duban.orgs.models import AbsenceKind, LeadingGroupMember, Person, Post, Unit, UnitKind
 
+try:
+    from ninja import Status
+except ImportError:  # django-ninja before 1.5 takes a (status, body) tuple
+    def Status(status_code, value):  # noqa: N802 - stands in for the class
+        return status_code, value
+
 URL_NAME_PREFIX = "orgs_"
 
 
@@ -343,13 +349,13 @@ def _errors(exc: ValidationError) -> dict[str, list[str]]:
 
 def _bad_request(errors: dict[str, list[str]]):
     first = next((m for messages in errors.values() for m in messages), "")
-    return 400, {"detail": first or _("提交的数据有误。"), "errors": errors}
+    return Status(400, {"detail": first or _("提交的数据有误。"), "errors": errors})
 
 
 def _conflict(obj, schema):
     obj.refresh_from_db()
-    return 409, {"detail": ConcurrentEditError().messages[0], "current": schema.model_validate(obj).model_dump(
-        mode="json")}
+    current = schema.model_validate(obj).model_dump(mode="json")
+    return Status(409, {"detail": ConcurrentEditError().messages[0], "current": current})
 
 
 def _unit_in_scope(user, pk: int | None, field: str, errors: dict) -> Unit | None:
@@ -438,7 +444,7 @@ def unit_create(request, payload: UnitCreateIn):
                                     sort_order=payload.sort_order, aliases=payload.aliases)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 201, unit
+    return Status(201, unit)
 
 
 @router.patch("/units/{unit_id}", auth=EDIT, response={200: UnitOut, 409: ConflictOut, **ERRORS}, url_name="orgs_unit_update")
@@ -457,7 +463,7 @@ def unit_update(request, unit_id: int, payload: UnitUpdateIn):
         return _conflict(unit, UnitOut)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 200, unit
+    return Status(200, unit)
 
 
 @router.post("/units/{unit_id}/move", auth=EDIT, response={200: UnitOut, 409: ConflictOut, **ERRORS},
@@ -480,7 +486,7 @@ def unit_move(request, unit_id: int, payload: UnitMoveIn):
         unit = services.unit_move(unit=unit, new_parent=parent)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 200, Unit.objects.prefetch_related("aliases").get(pk=unit.pk)
+    return Status(200, Unit.objects.prefetch_related("aliases").get(pk=unit.pk))
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -515,7 +521,7 @@ def person_create(request, payload: PersonCreateIn):
         person = services.person_create(name=payload.name, unit=unit, title=payload.title, phone=payload.phone)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 201, person
+    return Status(201, person)
 
 
 @router.patch("/people/{person_id}", auth=EDIT, response={200: PersonOut, 409: ConflictOut, **ERRORS},
@@ -543,7 +549,7 @@ def person_update(request, person_id: int, payload: PersonUpdateIn):
         return _conflict(person, PersonOut)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 200, person
+    return Status(200, person)
 
 
 @router.post("/people/{person_id}/absences", auth=EDIT, response={201: AbsenceOut, **ERRORS}, url_name="orgs_absence_create")
@@ -556,7 +562,7 @@ def absence_create(request, person_id: int, payload: AbsenceCreateIn):
                                           note=payload.note)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 201, absence
+    return Status(201, absence)
 
 
 # --- posts ----------------------------------------------------------------------------------
@@ -608,7 +614,7 @@ def post_create(request, payload: PostCreateIn):
         post = services.post_create(title=payload.title, duties=payload.duties, **refs)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 201, post
+    return Status(201, post)
 
 
 @router.patch("/posts/{post_id}", auth=EDIT, response={200: PostOut, 409: ConflictOut, **ERRORS}, url_name="orgs_post_update")
@@ -632,7 +638,7 @@ def post_update(request, post_id: int, payload: PostUpdateIn):
         return _conflict(post, PostOut)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
-    return 200, selectors.posts_for_user(user).get(pk=post.pk)
+    return Status(200, selectors.posts_for_user(user).get(pk=post.pk))
 
 
 # --- leading groups -------------------------------------------------------------------------
