@@ -17,6 +17,10 @@ PASSWORD = "Cast-Password-2026!"
 
 @pytest.fixture
 def cast(db):
+    return build_cast()
+
+
+def build_cast():
     from duban.accounts import services as acc
     from duban.accounts.models import User
     from duban.accounts.roles import Role
