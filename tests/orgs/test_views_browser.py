@@ -60,7 +60,8 @@ def test_the_post_form_offers_the_people_of_the_chosen_unit(ui, cast):
     page = ui.page
     page.get_by_label("岗位名称").fill("信息员")
     page.get_by_label("单位").select_option(label="\u3000白果乡")
-    page.wait_for_function("document.querySelector('#id_a_holder').textContent.includes('赵六')")
+    # (wait on the DOM, not wait_for_function: the page's CSP rightly forbids eval)
+    page.get_by_label("A角").locator("option", has_text="赵六").wait_for(state="attached")
     assert page.get_by_label("岗位名称").input_value() == "信息员"
     page.get_by_label("A角").select_option(label="赵六(白果乡 · 党政办主任)")
     page.get_by_role("button", name="保存").click()
