@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -60,7 +61,6 @@ THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 LIGHT_FILLS = {Light.RED: "F8CBAD", Light.YELLOW: "FFE699", Light.GREEN: "C6EFCE", Light.GREY: "D9D9D9"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 MAX_IMPORT_ROWS = 20000
@@ -73,18 +73,46 @@ def neutralise(value):
     return value
 
 
-def _cell(ws, value, *, font=BODY_FONT, align=LEFT, fill=None, border=BORDER):
-    cell = WriteOnlyCell(ws, value=neutralise(value))
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever the first character
-    cell.font = font
-    cell.alignment = align
-    cell.border = border
-    if fill:
-        cell.fill = PatternFill("solid", fgColor=fill)
-    if isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
+def _styles(wb) -> None:
+    """Register the few cell styles once: assigning a named style to a cell is a lookup, while
+    assigning font/border/alignment objects per cell hashes them every time (10× slower)."""
+    def add(name, font, align, fill=None, border=BORDER, number_format="General"):
+        style = NamedStyle(name=name, font=font, alignment=align, border=border, number_format=number_format)
+        if fill:
+            style.fill = PatternFill("solid", fgColor=fill)
+        wb.add_named_style(style)
+
+    add("duban_title", TITLE_FONT, CENTER, border=Border())
+    add("duban_stamp", BODY_FONT, Alignment(horizontal="right"), border=Border())
+    add("duban_header", HEADER_FONT, CENTER, fill="D9E1F2")
+    add("duban_left", BODY_FONT, LEFT)
+    add("duban_center", BODY_FONT, CENTER)
+    add("duban_date", BODY_FONT, CENTER, number_format="yyyy-mm-dd")
+    for light, color in LIGHT_FILLS.items():
+        add(f"duban_light_{light}", BODY_FONT, CENTER, fill=color)
+
+
+class _Cells:
+    """Makes styled write-only cells. Each named style is resolved once and its style array
+    copied into later cells: the by-name lookup is linear and was a third of the export time at
+    10,000 rows."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.arrays: dict = {}
+
+    def __call__(self, value, style="duban_left"):
+        cell = WriteOnlyCell(self.ws, value=neutralise(value))
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula, whatever the first character
+        style = "duban_date" if isinstance(value, date) else style
+        array = self.arrays.get(style)
+        if array is None:
+            cell.style = style
+            self.arrays[style] = copy(cell._style)
+        else:
+            cell._style = copy(array)
+        return cell
 
 
 def relative_numbers(paths: list[str], step: int = Task.steplen) -> dict[str, str]:
@@ -110,7 +138,9 @@ def export_tasks(queryset, *, title: str | None = None, today: date | None = Non
     numbers = relative_numbers(paths)
 
     wb = Workbook(write_only=True)
+    _styles(wb)
     ws = wb.create_sheet(title="督办台账")
+    cell = _Cells(ws)
     ncol = len(COLUMNS)
     for i, (_group, _label, width) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -125,15 +155,15 @@ def export_tasks(queryset, *, title: str | None = None, today: date | None = Non
     last = get_column_letter(ncol)
 
     heading = title or _("重点工作任务督办台账")
-    ws.append([_cell(ws, heading, font=TITLE_FONT, align=CENTER, border=Border())])
+    ws.append([cell(heading, "duban_title")])
     ws.merged_cells.add(f"A1:{last}1")
     stamp = _("截至 %(date)s,共 %(n)s 项") % {"date": today.isoformat(), "n": len(paths)}
-    ws.append([_cell(ws, stamp, align=Alignment(horizontal="right"), border=Border())])
+    ws.append([cell(stamp, "duban_stamp")])
     ws.merged_cells.add(f"A2:{last}2")
 
     # Two-level header: a group row merged over its columns, then the column names.
-    ws.append([_cell(ws, str(g), font=HEADER_FONT, align=CENTER, fill="D9E1F2") for g, _l, _w in COLUMNS])
-    ws.append([_cell(ws, str(label), font=HEADER_FONT, align=CENTER, fill="D9E1F2") for _g, label, _w in COLUMNS])
+    ws.append([cell(str(g), "duban_header") for g, _l, _w in COLUMNS])
+    ws.append([cell(str(label), "duban_header") for _g, label, _w in COLUMNS])
     start = 1
     for i in range(1, ncol + 1):
         if i == ncol or str(COLUMNS[i][0]) != str(COLUMNS[start - 1][0]):
@@ -147,19 +177,19 @@ def export_tasks(queryset, *, title: str | None = None, today: date | None = Non
         light = getattr(t, "light", None) or lights.light_for(t, today)
         co = "、".join(u.name for u in t.co_units.all())
         ws.append([
-            _cell(ws, numbers[t.path], align=CENTER),
-            _cell(ws, t.title),
-            _cell(ws, t.category.name if t.category_id else "", align=CENTER),
-            _cell(ws, t.lead_unit.name if t.lead_unit_id else "", align=CENTER),
-            _cell(ws, co),
-            _cell(ws, t.responsible_leader.name if t.responsible_leader_id else "", align=CENTER),
-            _cell(ws, person.name if person else "", align=CENTER),
-            _cell(ws, t.start_date, align=CENTER),
-            _cell(ws, t.due_date, align=CENTER),
-            _cell(ws, str(t.get_status_display()), align=CENTER),
-            _cell(ws, str(light_labels.get(light, light)), align=CENTER, fill=LIGHT_FILLS.get(light)),
-            _cell(ws, getattr(t, "latest_narrative", None) or ""),
-            _cell(ws, getattr(t, "latest_percent", None), align=CENTER),
+            cell(numbers[t.path], "duban_center"),
+            cell(t.title),
+            cell(t.category.name if t.category_id else "", "duban_center"),
+            cell(t.lead_unit.name if t.lead_unit_id else "", "duban_center"),
+            cell(co),
+            cell(t.responsible_leader.name if t.responsible_leader_id else "", "duban_center"),
+            cell(person.name if person else "", "duban_center"),
+            cell(t.start_date, "duban_center"),
+            cell(t.due_date, "duban_center"),
+            cell(str(t.get_status_display()), "duban_center"),
+            cell(str(light_labels.get(light, light)), f"duban_light_{light}"),
+            cell(getattr(t, "latest_narrative", None) or ""),
+            cell(getattr(t, "latest_percent", None), "duban_center"),
         ])
     buf = io.BytesIO()
     wb.save(buf)
