@@ -539,3 +539,12 @@ def test_refusals_write_nothing_to_the_ledger(build):
     with pytest.raises(PermissionDenied):
         svc.task_acknowledge(actor=build.cast.baiguo_liaison, task=task)
     assert AuditEntry.objects.count() == before
+
+
+def test_refusals_are_translated_to_english(build):
+    from django.utils import translation
+
+    task = build.completed()
+    with translation.override("en"), pytest.raises(ValidationError) as info:
+        svc.report_submit(actor=build.cast.bajiao_liaison, task=task, narrative="补报", percent=100)
+    assert info.value.messages == ["The task is “Completed”; progress cannot be reported."]
