@@ -93,8 +93,8 @@ class NodeForm(forms.Form):
 class SplitForm(forms.Form):
     split_at = forms.CharField(label=_("从这段文字起拆为第二项"), max_length=200, required=False,
                                help_text=_("粘贴第二项开头的几个字(在左侧原文中选中文字可自动填入)。"))
-    title_1 = forms.CharField(label=_("或:第一项标题"), max_length=300, required=False)
-    title_2 = forms.CharField(label=_("第二项标题"), max_length=300, required=False)
+    title_1 = forms.CharField(label=_("或:拆分后第一项的名称"), max_length=300, required=False)
+    title_2 = forms.CharField(label=_("拆分后第二项的名称"), max_length=300, required=False)
 
     def clean(self):
         data = super().clean()

@@ -101,10 +101,18 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
         "node_form": node_form, "split_form": split_form, "parent_form": parent_form, "meta_form": meta_form,
         "segments": selectors.source_segments(draft), "error": error, "match": match,
         "planned_count": len(planned), "planned_parents": sum(1 for n, _d in planned if n.get("children")),
-        "removed": draft.data.get("removed", []), "warnings": draft.data.get("warnings", []),
+        "removed": draft.data.get("removed", []), "removed_counts": _removed_counts(draft.data),
+        "warnings": draft.data.get("warnings", []),
         "editable": draft.is_open, "tasks_url": _tasks_url(draft.source) if draft.source_id else "",
     }
     return render(request, "intake/draft_review.html", context, status=status)
+
+
+def _removed_counts(data: dict) -> dict[str, int]:
+    counts = {"boilerplate": 0, "duplicate": 0, "metadata": 0}
+    for removed in data.get("removed", []):
+        counts[removed.get("kind", "boilerplate")] = counts.get(removed.get("kind", "boilerplate"), 0) + 1
+    return counts
 
 
 def _tasks_url(source: Source) -> str:
