@@ -11,6 +11,18 @@ from duban.core.checks import check_accounts
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request that switched to English leaves it active in the thread; services called
+    # directly by these tests must speak the default language.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _ids():
     return sorted({m.id for m in checks.run_checks(tags=[checks.Tags.security], include_deployment_checks=True)
                    if m.id.startswith("duban.")})
