@@ -86,3 +86,33 @@ def test_the_directory_pages_speak_english_when_asked(cast, login):
     assert "Posts (A/B/C)" in html and "A holder at work" in html
     html = client.get(reverse("orgs:unit_detail", args=[cast.bajiao.pk])).content.decode()
     assert "Township / sub-district" in html and "New subunit" in html
+
+
+# Role × {own unit, subunit, sibling, parent} (STYLE.md §8): who sees the unit, its people and its posts.
+SCOPE_MATRIX = [
+    # user, unit seen from, own, subunit, sibling, parent
+    ("bajiao_liaison", "bajiao", "xiaojiaping", "baiguo", "city"),
+    ("bajiao_admin", "bajiao", "xiaojiaping", "baiguo", "city"),
+    ("baiguo_liaison", "baiguo", "banzhuyuan", "bajiao", "city"),
+    ("village_liaison", "xiaojiaping", None, None, "bajiao"),
+]
+
+
+@pytest.mark.parametrize("who, own, sub, sibling, parent", SCOPE_MATRIX)
+def test_a_unit_user_sees_their_unit_and_subunits_but_not_siblings_or_parents(cast, login, who, own, sub, sibling,
+                                                                               parent):
+    client = login(getattr(cast, who))
+    for unit_name, expected in ((own, 200), (sub, 200), (sibling, 404), (parent, 404)):
+        if unit_name is None:
+            continue
+        unit = getattr(cast, unit_name)
+        person = org.person_create(name=f"矩阵{unit_name}", unit=unit)
+        post = org.post_create(unit=unit, title=f"矩阵岗位{unit_name}", a_holder=person)
+        for url in (reverse("orgs:unit_detail", args=[unit.pk]), reverse("orgs:unit_children", args=[unit.pk]),
+                    reverse("orgs:person_detail", args=[person.pk]), reverse("orgs:post_detail", args=[post.pk]),
+                    reverse("orgs:post_acting", args=[post.pk])):
+            assert client.get(url).status_code == expected, (url, unit_name)
+        listed = client.get(reverse("orgs:person_list"), {"active": "all"}).content.decode()
+        assert (person.name in listed) == (expected == 200)
+        listed = client.get(reverse("orgs:post_list")).content.decode()
+        assert (post.title in listed) == (expected == 200)

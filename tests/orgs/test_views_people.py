@@ -1,8 +1,7 @@
 """People pages: list filters, scoping, masked phones, create/edit and absences."""
 
-from datetime import timedelta
-
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse

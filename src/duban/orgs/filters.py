@@ -6,6 +6,8 @@ carries a hidden ``filtered`` marker: without it the defaults apply, with it wha
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -46,14 +48,14 @@ class UnitScopeFilterForm(forms.Form):
 
 
 class PersonFilterForm(UnitScopeFilterForm):
-    SORTS = {"name": ("name", "unit__path"), "unit": ("unit__path", "name"), "title": ("title", "name")}
+    SORTS: ClassVar[dict[str, tuple[str, ...]]] = {"name": ("name", "unit__path"), "unit": ("unit__path", "name"), "title": ("title", "name")}
 
     q = forms.CharField(label=_("姓名或职务"), required=False, max_length=50)
     active = forms.ChoiceField(label=_("状态"), required=False, initial="1",
                                choices=[("1", _("在职")), ("0", _("不在职")), ("all", _("全部"))])
     sort = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    field_order = ["q", "unit", "subunits", "active"]
+    field_order = ("q", "unit", "subunits", "active")
 
     def apply(self, qs: QuerySet) -> QuerySet:
         values = self.values()
@@ -86,7 +88,7 @@ class PostFilterForm(UnitScopeFilterForm):
         (ActingFilter.NOBODY, _("仅显示A、B、C角均不在岗的岗位")),
     ])
 
-    field_order = ["q", "unit", "subunits", "acting"]
+    field_order = ("q", "unit", "subunits", "acting")
 
     def apply(self, qs: QuerySet, on) -> QuerySet:
         values = self.values()
