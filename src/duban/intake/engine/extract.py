@@ -274,14 +274,7 @@ class Extractor:
             scopes.append(group._intro)  # type: ignore[attr-defined]
         for anc in reversed(ancestors):
             if anc.kind in ("section", "area", "point") and anc.marker:
-                he = ol.heading_end(self.norm, anc.start, anc.end)
-                scopes.append((anc.start, he))
-                # the intro before the first child: a sentence naming the year's work ('2024年经济工作的总体要求是')
-                first_child = min((c.start for c in anc.children
-                                   if c.marker and c.kind in ("section", "area", "point", "item")), default=anc.end)
-                for a, b in ol.sentences(self.norm, he, first_child):
-                    if re.search(r"\d{4}年[^，。]{0,8}(工作|任务|目标)", self.norm[a:b]):
-                        scopes.append((a, b))
+                scopes.extend(self._year_scopes(anc))
         for a, b in scopes:
             found = [d for d in dl.find(self.norm, a, b, self.speech_date, self.term_end) if d.kind != "periodic"]
             d = found[0] if found else dl.group_year(self.norm, a, b, self.speech_date)
@@ -290,6 +283,22 @@ class Extractor:
                 d.text = self.text[d.start:d.end]
                 node.deadline = d
                 return
+
+    def _year_scopes(self, anc: Node) -> list[tuple[int, int]]:
+        """The heading of an enclosing node, and the sentences of its intro that name a year's work
+        ('2024年经济工作的总体要求是…'); cached per node."""
+        cache = self.__dict__.setdefault("_scope_cache", {})
+        if id(anc) in cache:
+            return cache[id(anc)]
+        he = ol.heading_end(self.norm, anc.start, anc.end)
+        scopes = [(anc.start, he)]
+        first_child = min((c.start for c in anc.children
+                           if c.marker and c.kind in ("section", "area", "point", "item")), default=anc.end)
+        for a, b in ol.sentences(self.norm, he, first_child):
+            if re.search(r"\d{4}年[^，。]{0,8}(工作|任务|目标)", self.norm[a:b]):
+                scopes.append((a, b))
+        cache[id(anc)] = scopes
+        return scopes
 
     _NUM_TARGET = re.compile(
         r"(?P<num>\d+(?:\.\d+)?)(?P<mw>万人次|个百分点|平方米|平方公里|公里|千米|万元|亿元|万人|人次|万亩|[个家项件所座条名人户套处米亩吨元场期批支台辆张间栋%％])"

@@ -49,7 +49,7 @@ def _converter():
 
 def to_simplified(text: str) -> str:
     """Traditional → simplified, one character for one character (length is preserved)."""
-    chars = {c for c in text if ord(c) >= 0x3400}
+    chars = {c for c in set(text) if ord(c) >= 0x3400}
     if not chars:
         return text
     conv = _converter()

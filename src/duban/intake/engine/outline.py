@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import deadlines as dl
 from .clean import Line
@@ -86,25 +87,25 @@ class _Open:
     paras: list[Para] = field(default_factory=list)
 
 
+@lru_cache(maxsize=16)
+def _sentence_rx(seps: str) -> re.Pattern:
+    cls = re.escape(seps)
+    return re.compile(rf"[^{cls}]*[{cls}][”’」）)]*|[^{cls}]+$")
+
+
 def sentences(norm: str, start: int, end: int, seps: str = "。！？") -> list[tuple[int, int]]:
-    """(s, e) spans; e is after the terminal punctuation and any closing quote/bracket."""
+    """(s, e) spans; e is after the terminal punctuation and any closing quote/bracket; leading
+    whitespace is left out, blank pieces are dropped."""
     out = []
-    s = start
-    i = start
-    while i < end:
-        c = norm[i]
-        if c in seps:
-            e = i + 1
-            while e < end and norm[e] in "”’」）)":
-                e += 1
-            out.append((s, e))
-            s = e
-            i = e
+    for m in _sentence_rx(seps).finditer(norm, start, end):
+        a, b = m.span()
+        if a == b:
             continue
-        i += 1
-    if s < end and norm[s:end].strip():
-        out.append((s, end))
-    return [(a + len(norm[a:b]) - len(norm[a:b].lstrip()), b) for a, b in out if norm[a:b].strip()]
+        piece = norm[a:b]
+        stripped = piece.lstrip()
+        if stripped.strip():
+            out.append((a + len(piece) - len(stripped), b))
+    return out
 
 
 def _para_of(line: Line) -> Para:

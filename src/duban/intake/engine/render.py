@@ -18,8 +18,12 @@ def render_tree(draft: Draft) -> str:
         if value:
             out.append(f"{label}：{value}")
     out.append(f"== 删除的行（{len(draft.removed)}） ==")
+    dups = [r for r in draft.removed if r.kind == "duplicate"]
     for r in draft.removed:
-        out.append(f"第{r.line}行 [{r.reason}] {r.text.strip()[:50]}")
+        if r.kind != "duplicate":
+            out.append(f"第{r.line}行 [{r.reason}] {r.text.strip()[:50]}")
+    if dups:
+        out.append(f"第{dups[0].line}–{dups[-1].line}行 [{dups[0].reason}] 共{len(dups)}行：{dups[0].text.strip()[:20]} …")
     if draft.warnings:
         out.append("== 提示 ==")
         out.extend(draft.warnings)
