@@ -692,10 +692,30 @@ def _apply(validator: _Validator, result: ImportResult) -> None:
     depth = {name: len(validator.chain(name)[0]) for name in validator.unit_plans}
     for plan in sorted(validator.unit_plans.values(), key=lambda p: (depth[p.name], p.row.number)):
         _guard(result, plan.row, lambda plan=plan: _apply_unit(plan, counts[SHEET_UNITS]))
+    lookup = _Lookup(validator)
     for plan in validator.people:
-        _guard(result, plan.row, lambda plan=plan: _apply_person(plan, counts[SHEET_PEOPLE]))
+        _guard(result, plan.row, lambda plan=plan: _apply_person(plan, counts[SHEET_PEOPLE], lookup))
     for plan in validator.posts:
-        _guard(result, plan.row, lambda plan=plan: _apply_post(plan, counts[SHEET_POSTS]))
+        _guard(result, plan.row, lambda plan=plan: _apply_post(plan, counts[SHEET_POSTS], lookup))
+
+
+class _Lookup:
+    """The units, people and posts the people and posts sheets refer to, loaded once after the
+    units are in place. Creating people and posts never moves a unit, so the paths held here stay
+    current for the rest of the import."""
+
+    def __init__(self, validator: _Validator):
+        names = {p.unit for p in validator.people} | {p.unit for p in validator.posts}
+        names |= {key[0] for plan in validator.posts for key in plan.holders.values() if key}
+        self.units = {u.name: u for u in Unit.objects.filter(name__in=names)}
+        unit_ids = [u.pk for u in self.units.values()]
+        self.people = {(p.unit_id, p.name): p for p in Person.objects.filter(unit_id__in=unit_ids)}
+        self.posts = {(p.unit_id, p.title): p for p in Post.objects.filter(unit_id__in=unit_ids)}
+
+    def person(self, key: tuple[str, str] | None) -> Person | None:
+        if key is None:
+            return None
+        return self.people[(self.units[key[0]].pk, key[1])]
 
 
 def _guard(result: ImportResult, row: Row, action) -> None:
@@ -704,7 +724,7 @@ def _guard(result: ImportResult, row: Row, action) -> None:
     except ValidationError as exc:
         for message in _messages(exc):
             result.issues.append(Issue(row.sheet, row.number, message))
-    except (Unit.DoesNotExist, Person.DoesNotExist):
+    except (Unit.DoesNotExist, Person.DoesNotExist, KeyError):
         # Something this row depends on failed above and was reported there.
         if not result.issues:
             result.issues.append(Issue(row.sheet, row.number, _("所依赖的单位或人员未能导入。")))
@@ -741,11 +761,12 @@ def _apply_unit(plan: _UnitPlan, counts: Counts) -> None:
         counts.unchanged += 1
 
 
-def _apply_person(plan: _PersonPlan, counts: Counts) -> None:
-    unit = Unit.objects.get(name=plan.unit)
-    person = Person.objects.filter(unit=unit, name=plan.name).first()
+def _apply_person(plan: _PersonPlan, counts: Counts, lookup: _Lookup) -> None:
+    unit = lookup.units[plan.unit]
+    person = lookup.people.get((unit.pk, plan.name))
     if person is None:
         person = services.person_create(name=plan.name, unit=unit, title=plan.title, phone=plan.phone)
+        lookup.people[(unit.pk, person.name)] = person
         if not plan.is_active:
             services.person_update(person=person, expected_version=person.version, is_active=False)
         counts.created += 1
@@ -759,11 +780,10 @@ def _apply_person(plan: _PersonPlan, counts: Counts) -> None:
         counts.unchanged += 1
 
 
-def _apply_post(plan: _PostPlan, counts: Counts) -> None:
-    unit = Unit.objects.get(name=plan.unit)
-    people = {letter: (Person.objects.get(unit__name=key[0], name=key[1]) if key else None)
-              for letter, key in plan.holders.items()}
-    post = Post.objects.filter(unit=unit, title=plan.title).first()
+def _apply_post(plan: _PostPlan, counts: Counts, lookup: _Lookup) -> None:
+    unit = lookup.units[plan.unit]
+    people = {letter: lookup.person(key) for letter, key in plan.holders.items()}
+    post = lookup.posts.get((unit.pk, plan.title))
     if post is None:
         services.post_create(unit=unit, title=plan.title, duties=plan.duties, a_holder=people["a"],
                              b_holder=people["b"], c_holder=people["c"])
