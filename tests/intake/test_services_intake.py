@@ -547,3 +547,78 @@ def test_topic_mappings_are_validated(cast):
     assert selectors.engine_topic_map() == {"乡村振兴": ["白果乡"]}
     svc.topic_mapping_delete(actor=cast.supervisor, mapping=mapping)
     assert TopicMapping.objects.count() == 0
+
+
+# --- real engine, every supported format ------------------------------------------------------
+PLAIN = (
+    "关于2026年重点工作的讲话\n"
+    "市委书记 张三\n"
+    "(2026年1月10日)\n"
+    "同志们:\n"
+    "一、抓党建\n"
+    "一是加强基层组织建设,芭蕉侗族乡要在年底前完成10个村整改。二是开展巡察,白果乡要全面完成巡察。\n"
+    "二、抓发展\n"
+    "一是发展茶产业,三年内茶园面积达到30万亩。二是建设美丽乡村。\n"
+)
+
+
+def docx_bytes(text: str) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+FORMATS = {
+    "utf-8.txt": lambda: PLAIN.encode("utf-8"),
+    "utf-8-bom.txt": lambda: PLAIN.encode("utf-8-sig"),
+    "crlf.txt": lambda: PLAIN.replace("\n", "\r\n").encode("utf-8"),
+    "gbk.txt": lambda: PLAIN.encode("gbk"),
+    "gb18030.txt": lambda: PLAIN.encode("gb18030"),
+    "page.html": lambda: ("<html><head><meta charset='utf-8'><title>讲话</title></head><body>"
+                          + "".join(f"<p>{line}</p>" for line in PLAIN.splitlines()) + "</body></html>").encode(),
+    "speech.docx": lambda: docx_bytes(PLAIN),
+}
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_supported_format_imports(cast, name):
+    draft = upload(cast, FORMATS[name](), name)
+    data = draft.data
+    assert data["meta"]["title"] == "关于2026年重点工作的讲话"
+    assert data["meta"]["speech_date"] == "2026-01-10"
+    tasks = [n for n in svc.walk(data["outline"]) if n["role"] == "task"]
+    assert len(tasks) >= 4
+    # the directory in the database decides the lead unit
+    organise = next(n for n in tasks if n["title"].startswith("加强基层组织建设"))
+    assert organise["lead_unit"] == cast.bajiao.pk
+    assert "同志们" in svc.cleaned_text(data)
+    # the page can highlight any node: its segments have the draft text's length and offsets
+    segments = selectors.source_segments(draft)
+    assert "".join(s["text"] for s in segments) == data["text"][segments[0]["start"]:data["body_end"]].replace("\r", " ")
+
+
+def test_an_engine_failure_is_a_clear_error_not_a_crash(cast, monkeypatch):
+    from duban.intake import engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(engine, "analyse", broken)
+    with pytest.raises(ValidationError, match="分析该文件时出错"):
+        upload(cast, PLAIN.encode())
+    assert IntakeDraft.objects.count() == 0
+
+
+def test_the_database_keeps_one_open_draft_per_file(cast, fake_engine):
+    from django.db import IntegrityError, transaction
+
+    draft = upload(cast)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IntakeDraft.objects.create(file_name="copy.txt", raw_sha256=draft.raw_sha256, data={})
+    IntakeDraft.objects.create(file_name="old.txt", raw_sha256=draft.raw_sha256, data={},
+                               status=DraftStatus.DISCARDED)  # closed drafts do not count

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,11 @@ class IntakeDraft(models.Model):
         verbose_name_plural = _("导入草稿")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"], name="intake_draft_status_idx")]
+        constraints = [
+            # One open draft per file: two people importing the same speech work on one draft.
+            models.UniqueConstraint(fields=["raw_sha256"], condition=Q(status="draft"),
+                                    name="intake_one_open_draft_per_file"),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.file_name

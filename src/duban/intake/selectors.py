@@ -171,7 +171,9 @@ def source_segments(draft: IntakeDraft) -> list[dict]:
     """The text from the first kept line to the end of the body, cut into kept and removed runs
     (offsets are the draft's own, so the page can highlight any node's span)."""
     data = draft.data
-    text = data["text"]
+    # The HTML parser turns CR and CRLF into LF, which would shift every offset after them:
+    # a CR shown as a space keeps the page's text the same length as the draft's.
+    text = data["text"].replace("\r", " ")
     start, end = data.get("body_start", 0), data.get("body_end", 0) or len(text)
     removed = sorted((r for r in data.get("removed", []) if r["end"] > start and r["start"] < end),
                      key=lambda r: r["start"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,8 @@ from duban.intake.models import DraftStatus, IntakeDraft, IntakeState, TopicMapp
 from duban.orgs.models import Unit
 from duban.tasks import services as task_services
 from duban.tasks.models import Source, SourceKind, Task
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = (".txt", ".docx", ".html", ".htm")
 TITLE_MAX = 300  # tasks.Task.title
@@ -377,12 +380,13 @@ def _prepare(data: dict) -> dict:
     return data
 
 
-@transaction.atomic
 def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None = None,
                  term_end: date | None = None) -> IntakeDraft:
     """Analyse an uploaded speech or document and store the draft. Nothing is created in tasks.
 
-    The same bytes already waiting as an open draft raise DuplicateDraftError (naming it)."""
+    The same bytes already waiting as an open draft raise DuplicateDraftError (naming it). The
+    analysis runs outside the transaction: on SQLite a write transaction holds the database
+    lock, and no other writer should wait for the text engine."""
     from duban.intake import engine
 
     _require(actor)
@@ -401,16 +405,27 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
                                 topic_map=selectors.engine_topic_map(), term_end=term_end)
     except engine.IntakeError as exc:
         raise _field_error("file", str(exc), "unreadable") from None
+    except Exception:  # noqa: BLE001 - an engine bug on one odd file must not become a 500
+        logger.exception("intake engine failed on %s (sha256 %s)", name, sha)
+        raise _field_error("file", _("分析该文件时出错,未导入。请检查文件内容,或将文件交给系统管理员排查。"),
+                           "engine_error") from None
     data = _prepare(result.to_dict())
     body = cleaned_text(data)
     if not body:
         raise _field_error("file", _("清理后没有剩下正文,无法导入。"), "empty")
-    draft = IntakeDraft.objects.create(
-        created_by=actor, file_name=name, file_size=len(raw), raw_sha256=sha, text_hash=content_hash(body),
-        title=(data["meta"].get("title") or "")[:SOURCE_TITLE_MAX], data=data)
-    ledger.append(event="intake_draft_create", obj=draft,
-                  data={"file_name": name, "size": len(raw), "sha256": sha, "encoding": data.get("encoding"),
-                        "items": sum(1 for n in walk(data["outline"]) if n.get("role") in ("task", "subtask"))})
+    try:
+        with transaction.atomic():
+            draft = IntakeDraft.objects.create(
+                created_by=actor, file_name=name, file_size=len(raw), raw_sha256=sha, text_hash=content_hash(body),
+                title=(data["meta"].get("title") or "")[:SOURCE_TITLE_MAX], data=data)
+            ledger.append(event="intake_draft_create", obj=draft,
+                          data={"file_name": name, "size": len(raw), "sha256": sha, "encoding": data.get("encoding"),
+                                "items": sum(1 for n in walk(data["outline"]) if n.get("role") in ("task", "subtask"))})
+    except IntegrityError:  # the same file uploaded twice at once: the other upload's draft won
+        winner = IntakeDraft.objects.filter(raw_sha256=sha, status=DraftStatus.DRAFT).first()
+        if winner is None:
+            raise
+        raise DuplicateDraftError(winner) from None
     return draft
 
 
