@@ -487,3 +487,13 @@ def test_lists_cost_a_fixed_number_of_queries(api, cast, url, django_assert_max_
     with django_assert_max_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200 and response.json()["count"] >= 10
+
+
+@pytest.mark.parametrize("raw", ["not json", "[]", '"text"', "{"])
+def test_a_body_that_is_not_a_json_object_is_400(api, cast, raw):
+    client = api(cast.supervisor)
+    state = snapshot()
+    response = client.client.post("/api/people", raw, content_type="application/json", **client.headers)
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"]
+    assert snapshot() == state
