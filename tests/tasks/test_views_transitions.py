@@ -232,7 +232,7 @@ def test_an_extension_is_requested_and_approved_keeping_the_original_due_date(bu
     extension = ExtensionRequest.objects.get(task=task)
     supervisor = login(c.supervisor)
     page = html(supervisor.get(reverse("tasks:detail", args=[task.pk])))
-    assert "审批延期申请" in page and "雨季停工" in page
+    assert "审批延期申请" in page and "雨季停工" in page and 'type="radio"' in page
     response = supervisor.post(reverse("tasks:extension_decide", args=[extension.pk]),
                                {"decide-version": extension.version, "decide-decision": "approve", "decide-reason": ""})
     assert response.status_code == 302

@@ -371,7 +371,8 @@ class ExtensionRequestForm(forms.Form):
 
 class ExtensionDecisionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    decision = forms.ChoiceField(choices=(("approve", _("同意延期")), ("refuse", _("不同意"))), widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label=_("审批结果"), choices=(("approve", _("同意延期")), ("refuse", _("不同意"))),
+                                 initial="approve", widget=forms.RadioSelect)
     reason = forms.CharField(label=_("审批意见"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}), help_text=_("不同意时必须填写"))
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from duban.accounts.roles import Role
 from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
@@ -272,13 +273,15 @@ def _field_label(name: str) -> str:
 
 def _timeline(task) -> list[dict]:
     labels = dict(TaskStatus.choices)
+    roles = dict(Role.choices)
     rows = []
     for entry in selectors.task_timeline(task):
         data = entry.data or {}
         from_status, to_status = data.get("from"), data.get("to")
         is_status = from_status in labels or to_status in labels
         rows.append({
-            "at": entry.created_at, "actor": entry.actor_name, "role": entry.actor_role, "seq": entry.seq,
+            "at": entry.created_at, "actor": entry.actor_name, "role": roles.get(entry.actor_role, ""),
+            "seq": entry.seq,
             "event": EVENTS.get(entry.event, entry.event),
             "from": labels.get(from_status, from_status) if is_status else from_status,
             "to": labels.get(to_status, to_status) if is_status else to_status,
