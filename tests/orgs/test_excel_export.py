@@ -109,3 +109,18 @@ def test_an_edited_export_updates_in_place(cast):
     assert result.ok
     assert result.counts["人员"].as_dict() == {"created": 0, "updated": 1, "unchanged": 4}
     assert Person.objects.get(name="赵六").title == "党委副书记"
+
+
+def test_the_file_layout_does_not_depend_on_the_users_language(cast):
+    from django.utils import translation
+
+    with translation.override("en"):
+        content, _counts = excel.export_directory(user=cast.supervisor)
+        template = excel.build_template()
+    assert rows(content, "单位")[0][2] == "党的机关"
+    assert load_workbook(io.BytesIO(template)).sheetnames == ["单位", "人员", "岗位", "说明"]
+    state = snapshot()
+    with translation.override("en"):
+        result = excel.import_directory(user=cast.supervisor, upload=upload(content))
+    assert result.ok, result.issues
+    assert snapshot() == state
