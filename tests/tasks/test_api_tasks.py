@@ -104,6 +104,8 @@ def test_a_stale_update_gets_409_and_the_first_change_stays(api, build):
     assert first.status_code == 200 and first.json()["version"] == task.version + 1
     second = sup.patch(f"/tasks/{task.pk}", {"version": task.version, "title": "B 的修改"})
     assert second.status_code == 409 and "已被他人修改" in second.json()["detail"]
+    assert second.json()["current"]["title"] == "A 的修改"
+    assert second.json()["current"]["version"] == task.version + 1
     assert Task.objects.get(pk=task.pk).title == "A 的修改"
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.errors import HttpError
@@ -493,7 +494,13 @@ def task_update(request, task_id: int, payload: TaskPatch):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
     data = _resolve_fields(payload.dict(exclude={"version"}, exclude_unset=True))
-    services.task_update(actor=user, task=task, expected_version=payload.version, **data)
+    try:
+        services.task_update(actor=user, task=task, expected_version=payload.version, **data)
+    except ConcurrentEditError as exc:
+        # RL-01: the loser gets the current data to merge against, not just a refusal.
+        body = {"detail": "；".join(exc.messages), "code": "stale",
+                "current": _detail(user, Task.objects.get(pk=task.pk))}
+        return JsonResponse(body, encoder=DjangoJSONEncoder, status=409)
     return _detail(user, task)
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import ledger, permissions
-from duban.core.services import ConcurrentEditError, save_versioned
+from duban.core.services import ConcurrentEditError, save_versioned, snapshot
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import evidence as evidence_files
 from duban.tasks import lights, statemachine
@@ -104,6 +104,16 @@ def _notify(task: Task, units, kind: str, message: str = "", dedupe_key: str = "
 
 def _lead_and_co_units(task: Task) -> list[Unit]:
     return [task.lead_unit, *task.co_units.exclude(pk=task.lead_unit_id)]
+
+
+def _sync(target, source) -> None:
+    """Services work on a fresh, locked copy of the row; leave the caller's instance showing the
+    saved state too (views re-render it, tests inspect it)."""
+    if target is source:
+        return
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.fields_cache = dict(source._state.fields_cache)
 
 
 def _ledger_task(event: str, task: Task, data: dict) -> None:
@@ -364,8 +374,6 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
     if "due_date" in changes and changes["due_date"] != current.due_date and current.status != S.DRAFT \
             and current.original_due_date is None:
         changes["original_due_date"] = current.due_date
-    from duban.core.services import snapshot
-
     before = snapshot(current, changes.keys())
     for name, value in changes.items():
         setattr(current, name, value)
@@ -387,7 +395,7 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
             extra["milestones"] = [old, new]
     diff = ledger.diff(before, snapshot(current, changes.keys()))
     _ledger_task("task_update", current, {"changes": diff, **extra})
-    task.__dict__.update({k: v for k, v in current.__dict__.items() if not k.startswith("_")})
+    _sync(task, current)
     return current
 
 
@@ -418,6 +426,7 @@ def task_move(*, actor, task: Task, parent: Task | None, expected_version: int |
     current.refresh_from_db()
     _ledger_task("task_move", current, {"from_parent": old_parent.pk if old_parent else None,
                                         "to_parent": parent.pk if parent else None})
+    _sync(task, current)
     return current
 
 
@@ -516,7 +525,7 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
         if notify:
             _notify(current, notify[0], notify[1], current.title)
         _ledger_task(f"task_{name}", current, data)
-    task.__dict__.update({k: v for k, v in current.__dict__.items() if not k.startswith("_")})
+    _sync(task, current)
     return current
 
 
@@ -627,6 +636,7 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
             Task.objects.filter(pk=current.pk).update(**updates)
         data["report"] = report.pk
         _ledger_task("task_report", current, data)
+    _sync(task, current)
     return report
 
 
@@ -691,7 +701,7 @@ def extension_decide(*, actor, extension: ExtensionRequest, approve: bool, reaso
                    fields=["status", "decided_by", "decided_at", "decision_reason"])
     _notify(task, [task.lead_unit], NotificationKind.EXTENSION_DECIDED, task.title)
     _ledger_task("task_extension_approve" if approve else "task_extension_refuse", task, data)
-    extension.__dict__.update({k: v for k, v in current_ext.__dict__.items() if not k.startswith("_")})
+    _sync(extension, current_ext)
     return current_ext
 
 
