@@ -9,7 +9,6 @@ duban.orgs.services (ValidationError -> 400 with field-keyed Chinese messages, a
 ``depth``, ``version`` on create and the like are rejected, not silently ignored (AC-07).
 """
 
-
 from datetime import date
 from typing import Any
 
