@@ -81,7 +81,7 @@ def test_county_speech():
     assert item.deadline.date == date(2024, 6, 30)
     # one task with several units, not split: the paragraph has directives besides the units' clauses
     assert [u.name for u in item.units] == ["县发展和改革局", "各乡镇"]
-    assert [(t.quantity, t.object) for t in item.targets] == [(30, "全年新开工亿元以上项目"), (150, "固定资产投资")]
+    assert [(t.quantity, t.object) for t in item.targets] == [(30, "新开工亿元以上项目"), (150, "固定资产投资")]
     yao = [n for n in two.walk() if n.marker in ("一要", "二要", "三要")]
     assert len(yao) == 3 and all(n.deadline.date == date(2024, 12, 31) and n.deadline.inherited for n in yao)
     # '县委督查室、县政府督查室要…' names two units; the default directory follows the speaker's level
@@ -111,3 +111,76 @@ def test_government_work_report_saved_as_a_web_page():
     assert [(t.quantity, t.measure, t.object) for t in rural.targets] == [
         (50, "万亩", "粮食播种面积"), (2000, "户", "农村改厕")]
     assert own.role == "task" and [u.name for u in own.units] == ["各级政府"]
+
+
+BUSINESS = """张三同志在全市优化营商环境大会上的讲话
+（2022年3月8日）
+
+同志们：
+今天召开这次大会，主要任务是动员全市上下进一步优化营商环境。
+
+一、充分认识优化营商环境的重要意义
+营商环境就是生产力。近年来，我市营商环境持续改善，但与先进地区相比还有差距。
+
+二、聚焦重点，全力打造一流营商环境
+（一）深化“放管服”改革
+一是推进审批提速。市政务服务局要牵头，6月底前实现企业开办1个工作日内办结。
+二是推进“一网通办”。年底前政务服务事项网上可办率达到95%以上。
+三是推进监管创新。全面推行“双随机、一公开”监管。
+（二）强化要素保障
+——保障用地需求。市自然资源和规划局要做好用地指标统筹，全年供应工业用地3000亩。
+——保障融资需求。市金融办要组织银企对接活动，全年新增贷款100亿元。
+——保障用工需求。市人社局要开展招聘活动，全年帮助企业招工1万人。
+（三）优化法治环境。要依法保护企业合法权益，（1）规范涉企执法行为；（2）加快清理拖欠企业账款；（3）开展涉企案件专项清理。
+
+三、加强领导，确保各项措施落地见效
+各级各部门要把优化营商环境作为“一把手”工程，主要负责同志要亲自抓。
+市委督查室、市政府督查室要加强督查，每季度通报一次。
+对工作不力、造成不良影响的，要严肃追责问责。
+
+同志们，优化营商环境永远在路上，让我们共同努力！
+"""
+
+RURAL = """在全县乡村振兴工作会议上的讲话
+县委副书记 王五
+（2021年3月2日）
+
+一、存在的问题
+当前，我县乡村振兴工作中存在的问题主要有：
+一是基础设施建设滞后，部分村道路硬化不到位。
+二是产业发展不够强，缺少龙头企业带动。
+三是人才支撑薄弱，农村空心化问题突出。
+
+二、今年的重点工作
+今年重点抓好三项工作：
+一是推进农村人居环境整治。县住建局要牵头，年底前完成农村改厕5000户。
+二是发展特色产业。新建茶叶基地1万亩。
+三是加强人才队伍建设。要引进一批农业技术人才。
+"""
+
+
+def test_speaker_in_the_title_dash_bullets_and_inline_numbered_list():
+    d = analyse(BUSINESS, filename="b.txt")
+    assert (d.meta.speaker, d.meta.meeting) == ("张三", "全市优化营商环境大会")
+    one = next(n for n in d.outline if n.marker == "一")
+    assert one.context_kind == "rationale" and one.role == "context"  # 充分认识…重要意义
+    dash = [t for t in d.tasks() if d.span_text(t).startswith("——")]
+    assert len(dash) == 3
+    # '市自然资源和规划局要' is one organ, not 市自然资源 + 规划局
+    assert [u.name for u in dash[0].units] == ["市自然资源和规划局"]
+    law = [t for t in d.tasks() if t.marker in ("（1）", "（2）", "（3）")]
+    assert [t.title for t in law] == ["规范涉企执法行为", "加快清理拖欠企业账款", "开展涉企案件专项清理"]
+    review = next(t for t in d.tasks() if t.title == "推进审批提速")
+    assert review.deadline.date == date(2022, 6, 30)
+    assert [u.name for u in review.units] == ["市政务服务和大数据管理局"]
+
+
+def test_numbered_paragraphs_after_a_problem_intro_are_context():
+    d = analyse(RURAL, filename="r.txt")
+    problems, _work = [n for n in d.outline if n.kind != "preamble"]
+    assert [c.context_kind for c in problems.children] == ["problem"] * 3
+    assert [t.title for t in d.tasks()] == ["推进农村人居环境整治", "发展特色产业", "加强人才队伍建设"]
+    # '今年重点抓好三项工作：' gives its year to the items below it
+    assert [t.deadline.date for t in d.tasks()] == [date(2021, 12, 31)] * 3
+    assert [t.deadline.inherited for t in d.tasks()] == [False, True, True]
+    assert [u.name for u in d.tasks()[0].units] == ["县住房和城乡建设局"]

@@ -221,6 +221,13 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
                 title_pos = later
     if title_pos is not None:
         meta.title = window[title_pos][1].text.strip()
+        tm = re.match(rf"^(?P<post>[\u4e00-\u9fff]{{0,12}}?({_POSTS}))?\s*(?P<name>[\u4e00-\u9fff·]{{2,4}}?)(同志)?在(?P<m>.+?)上的(讲话|发言|报告|致辞)",
+                      window[title_pos][1].norm.strip())
+        if tm and not meta.speaker:  # '张三同志在全市…大会上的讲话'
+            meta.speaker = tm.group("name")
+            meta.post = meta.post or (tm.group("post") or "")
+        if tm and not meta.meeting:
+            meta.meeting = tm.group("m")
         header.add(title_pos)
     # a web headline before the title ("讲话人:标题") and the page's repeated title are page metadata
     for p, (_, ln) in enumerate(window):

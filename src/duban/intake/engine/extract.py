@@ -36,6 +36,7 @@ class Extractor:
             index(r, None)
         self.parents = parents
         self._ctx: dict[int, bool] = {}
+        self._mtype = {id(op.node): op.mtype for op in opens}
         for op in opens:
             node = op.node
             node.title = self._raw(node.title, node.start) if node.kind != "closing" else node.title
@@ -113,6 +114,9 @@ class Extractor:
                 node.kind = "section" if node.children and not leaf else "context" if leaf else node.kind
                 if leaf:
                     node.kind = "point"
+            elif leaf and not has_tasks and self._sibling_intro_kind(node, parent, op) in ("problem", "past_work"):
+                node.role, node.kind = "context", "point"
+                node.context_kind = self._sibling_intro_kind(node, parent, op)
             elif leaf and not has_tasks and _is_problem(self.norm[node.start:node.end]):
                 node.role, node.kind, node.context_kind = "context", "point", "problem"
             elif leaf and not has_tasks:
@@ -156,6 +160,25 @@ class Extractor:
             for a, b in clauses:
                 node.children.append(Node(kind="subitem", role="subtask", start=a, end=b,
                                           title=self._title(a, b)))
+
+    def _sibling_intro_kind(self, node: Node, parent: Node | None, op) -> str:
+        """For numbered paragraphs ('一是…' each on its own line), the sentence before the first of
+        them decides like a list intro: '存在的问题主要有：' → problem, '过去一年，我们：' → past work."""
+        siblings = [c for c in (parent.children if parent else []) if c.marker and op.mtype and c.kind != "group"]
+        first = next((c for c in siblings if self._mtype.get(id(c)) == op.mtype), None)
+        if first is None:
+            return ""
+        lo = parent.start if parent else 0
+        a = max(lo, self.norm.rfind("。", lo, first.start - 1) + 1)
+        intro = self.norm[a:first.start].strip()
+        if not intro:
+            return ""
+        if ol._PROBLEM_INTRO.search(intro) and not re.search(r"解决|整改|破解|着力|化解|防范|攻克|处理好", intro) \
+                and not ol.YAO.search(intro):
+            return "problem"
+        if ol._PAST_INTRO.search(intro) and "了" in self.norm[node.start:node.end] and not ol.YAO.search(intro):
+            return "past_work"
+        return ""
 
     def _other_directives(self, op, excluded, org_clauses) -> bool:
         """Does the node's text hold directives besides the per-organisation clauses? Then the
@@ -294,8 +317,11 @@ class Extractor:
         scopes = [(anc.start, he)]
         first_child = min((c.start for c in anc.children
                            if c.marker and c.kind in ("section", "area", "point", "item")), default=anc.end)
-        for a, b in ol.sentences(self.norm, he, first_child):
-            if re.search(r"\d{4}年[^，。]{0,8}(工作|任务|目标)", self.norm[a:b]):
+        intro = ol.sentences(self.norm, he, first_child)
+        for k, (a, b) in enumerate(intro):
+            st = self.norm[a:b]
+            if re.search(r"(\d{4}年|今年|明年)[^，。]{0,8}(工作|任务|目标)", st) or (
+                    k == len(intro) - 1 and st.rstrip().endswith(("：", ":"))):
                 scopes.append((a, b))
         cache[id(anc)] = scopes
         return scopes
@@ -324,7 +350,7 @@ class Extractor:
                 if not forward:
                     continue
                 obj = re.sub(r"^(左右|以上|以内|以下)", "", m.group("obj"))
-                pre_cut = re.compile(r"^(\d{4}年|今年|明年)?(\d{1,2}月)?(底|末)?(前|之前|以前)?")
+                pre_cut = re.compile(r"^((\d{4}年|今年|明年)?(\d{1,2}月)?(底|末)?(前|之前|以前)?|年底前|年内|全年)")
                 obj = re.sub(r"(创建|建设|任务|目标)$", "", obj).strip("“”")
                 if not obj:  # '新增规上工业企业30家': the object stands before the number
                     pre = re.split(r"[，、；。：]", clause[:m.start()])[-1]

@@ -43,6 +43,8 @@ _INLINE: list[tuple[str, re.Pattern]] = [
     ("di", re.compile(rf"第(?P<n>[{CN}]{{1,2}})[，、：]")),
     ("seq", re.compile(r"(?P<w>首先|其次|再次|最后)[，、：]")),
     ("fangmian", re.compile(r"(?P<w>一方面|另一方面)[，、：]?")),
+    ("num_paren", re.compile(r"[（(](?P<n>\d{1,2})[）)]")),
+    ("circled", re.compile(r"(?P<c>[①-⑳])")),
 ]
 _CLAUSE_START = set("。；：！？，“（”、\n") | {"\ufeff"}
 
@@ -250,7 +252,7 @@ def find_lists(norm: str, lo: int, hi: int) -> list[InlineList]:
             if g.get("w"):
                 n = {"首先": 1, "其次": 2, "再次": 3, "最后": 99, "一方面": 1, "另一方面": 2}[g["w"]]
             else:
-                n = ordinal(g["n"])
+                n = ordinal(g.get("c") or g["n"])
             if n:
                 cands.append((m.start(), m.end(), mtype, n))
     cands.sort()

@@ -104,6 +104,11 @@ class UnitMatcher:
         return _dedupe(out)
 
     def _split(self, norm, text, a, b, sep) -> list[UnitRef]:
+        pieces = [x for x in re.split(sep, norm[a:b]) if x and not re.fullmatch(sep, x)]
+        if len(pieces) > 1 and not all(_org_phrase(x) or x in self.alias_map for x in pieces):
+            # '市自然资源和规划局' is one organ: split only when every part is one
+            whole = norm[a:b]
+            return [self._mk(norm, text, a, b)] if _org_phrase(whole) or whole in self.alias_map else []
         out = []
         pos = a
         for part in re.split(f"({sep})", norm[a:b]):
