@@ -40,7 +40,7 @@ TEXT = (
 
 
 def span(text: str, part: str) -> tuple[int, int]:
-    start = TEXT.index(part)
+    start = text.index(part)
     return start, start + len(part)
 
 
@@ -90,7 +90,7 @@ def fake_engine(monkeypatch, cast):
         calls.append({"filename": filename, "speech_date": speech_date, "directory": directory,
                       "topic_map": topic_map, "term_end": term_end})
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        draft = make_draft(cast, TEXT if TEXT in text else TEXT)
+        draft = make_draft(cast, text if text.startswith(TEXT) else TEXT)
         draft.source_name = filename
         return draft
 
@@ -502,6 +502,23 @@ def test_an_update_with_nothing_new_is_refused(cast, fake_engine):
     with pytest.raises(ValidationError, match="没有新增"):
         svc.draft_confirm(actor=cast.supervisor, draft=again, expected_version=1, update_source=source)
     assert Task.objects.filter(source=source).count() == 5
+
+
+def test_a_revised_version_with_the_same_title_and_date_may_be_new_or_an_update(cast, fake_engine):
+    first = upload(cast)
+    source = svc.draft_confirm(actor=cast.supervisor, draft=first, expected_version=1)
+    revised = upload(cast, (TEXT + "以上要求,请各单位抓好落实。\n").encode(), "revised.txt")
+    match = selectors.source_match(revised)
+    assert match.source == source and not match.same_text and match.added == []
+    other = svc.draft_confirm(actor=cast.supervisor, draft=revised, expected_version=1)
+    assert other != source and Source.objects.count() == 2 and Task.objects.filter(source=other).count() == 5
+
+
+def test_the_same_text_in_another_file_while_a_draft_is_open_points_to_that_draft(cast, fake_engine):
+    first = upload(cast)
+    with pytest.raises(svc.DuplicateDraftError) as exc:
+        upload(cast, TEXT.replace("\n", "\r\n").encode(), "same-speech-crlf.txt")
+    assert exc.value.draft == first and IntakeDraft.objects.count() == 1
 
 
 def test_an_update_lists_tasks_no_longer_in_the_document(cast, fake_engine):

@@ -413,10 +413,14 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
     body = cleaned_text(data)
     if not body:
         raise _field_error("file", _("清理后没有剩下正文,无法导入。"), "empty")
+    text_hash = content_hash(body)
+    same_text = IntakeDraft.objects.filter(text_hash=text_hash, status=DraftStatus.DRAFT).first()
+    if same_text is not None:  # the same speech in another format (a .docx of an imported .txt)
+        raise DuplicateDraftError(same_text)
     try:
         with transaction.atomic():
             draft = IntakeDraft.objects.create(
-                created_by=actor, file_name=name, file_size=len(raw), raw_sha256=sha, text_hash=content_hash(body),
+                created_by=actor, file_name=name, file_size=len(raw), raw_sha256=sha, text_hash=text_hash,
                 title=(data["meta"].get("title") or "")[:SOURCE_TITLE_MAX], data=data)
             ledger.append(event="intake_draft_create", obj=draft,
                           data={"file_name": name, "size": len(raw), "sha256": sha, "encoding": data.get("encoding"),
@@ -433,6 +437,7 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
 @transaction.atomic
 def draft_meta_update(*, actor, draft: IntakeDraft, expected_version: int | None, title: str, speaker: str = "",
                       post: str = "", speech_date: date | None = None) -> IntakeDraft:
+    _require(actor)
     title = _clean_title(title, "title", SOURCE_TITLE_MAX, _("标题"))
     speaker = _clean_short(speaker, "speaker", 50, _("讲话人"))
     post = _clean_short(post, "post", 50, _("职务"))
@@ -456,6 +461,7 @@ def draft_meta_update(*, actor, draft: IntakeDraft, expected_version: int | None
 def draft_node_update(*, actor, draft: IntakeDraft, expected_version: int | None, node_id: str, title: str,
                       include: bool, lead_unit: Unit | None = None, co_units=(), due_date: date | None = None,
                       target_number=None, target_measure: str = "", target_object: str = "") -> IntakeDraft:
+    _require(actor)
     title = _clean_title(title, "title", TITLE_MAX, _("标题"))
     if lead_unit is not None and not isinstance(lead_unit, Unit):
         raise ValidationError({"lead_unit": _("牵头单位不正确。")})
@@ -487,6 +493,7 @@ def draft_node_update(*, actor, draft: IntakeDraft, expected_version: int | None
 @transaction.atomic
 def draft_node_set_include(*, actor, draft: IntakeDraft, expected_version: int | None, node_id: str,
                            include: bool) -> IntakeDraft:
+    _require(actor)
     def change(data):
         _find(data, node_id).node["include"] = bool(include)
 
@@ -498,6 +505,7 @@ def draft_node_set_include(*, actor, draft: IntakeDraft, expected_version: int |
 def draft_node_merge(*, actor, draft: IntakeDraft, expected_version: int | None, node_id: str) -> IntakeDraft:
     """Merge an item with its next sibling: one span, both children, targets and units; the
     first item's title and decisions win where both have one."""
+    _require(actor)
     merged = {}
 
     def change(data):
@@ -546,6 +554,7 @@ def draft_node_split(*, actor, draft: IntakeDraft, expected_version: int | None,
                      offset: int | None = None, titles: tuple[str, str] | list[str] | None = None) -> IntakeDraft:
     """Split an item in two: at a character offset of the source text (the second part takes
     the children, targets and units found after it), or into two titles over the same text."""
+    _require(actor)
     if (offset is None) == (titles is None):
         raise ValidationError({"offset": _("请指定拆分位置,或填写拆分后的两个标题。")})
     if titles is not None:
@@ -612,6 +621,7 @@ def draft_node_split(*, actor, draft: IntakeDraft, expected_version: int | None,
 @transaction.atomic
 def draft_node_drop(*, actor, draft: IntakeDraft, expected_version: int | None, node_id: str) -> IntakeDraft:
     """Remove an item and everything under it from the draft (the source text is untouched)."""
+    _require(actor)
     dropped = {}
 
     def change(data):
@@ -633,6 +643,7 @@ def draft_node_move(*, actor, draft: IntakeDraft, expected_version: int | None, 
     """Re-parent an item: ``indent`` (under the previous sibling), ``outdent`` (after its
     parent), ``parent`` (as the last child of ``parent_id``; empty for the top level), or move
     it ``up``/``down`` among its siblings."""
+    _require(actor)
     if action not in MOVES:
         raise ValidationError({"action": _("不支持的移动方式。")})
 
