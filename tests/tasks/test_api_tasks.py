@@ -266,3 +266,29 @@ def test_reports_are_append_only_over_the_api(api, build):
     for path, ops in schema["paths"].items():
         if "reports" in path or "evidence" in path:
             assert not ({"put", "patch", "delete"} & set(ops)), path
+
+
+def test_an_oversized_upload_is_cut_off_while_it_arrives(api, build, settings, tmp_path):
+    temp_dir = tmp_path / "uploads"
+    temp_dir.mkdir()
+    settings.FILE_UPLOAD_HANDLERS = [
+        "duban.tasks.uploads.LimitedUploadHandler",
+        "django.core.files.uploadhandler.MemoryFileUploadHandler",
+        "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    ]
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # force the temporary-file path
+    settings.FILE_UPLOAD_TEMP_DIR = str(temp_dir)
+    settings.DUBAN_MAX_UPLOAD_BYTES = 64 * 1024
+    task = build.in_progress()
+    liaison = api(build.cast.bajiao_liaison)
+    before = state()
+    big = pdf_bytes() + b"0" * (settings.DUBAN_MAX_UPLOAD_BYTES + 1)
+    response = liaison.form(f"/tasks/{task.pk}/reports", {"narrative": "x", "percent": "5",
+                                                          "files": [upload("大.pdf", big)]})
+    assert response.status_code == 413
+    assert list(temp_dir.iterdir()) == []
+    assert state() == before and build.stored_files() == []
+    fine = pdf_bytes() + b"0" * 2048
+    response = liaison.form(f"/tasks/{task.pk}/reports", {"narrative": "x", "percent": "5",
+                                                          "files": [upload("小.pdf", fine)]})
+    assert response.status_code == 201

@@ -235,3 +235,15 @@ def test_a_pdf_helper_is_accepted(build):
     from duban.tasks.evidence import check_upload
 
     assert check_upload(a_pdf()).file_type == "pdf"
+
+
+def test_text_search_has_trigram_indexes_on_postgresql(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist only on PostgreSQL")
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tasks_task'")
+        indexes = dict(cur.fetchall())
+    assert "gin_trgm_ops" in indexes.get("tasks_task_title_trgm", "")
+    assert "gin_trgm_ops" in indexes.get("tasks_task_detail_trgm", "")
