@@ -32,6 +32,7 @@ def found(text, speech=SPEECH, term=TERM):
     ("市委要在一届任期内实现巡察全覆盖", [("一届任期内", "term", TERM)]),
     ("软弱涣散基层党组织整改分年度按要求交账", [("分年度", "periodic", None)]),
     ("分届次开展评选", [("分届次", "periodic", None)]),
+    ("到“十四五”末，全市生产总值突破千亿", [("到“十四五”末", "absolute", date(2025, 12, 31))]),
 ])
 def test_each_deadline_kind(text, expected):
     assert found(text) == expected

@@ -257,8 +257,8 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
             removed.append(Removed(ln.no, ln.start, ln.end, ln.text, "网页页眉", "metadata"))
     for r in removed:
         if r.kind == "boilerplate" and not meta.posted_at:
-            pm = re.search(r"(发布时间|发布日期|发表时间|时间)[:：]\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s*\d{1,2}[:：]\d{2})?)",
-                           r.text)
+            pm = re.search(r"(发布时间|发布日期|发表时间|时间|来源|日期)?[:：]?\s*"
+                           r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s*\d{1,2}[:：]\d{2})?)", r.text)
             if pm:
                 meta.posted_at = pm.group(2).strip()
     for p in sorted(header):

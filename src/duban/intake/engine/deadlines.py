@@ -25,6 +25,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("year_end", re.compile(r"(?P<y>\d{4})年(?:底|末|年底)(?:前|之前|以前)?")),
     ("absolute", re.compile(r"(?P<pre>到|至|在|(?<!关)于|截至)(?P<y>\d{4})年(?P<suf>前|以前|之前|底前|底|末)?")),
     ("absolute", re.compile(r"(?P<y>\d{4})年(?P<suf>前|以前|之前)")),
+    ("plan", re.compile(r"(?P<pre>到|至|在)?“?十(?P<k>[一二三四五六七八九])五”?(?:规划)?(?P<suf>期间|时期|末期|末|期内|内|结束前)")),
     ("open_ended", re.compile(rf"(?P<w>今后|未来|再用|此后)(?P<n>{_N})年")),
     ("relative", re.compile(rf"(?:用)?(?P<n>{_N})(?P<u>年|个月|个季度|周|天)(?:内|之内|以内|时间|左右)")),
     ("this_year", re.compile(r"(?<![一二两三四五六七八九十\d])(?:今年(?:年)?(?:底前|底|内|末)|年底前|年内|本年度内?|今年(?![一二三四五六七八九十元\d]))")),
@@ -160,6 +161,12 @@ def _resolve(kind, m, norm, s, e, speech_date, term_end) -> Deadline | None:
         h = g["h"].lstrip("第")
         month = {"上半年": 6, "下半年": 12, "一季度": 3, "二季度": 6, "三季度": 9, "四季度": 12}[h]
         return Deadline(text, "month", month_end(sy, month), s, e)
+    if kind == "plan":  # 十四五期间 → 2025-12-31 (the k-th five-year plan ends in 1955 + 5k)
+        k = cn_int(g["k"])
+        y = 1955 + 5 * (10 + k) if k else None
+        if not y or not year_ok(y):
+            return None
+        return Deadline(text, "absolute", date(y, 12, 31), s, e, note="五年规划期末")
     if kind == "open_ended":
         n = cn_int(g["n"])
         if not n or n > 30:
