@@ -79,3 +79,18 @@ def test_without_a_date_relative_deadlines_stay_open_and_a_warning_is_given():
     assert draft.meta.speech_date is None
     assert any("讲话日期" in w for w in draft.warnings)
     assert draft.tasks()[0].deadline.kind == "relative" and draft.tasks()[0].deadline.date is None
+
+
+def test_wechat_and_government_site_furniture():
+    text = ("原创 某某发布 2023-05-06 08:30 发表于湖北\n点击蓝字 关注我们\n索引号：011234/2023-00012\n"
+            "发文机关：某某市人民政府\n【字体：大 中 小】\n在全市工作会议上的讲话\n市长 赵六\n（2023年5月5日）\n\n"
+            "一、抓好项目建设\n\n要加快项目进度，年底前完成投资50亿元。\n\n二、关注民生\n\n要办好十件民生实事。\n\n"
+            "阅读原文\n在看\n写留言\n微信扫一扫关注该公众号\n")
+    draft = analyse(text, filename="w.txt")
+    kept_boiler = {r.text for r in draft.removed if r.kind == "boilerplate"}
+    assert kept_boiler == {"原创 某某发布 2023-05-06 08:30 发表于湖北", "点击蓝字 关注我们", "索引号：011234/2023-00012",
+                           "发文机关：某某市人民政府", "【字体：大 中 小】", "阅读原文", "在看", "写留言",
+                           "微信扫一扫关注该公众号"}
+    assert draft.meta.posted_at == "2023-05-06 08:30"
+    assert draft.meta.speech_date == date(2023, 5, 5)
+    assert [t.title for t in draft.tasks()] == ["抓好项目建设", "关注民生"]  # a heading is never boilerplate
