@@ -49,6 +49,21 @@ def oracle_items(labels: dict) -> list[dict]:
                 walk(v, path)
 
     walk(labels.get("sections", labels), "")
+    if not out:  # labels without unit fields: objects that carry a task kind or a deadline
+        def walk_loose(o: Any, path: str):
+            if isinstance(o, dict):
+                if {"text", "char_start", "char_end"} <= o.keys() and (
+                        "deadline" in o or o.get("kind") in ("task", "area_goal", "org_directive", "directive")):
+                    if (o["char_start"], o["char_end"]) not in seen:
+                        seen.add((o["char_start"], o["char_end"]))
+                        out.append({**o, "_path": path})
+                for k, v in o.items():
+                    walk_loose(v, f"{path}/{o.get('id', k)}" if isinstance(v, (dict, list)) else path)
+            elif isinstance(o, list):
+                for v in o:
+                    walk_loose(v, path)
+
+        walk_loose(labels.get("sections", labels), "")
     return sorted(out, key=lambda o: o["char_start"])
 
 

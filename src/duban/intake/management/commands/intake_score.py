@@ -25,7 +25,8 @@ class Command(BaseCommand):
             raise CommandError(f"找不到标注文件：{labels}")
         if source is None:
             stem = lpath.name[: -len(".labels.json")] if lpath.name.endswith(".labels.json") else lpath.stem
-            source = str(lpath.with_name(stem + ".txt"))
+            candidates = [lpath.with_name(stem + ext) for ext in (".txt", ".html", ".htm", ".docx")]
+            source = str(next((c for c in candidates if c.is_file()), candidates[0]))
         spath = Path(source)
         if not spath.is_file():
             raise CommandError(f"找不到原文文件：{source}")
