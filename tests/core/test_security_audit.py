@@ -279,6 +279,25 @@ def out_of_scope_update_denied(cast, rows):
     client.post(f"/orgs/people/{cast.p_baiguo.pk}/edit/", {"name": "改名", "unit": cast.baiguo.pk})
 
 
+def audit_export(cast, rows):
+    client = _client(cast.auditor, cast)
+    rows.start()
+    response = client.post("/audit/", {"action": "export", "event": "login"})
+    b"".join(response.streaming_content)
+
+
+def audit_export_denied(cast, rows):
+    client = _client(cast.secadmin, cast)
+    rows.start()
+    client.post("/audit/", {"action": "export"})
+
+
+def audit_verify(cast, rows):
+    client = _client(cast.auditor, cast)
+    rows.start()
+    client.post("/audit/", {"action": "verify"})
+
+
 GROUP_UPDATE_DEFECT = pytest.mark.xfail(
     strict=True, reason="orgs.services.group_save writes group_updated AND group_members_set for one update "
                         "(not a file of the security owner; patch in the report)")
@@ -314,6 +333,9 @@ ACTIONS = [
     pytest.param(absence_create, {"absence_created": 1}, id="absence-create"),
     pytest.param(group_create, {"group_created": 1}, id="group-create"),
     pytest.param(group_update, {"group_updated": 1}, id="group-update", marks=GROUP_UPDATE_DEFECT),
+    pytest.param(audit_export, {"audit_exported": 1}, id="audit-export"),
+    pytest.param(audit_export_denied, {"authz_denied": 1}, id="audit-export-denied"),
+    pytest.param(audit_verify, {"ledger_verified": 1}, id="audit-verify"),
     pytest.param(directory_write_denied, {"authz_denied": 1}, id="directory-write-denied"),
     pytest.param(out_of_scope_update_denied, {"authz_denied": 1}, id="out-of-scope-update-denied"),
 ]

@@ -189,7 +189,8 @@ def audit_export(request):
         form.add_error(None, _("导出条数 %(n)d 超过上限 %(max)d,请缩小筛选范围。") % {"n": count, "max": EXPORT_MAX_ROWS})
         return _render_list(request, form, AuditEntry.objects.none(), status=400)
     # Recorded before the first byte leaves: if the ledger cannot be written, nothing is exported.
-    ledger.append(event="audit_exported", object_type="core.auditentry",
+    # The object is the ledger as it stood: entries up to this seq.
+    ledger.append(event="audit_exported", object_type="core.auditentry", object_id=str(upto),
                   data={"filters": form.active_filters(), "rows": count, "up_to_seq": upto, "format": "csv"})
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(_export_rows(qs), content_type="text/csv; charset=utf-8")
@@ -202,7 +203,7 @@ def audit_export(request):
 def audit_verify(request):
     result = ledger.verify()
     ledger.append(event="ledger_verified", outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
-                  object_type="core.auditentry",
+                  object_type="core.auditentry", object_id=str(result.first_bad_seq or result.checked),
                   data={"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq,
                         "first_bad_id": result.first_bad_id, "reason": result.reason})
     return render(request, "core/audit_verify.html", {"result": result}, status=200)
