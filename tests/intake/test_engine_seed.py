@@ -114,3 +114,12 @@ def test_sub_tasks_and_named_inline_lists(seed_draft, seed_labels):
     assert inline["五个不发生"].context_kind == "target"
     assert [(m.start, m.end) for m in inline["四大考验"].children] == [(870, 874), (875, 879), (880, 884), (885, 889)]
     assert all(n.role == "context" for t in inline.values() for n in t.walk())
+
+
+def test_oracle_items_from_labels_without_unit_fields():
+    labels = {"sections": [{"items": [
+        {"text": "a", "char_start": 1, "char_end": 5, "deadline": None},
+        {"text": "b", "char_start": 5, "char_end": 9, "kind": "task", "members": [
+            {"text": "x", "char_start": 5, "char_end": 6}]},
+        {"text": "c", "char_start": 9, "char_end": 12}]}]}
+    assert [o["text"] for o in oracle_items(labels)] == ["a", "b"]

@@ -31,40 +31,40 @@ from .units import UnitMatcher
 IOU_MIN = 0.5
 
 
-def oracle_items(labels: dict) -> list[dict]:
-    out: list[dict] = []
-    seen: set[tuple[int, int]] = set()
+_TASK_KINDS = ("task", "area_goal", "org_directive", "directive")
 
-    def walk(o: Any, path: str):
-        if isinstance(o, dict):
-            if {"text", "char_start", "char_end"} <= o.keys() and "responsible_units" in o:
-                key = (o["char_start"], o["char_end"])
-                if key not in seen:
+
+def _is_item(o: dict) -> bool:
+    return {"text", "char_start", "char_end"} <= o.keys() and "responsible_units" in o
+
+
+def _is_item_loose(o: dict) -> bool:
+    """For labels without unit fields: objects that carry a task kind or a deadline."""
+    return {"text", "char_start", "char_end"} <= o.keys() and ("deadline" in o or o.get("kind") in _TASK_KINDS)
+
+
+def oracle_items(labels: dict) -> list[dict]:
+    root = labels.get("sections", labels)
+    for test in (_is_item, _is_item_loose):
+        out: list[dict] = []
+        seen: set[tuple[int, int]] = set()
+
+        def walk(o: Any, path: str, test=test, out=out, seen=seen):
+            if isinstance(o, dict):
+                key = (o.get("char_start"), o.get("char_end"))
+                if test(o) and key not in seen:
                     seen.add(key)
                     out.append({**o, "_path": path})
-            for k, v in o.items():
-                walk(v, f"{path}/{o.get('id', k)}" if isinstance(v, (dict, list)) else path)
-        elif isinstance(o, list):
-            for v in o:
-                walk(v, path)
-
-    walk(labels.get("sections", labels), "")
-    if not out:  # labels without unit fields: objects that carry a task kind or a deadline
-        def walk_loose(o: Any, path: str):
-            if isinstance(o, dict):
-                if {"text", "char_start", "char_end"} <= o.keys() and (
-                        "deadline" in o or o.get("kind") in ("task", "area_goal", "org_directive", "directive")):
-                    if (o["char_start"], o["char_end"]) not in seen:
-                        seen.add((o["char_start"], o["char_end"]))
-                        out.append({**o, "_path": path})
                 for k, v in o.items():
-                    walk_loose(v, f"{path}/{o.get('id', k)}" if isinstance(v, (dict, list)) else path)
+                    walk(v, f"{path}/{o.get('id', k)}" if isinstance(v, (dict, list)) else path)
             elif isinstance(o, list):
                 for v in o:
-                    walk_loose(v, path)
+                    walk(v, path)
 
-        walk_loose(labels.get("sections", labels), "")
-    return sorted(out, key=lambda o: o["char_start"])
+        walk(root, "")
+        if out:
+            return sorted(out, key=lambda o: o["char_start"])
+    return []
 
 
 def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
