@@ -130,3 +130,17 @@ def test_chinese_numeral_targets_but_not_list_names():
     _draft, ts = tasks(text)
     assert [[(t.quantity, t.measure, t.object) for t in x.targets if t.kind == "numeric"] for x in ts] == [
         [(5, "所", "学校")], [(3, "个", "示范园区")], []]
+
+
+def test_a_tonjimen_paragraph_inside_the_body_is_not_the_closing():
+    text = ("讲话\n（2020年5月1日）\n\n一、统一思想，提高认识\n\n我们要清醒地看到，当前形势依然严峻。各级党组织要提高政治站位。\n\n"
+            "二、抓好重点\n\n（一）抓项目。要加快项目建设。\n\n（二）抓招商。要引进一批企业。\n\n"
+            "同志们，项目是发展的生命线，大家一定要抓紧抓实。\n\n（三）抓服务。要优化营商环境。\n\n"
+            "三、强化保障\n\n要加强组织领导。\n\n同志们，任务艰巨，让我们共同努力！\n")
+    draft, ts = tasks(text)
+    top = [n for n in draft.outline if n.kind != "preamble"]
+    assert [n.marker for n in top] == ["一", "二", "三", ""]
+    assert [c.marker for c in top[1].children] == ["（一）", "（二）", "（三）"]
+    assert draft.span_text(top[1].children[1]).endswith("大家一定要抓紧抓实。")
+    # '我们要清醒地看到…' states a view; the directive with a named subject is the task
+    assert [draft.span_text(t) for t in ts if t.kind == "directive"] == ["各级党组织要提高政治站位。"]

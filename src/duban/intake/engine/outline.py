@@ -64,6 +64,7 @@ _COUNT_NAME = re.compile(r"“?(?P<cnt>[两二三四五六七八九十]{1,2})(?P
 # A directive 要 (not 重要/主要/需要/只要/要求/要素 …), and a conditional 要…，关键在.
 YAO = re.compile(r"(?<![需重主只必纲概扼摘紧首机切将想])要(?![求素义点件闻害领务员犯道])")
 _CONDITIONAL = re.compile(r"^要[^，。]{0,40}，(关键|必须|就要|就必须|首先|根本)")
+_COGNITIVE = re.compile(r"(深刻|清醒|充分|正确|客观|辩证|冷静)?地?(认识到|看到|意识到|明白|懂得|知道|相信|记住|铭记|承认)")
 ORG_SUFFIX = re.compile(
     r"(党组织|党委|党组|党工委|党总支|党支部|党小组|纪委|监委|纪委监委|政府|部门|单位|机关|组织|系统|中心组|干部|党员|"
     r"巡察组|工作组|小组|办公室|办事处|办|局|委|部|院|厅|署|站|所|中心|协会|联合会|工会|共青团|团委|团市委|妇联|残联|科协|"
@@ -151,15 +152,26 @@ def build(norm: str, lines: list[Line]) -> list[Node]:
     opens: list[_Open] = []
     seen_marker = False
     closing: _Open | None = None
+    saved_stack: list[_Open] = []
     for p in paras:
         mk = _marker(norm, p)
         text = norm[p.start:p.end]
         if mk and mk[0] in _CONTINUES and mk[1] == 1 and _CONTINUES[mk[0]].search(text):
             mk = None  # '首先，…其次，…' inside one paragraph is an inline list
-        if mk and closing is not None and root.children and mk[1] == 1 and opens \
-                and mk[0] == next((o.mtype for o in opens if o.node in root.children and o.mtype != "closing"), None):
-            closing = None  # a new numbered part after a closing passage
-            del stack[1:]
+        if mk and closing is not None:
+            # numbering goes on after a '同志们，…' paragraph: that was not the closing after all
+            cont = next((i for i, o in enumerate(saved_stack) if o.mtype == mk[0]), None)
+            if cont is not None and mk[1] == last_n.get((id(saved_stack[cont - 1].node), mk[0]), -9) + 1:
+                closing.node.kind, closing.node.title = "paragraph", ""
+                root.children.remove(closing.node)
+                opens.remove(closing)
+                saved_stack[-1].paras.extend(closing.paras)
+                stack[:] = saved_stack
+                closing = None
+            elif root.children and mk[1] == 1 and mk[0] == next(
+                    (o.mtype for o in opens if o.node in root.children and o.mtype != "closing"), None):
+                closing = None  # a new numbered part after a closing passage
+                del stack[1:]
         if mk and closing is None:
             mtype, n, mend = mk
             # position in the stack
@@ -188,6 +200,7 @@ def build(norm: str, lines: list[Line]) -> list[Node]:
             closing = _Open(node, "closing", 0, [Para(p.start, p.end)])
             root.children.append(node)
             opens.append(closing)
+            saved_stack = stack[:]
             del stack[1:]
             stack.append(closing)
             continue
@@ -425,6 +438,8 @@ def directive_yao(norm: str, s: int, e: int) -> int | None:
         return None
     for m in YAO.finditer(st):
         i = m.start()
+        if _COGNITIVE.match(st, i + 1):
+            continue  # '我们要清醒地看到…' states a view, not a task
         # '要在…上' inside a heading-like clause is still a directive; '重点要' fine; '不要' is a directive too
         return s + i
     return None
