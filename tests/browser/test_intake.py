@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +56,8 @@ def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cas
     # edit one item's title
     row.get_by_role("link", name="编辑").click()
     editor = page.locator(".intake-editor")
+    expect(editor).to_be_in_viewport()
+    expect(page.locator("#intake-source mark.intake-mark")).to_have_count(1)
     editor.get_by_label("标题").fill("一届任期内实现巡察全覆盖")
     editor.get_by_role("button", name="保存").click()
     page.wait_for_url(f"**/intake/drafts/{draft.pk}/#node-{item['id']}")

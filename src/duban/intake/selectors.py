@@ -131,6 +131,12 @@ class ReviewNode:
         return min(self.depth, 6)
 
     @property
+    def marker(self) -> str:
+        """The enumerator as written (一, ㈠, 一是, 第一); the engine's internal tags are not shown."""
+        marker = self.node.get("marker") or ""
+        return "" if marker.isascii() and marker.isalpha() else marker
+
+    @property
     def kind_label(self) -> str:
         return str(KIND_LABELS.get(self.node.get("kind"), self.node.get("kind", "")))
 

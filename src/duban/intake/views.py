@@ -76,7 +76,7 @@ def _node_choices(draft, exclude_id: str | None) -> list[tuple[str, str]]:
         for row in rows:
             if row.node["id"] == exclude_id or row.parent_id in banned:
                 banned.add(row.node["id"])
-    return [(row.node["id"], "\u3000" * row.depth + (row.node.get("marker") or "") + " " + row.node["title"][:40])
+    return [(row.node["id"], "\u3000" * row.depth + row.marker + " " + row.node["title"][:40])
             for row in rows if row.node["id"] not in banned]
 
 

@@ -64,7 +64,16 @@
     mark.appendChild(range.extractContents());
     range.insertNode(mark);
     nodeEl.classList.add("intake-active");
-    mark.scrollIntoView({ block: "center", behavior: "smooth" });
+    scrollPane(mark);
+  }
+
+  // Scroll only the source pane: scrollIntoView would also move the window away from the item
+  // (or the edit form) the user is looking at.
+  function scrollPane(mark) {
+    const pane = source.closest(".intake-source-scroll");
+    if (!pane || pane.scrollHeight <= pane.clientHeight) return;
+    const delta = mark.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+    pane.scrollTo({ top: pane.scrollTop + delta - pane.clientHeight / 3, behavior: "smooth" });
   }
 
   document.addEventListener("click", (event) => {
