@@ -100,6 +100,10 @@ def test_the_detail_page_renders_an_update_as_a_before_after_table(cast, login):
     page = login(cast.auditor).get(f"/audit/{entry.seq}/").content.decode()
     assert '<tr><td><code>role</code></td><td class="table-danger">leader</td><td class="table-success"></td></tr>' in page
     assert "secadmin1" in page and entry.mac in page
+    assert "安全管理员" in page  # the role at the time, by its name
+    utc = entry.created_at.astimezone(timezone.get_fixed_timezone(0))
+    local = timezone.localtime(entry.created_at)
+    assert f"(UTC {utc:%Y-%m-%d %H:%M:%S}" in page and f"{local:%Y-%m-%d %H:%M:%S}" in page and "+0800" in page
     assert login(cast.auditor).get("/audit/99999999/").status_code == 404
 
 

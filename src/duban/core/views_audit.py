@@ -89,8 +89,17 @@ def _events():
     return sorted(set(AuditEntry.objects.order_by().values_list("event", flat=True).distinct()))
 
 
+def _role_label(code: str) -> str:
+    from duban.accounts.roles import Role
+
+    return Role(code).label if code in Role.values else code
+
+
 def _render_list(request, form, qs, status=200):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for entry in page.object_list:
+        entry.role_label = _role_label(entry.actor_role)
     return render(request, "core/audit_list.html", {"form": form, "page": page, "events": _events()}, status=status)
 
 
@@ -140,6 +149,7 @@ def audit_detail(request, seq: int):
         "next": AuditEntry.objects.filter(seq=seq + 1).values_list("seq", flat=True).first(),
     }
     return render(request, "core/audit_detail.html", {"entry": entry, "diff_rows": diff_rows,
+                                                      "role_label": _role_label(entry.actor_role),
                                                       "other_data": sorted(other.items()), **neighbours})
 
 
