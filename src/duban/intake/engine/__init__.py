@@ -60,13 +60,11 @@ def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_
                     title=(meta.title or ex._title(cleaned.body_start, cleaned.body_end)))
         roots = [r for r in roots if r.kind != "preamble"] + [body]
         warnings.append("未识别到任务层次（没有“一是”“（一）”等编号），全文作为一项任务，请人工拆分。")
-    ex.attributes(roots, meta.post)
+    ex.attributes(roots)
     ex.refine(roots)
     _assign_ids(roots)
     draft.outline = roots
     for n in draft.nodes():
-        if hasattr(n, "_intro"):
-            del n._intro
         n.title = n.title or loaded.text[n.start:n.end][:30]
     return draft
 

@@ -12,7 +12,6 @@ from .model import Node, Target, UnitRef
 from .numerals import cn_int
 from .units import UnitMatcher
 
-_CONTEXT_KIND = {"problem": "problem", "past_work": "past_work", "definition": "definition", "rationale": "rationale"}
 _FORWARD_KINDS = {"absolute", "relative", "open_ended", "term", "day", "month"}
 
 
@@ -22,6 +21,8 @@ class Extractor:
         self.text, self.norm = text, norm
         self.speech_date, self.term_end = speech_date, term_end
         self.matcher = matcher
+        self._group_intro: dict[int, tuple[int, int]] = {}  # id(group node) → its intro span
+        self._scope_cache: dict[int, list[tuple[int, int]]] = {}
 
     # --- structure -----------------------------------------------------------------------------
     def decompose(self, roots: list[Node], opens) -> None:
@@ -34,7 +35,6 @@ class Extractor:
 
         for r in roots:
             index(r, None)
-        self.parents = parents
         self._ctx: dict[int, bool] = {}
         self._mtype = {id(op.node): op.mtype for op in opens}
         for op in opens:
@@ -51,10 +51,9 @@ class Extractor:
             elif in_context:
                 node.context_kind = "rationale"
             leaf = not node.children
-            items_here: list[Node] = []
             excluded: list[tuple[int, int]] = []
             task_lists = 0
-            for k, p in enumerate(op.paras):
+            for p in op.paras:
                 lo = p.marker_end if p.marker_type else p.start
                 if p.marker_type:
                     he = ol.heading_end(self.norm, lo, p.end)
@@ -70,11 +69,10 @@ class Extractor:
                     excluded.append((lst.members[0][0], lst.members[-1][1]))
                     if g.role == "structure":
                         task_lists += 1
-                        items_here.extend(c for c in g.children if c.role == "task")
             # sentences outside lists
             excluded = _merge_intervals(excluded)
             extra: list[Node] = []
-            self._goals_here = not leaf or task_lists > 0 or node.kind == "closing" or in_context
+            goals_here = not leaf or task_lists > 0 or node.kind == "closing"
             # a leaf whose heading paragraph is only a heading, followed by ≥ 2 body paragraphs:
             # every body paragraph is an item
             if leaf and not in_context and not task_lists and node.kind != "closing" and len(op.paras) >= 3:
@@ -93,30 +91,23 @@ class Extractor:
                 for s, e in ol.sentences(self.norm, p.start, p.end):
                     if _overlaps(excluded, s, e):
                         continue
-                    extra.extend(self._sentence_tasks(node, s, e, in_context, leaf, org_clauses))
+                    extra.extend(self._sentence_tasks(s, e, in_context, goals_here, org_clauses))
             if leaf and not in_context and not task_lists and len(org_clauses) >= 2 \
-                    and not self._other_directives(op, excluded, org_clauses):
+                    and not self._other_directives(op, excluded, org_clauses) or goals_here:
                 extra.extend(org_clauses)
-            elif not leaf or task_lists or node.kind == "closing":
-                extra.extend(c for c in org_clauses if c.kind == "org_directive" and c.title != "_weak")
-            for c in extra:
-                c.title = c.title if c.title != "_weak" else ""
             node.children.extend(extra)
             node.children.sort(key=lambda c: c.start)
             has_tasks = any(c.role in ("task", "structure") for c in node.children)
+            intro_kind = self._sibling_intro_kind(node, parent, op) if leaf and not has_tasks and not in_context else ""
             if node.kind == "closing":
                 node.role = "structure"
             elif in_context:
-                node.role = "context" if not node.children or not any(
-                    c.role in ("task", "structure") for c in node.children) else "structure"
+                node.role = "structure" if has_tasks else "context"
                 if node.role == "context":
                     node.context_kind = node.context_kind or "rationale"
-                node.kind = "section" if node.children and not leaf else "context" if leaf else node.kind
-                if leaf:
-                    node.kind = "point"
-            elif leaf and not has_tasks and self._sibling_intro_kind(node, parent, op) in ("problem", "past_work"):
-                node.role, node.kind = "context", "point"
-                node.context_kind = self._sibling_intro_kind(node, parent, op)
+                node.kind = "point" if leaf else "section"
+            elif intro_kind:
+                node.role, node.kind, node.context_kind = "context", "point", intro_kind
             elif leaf and not has_tasks and _is_problem(self.norm[node.start:node.end]):
                 node.role, node.kind, node.context_kind = "context", "point", "problem"
             elif leaf and not has_tasks:
@@ -201,19 +192,21 @@ class Extractor:
         is_task = lst.kind == "task"
         g = Node(kind="group" if is_task else "context", role="structure" if is_task else "context",
                  start=s, end=e, title=lst.name or self.text[s:lst.members[0][0]].strip()[:40],
-                 context_kind="" if is_task else _CONTEXT_KIND.get(lst.kind, lst.kind))
+                 context_kind="" if is_task else lst.kind)
         g.marker = lst.mtype
         for (a, b), (ms, me, n) in zip(lst.members, lst.markers):
             child = Node(kind="item" if is_task else "member", role="task" if is_task else "context",
                          start=a, end=b, marker=self.text[ms:me])
             child.title = self._title(me, b)
             g.children.append(child)
-        g.id = ""
-        g._intro = lst.intro  # type: ignore[attr-defined]
+        if lst.intro:
+            self._group_intro[id(g)] = lst.intro
         return g
 
-    def _sentence_tasks(self, node: Node, s: int, e: int, in_context: bool, leaf: bool,
+    def _sentence_tasks(self, s: int, e: int, in_context: bool, goals_here: bool,
                         org_clauses: list[Node]) -> list[Node]:
+        """Tasks among the sentences outside lists: directives in context nodes; elsewhere area
+        goals (returned) and per-organisation clauses (collected in org_clauses for the caller)."""
         norm = self.norm
         st = norm[s:e]
         out: list[Node] = []
@@ -227,11 +220,11 @@ class Extractor:
         allf = dl.find(norm, s, e, self.speech_date, self.term_end)
         found = [d for d in allf if d.kind in _FORWARD_KINDS]
         if not found and re.search(r"目标是|要求是|任务是", st):
-            found = [d for d in allf if d.kind == "year"] or (
-                [dl.group_year(norm, s, e, self.speech_date)] if dl.group_year(norm, s, e, self.speech_date) else [])
+            year = dl.group_year(norm, s, e, self.speech_date)
+            found = [d for d in allf if d.kind == "year"] or ([year] if year else [])
         explicit_goal = bool(re.search(r"(预期|主要|总体)目标是|目标任务是", st))
         if ((found and (yao is not None or ol._GOAL_CUE.search(st)) or explicit_goal)
-                and not ol.is_group_intro(norm, s, e) and self._goals_here):
+                and not ol.is_group_intro(norm, s, e) and goals_here):
             out.append(Node(kind="area_goal", role="task", start=s, end=e,
                             title=self._title((yao + 1) if yao is not None else s, e)))
             return out
@@ -263,7 +256,7 @@ class Extractor:
         return t
 
     # --- attributes ----------------------------------------------------------------------------
-    def attributes(self, roots: list[Node], meta_post: str | None) -> None:
+    def attributes(self, roots: list[Node]) -> None:
         for root in roots:
             self._attr(root, [], None)
 
@@ -272,17 +265,14 @@ class Extractor:
             self._deadline(node, ancestors, group)
             node.targets = self.targets(node.start, node.end)
             node.units = self._units(node, ancestors)
-        if node.kind == "group":
-            intro = getattr(node, "_intro", None)
-            if intro:
-                node.targets = [t for t in self.targets(*intro) if t.kind == "zero_incident"]
+        intro = self._group_intro.get(id(node))
+        if intro:
+            node.targets = [t for t in self.targets(*intro) if t.kind == "zero_incident"]
         for c in node.children:
             self._attr(c, ancestors + [node], node if node.kind == "group" else group)
 
     def _deadline(self, node: Node, ancestors: list[Node], group: Node | None) -> None:
-        own = dl.find(self.norm, node.start, node.end, self.speech_date, self.term_end)
-        own = [d for d in own if not (False)]
-        pick = dl.pick(own)
+        pick = dl.pick(dl.find(self.norm, node.start, node.end, self.speech_date, self.term_end))
         if not pick and node.kind == "area_goal":
             pick = dl.group_year(self.norm, node.start, node.end, self.speech_date)
             if pick:
@@ -293,8 +283,8 @@ class Extractor:
             return
         # inherited: the group intro, then headings / intros of ancestors (nearest first)
         scopes: list[tuple[int, int]] = []
-        if group is not None and getattr(group, "_intro", None):
-            scopes.append(group._intro)  # type: ignore[attr-defined]
+        if group is not None and id(group) in self._group_intro:
+            scopes.append(self._group_intro[id(group)])
         for anc in reversed(ancestors):
             if anc.kind in ("section", "area", "point") and anc.marker:
                 scopes.extend(self._year_scopes(anc))
@@ -310,7 +300,7 @@ class Extractor:
     def _year_scopes(self, anc: Node) -> list[tuple[int, int]]:
         """The heading of an enclosing node, and the sentences of its intro that name a year's work
         ('2024年经济工作的总体要求是…'); cached per node."""
-        cache = self.__dict__.setdefault("_scope_cache", {})
+        cache = self._scope_cache
         if id(anc) in cache:
             return cache[id(anc)]
         he = ol.heading_end(self.norm, anc.start, anc.end)
