@@ -92,8 +92,10 @@ class Extractor:
                     if _overlaps(excluded, s, e):
                         continue
                     extra.extend(self._sentence_tasks(s, e, in_context, goals_here, org_clauses))
-            if leaf and not in_context and not task_lists and len(org_clauses) >= 2 \
-                    and not self._other_directives(op, excluded, org_clauses) or goals_here:
+            # a leaf made only of '<organisation>要…' clauses splits into them (群团 style)
+            split_leaf = (leaf and not in_context and not task_lists and len(org_clauses) >= 2
+                          and not self._other_directives(op, excluded, org_clauses))
+            if split_leaf or goals_here:
                 extra.extend(org_clauses)
             node.children.extend(extra)
             node.children.sort(key=lambda c: c.start)
