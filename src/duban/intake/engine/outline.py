@@ -52,7 +52,7 @@ _PROBLEM_INTRO = re.compile(r"问题|不足|差距|短板|弱项|困难|矛盾|�
 _PROBLEM_MEMBER = re.compile(r"没有|未能|尚未|未[^来]|不到位|不够|不足|不理想|仍然存在|依然存在|不在少数|薄弱|滞后|"
                              r"不强|不高|欠缺|偏低|较低|不充分|不达标|不规范|不平衡|不适应|不明显|较大|突出|乏力|不严")
 _PAST_INTRO = re.compile(r"去年|过去|近年来|近几年|以来|上年|一年来|五年来|上一届|回顾")
-_DEF_INTRO = re.compile(r"(是|就是|包括|即|指)[：:]?$|是指")
+_DEF_INTRO = re.compile(r"(是|就是|包括|即|指)$|是指")  # matched on the intro without its colon
 _GOAL_CUE = re.compile(r"要求是|目标是|任务是|力争|确保|争取|实现")
 _RATIONALE_HEAD = re.compile(r"[，,]是.{0,40}(之义|要求|所在|手段|保障|前提|基础|关键|根本|必然|需要|意义|途径|体现|"
                              r"使命|法宝|动力|源泉|保证|方向)|认识|意义|必要性|紧迫性|重要性|形势")
@@ -142,7 +142,9 @@ def heading_end(norm: str, start: int, end: int) -> int:
     return start + m.end() if m else end
 
 
-def build(norm: str, lines: list[Line]) -> list[Node]:
+def build(norm: str, lines: list[Line]) -> tuple[list[Node], list[_Open]]:
+    """The paragraph-level tree: (top-level nodes with the preamble first, the numbered nodes and
+    the closing in document order with their own paragraphs)."""
     paras = [_para_of(ln) for ln in lines if ln.norm.strip()]
     root = Node(kind="root", role="structure", start=0, end=0)
     stack: list[_Open] = [_Open(root, "", 0)]
@@ -180,8 +182,6 @@ def build(norm: str, lines: list[Line]) -> list[Node]:
             parent = stack[parent_idx].node
             prev = last_n.get((id(parent), mtype), 0)
             ok = (n == 1 and mtype != "seq") or n == prev + 1 or (mtype == "seq" and prev >= 1 and n == 99)
-            if mtype == "shi" and depth is None and not ok:
-                ok = False
             if ok:
                 seen_marker = True
                 del stack[parent_idx + 1:]
@@ -315,8 +315,7 @@ def _classify_list(norm: str, lst: InlineList, in_context: bool) -> str:
     if _PAST_INTRO.search(intro) and sum(1 for m in members if "了" in m) * 2 >= len(members) \
             and not YAO.search(intro):
         return "past_work"
-    if intro and _DEF_INTRO.search(intro.rstrip("：: ")+ ("：" if intro.rstrip().endswith(("：", ":")) else "")) \
-            and not YAO.search(intro):
+    if intro and _DEF_INTRO.search(intro.rstrip("：: ")) and not YAO.search(intro):
         return "definition"
     if in_context and not YAO.search(intro):
         return "rationale"
