@@ -144,7 +144,7 @@ def test_an_upload_stores_a_draft_and_creates_no_source_or_task(cast, fake_engin
     (TEXT.encode(), "speech.pdf", "不支持该文件类型"),
     (TEXT.encode(), "speech.doc", ".docx"),
     (b"PK\x03\x04 not a zip", "speech.docx", "Word"),
-    ("hello world, no Chinese".encode(), "english.txt", "中文"),
+    (b"hello world, no Chinese", "english.txt", "中文"),
 ])
 def test_a_bad_file_is_refused_in_chinese_and_nothing_is_stored(cast, settings, raw, name, message):
     settings.DUBAN_MAX_IMPORT_BYTES = 1024
@@ -403,7 +403,7 @@ def test_confirming_creates_the_source_and_the_task_tree(cast, fake_engine):
     assert set(tasks) == {"抓党建", "加强基层组织建设", "开展巡察", "抓发展", "发展茶产业"}  # not the context list
     assert Task.objects.get_parent(tasks["加强基层组织建设"]) == tasks["抓党建"]
     assert tasks["加强基层组织建设"].lead_unit == cast.bajiao
-    assert tasks["加强基层组织建设"].target_number == Decimal("10") and tasks["加强基层组织建设"].target_object == "村整改"
+    assert tasks["加强基层组织建设"].target_number == Decimal(10) and tasks["加强基层组织建设"].target_object == "村整改"
     assert tasks["开展巡察"].due_date == date(2026, 12, 31)  # capped to the parent's due date
     assert "芭蕉侗族乡负责" in tasks["加强基层组织建设"].detail
     draft.refresh_from_db()
@@ -523,7 +523,7 @@ def test_the_same_text_in_another_file_while_a_draft_is_open_points_to_that_draf
 
 def test_an_update_lists_tasks_no_longer_in_the_document(cast, fake_engine):
     first = upload(cast)
-    source = svc.draft_confirm(actor=cast.supervisor, draft=first, expected_version=1)
+    svc.draft_confirm(actor=cast.supervisor, draft=first, expected_version=1)
     again = upload(cast)
     svc.draft_node_drop(actor=cast.supervisor, draft=again, expected_version=1,
                         node_id=node_by_title(again, "开展巡察")["id"])

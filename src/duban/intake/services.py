@@ -226,10 +226,16 @@ def _edit(*, actor, draft: IntakeDraft, expected_version: int | None, event: str
 
 
 # --- directory and topic map given to the engine ----------------------------------------------
-@transaction.atomic
 def topic_map_seed(*, actor=None) -> int:
     """Fill the topic map from the engine's default on first use, matching unit names against
     the directory (names and aliases). Runs once: afterwards the map is the staff's."""
+    if IntakeState.objects.filter(pk=1, topic_map_seeded_at__isnull=False).exists():
+        return 0  # the usual case: no write transaction (on SQLite that is the database lock)
+    return _seed_topic_map(actor)
+
+
+@transaction.atomic
+def _seed_topic_map(actor) -> int:
     from duban.intake.engine import default_topic_map
 
     state, _created = IntakeState.objects.select_for_update().get_or_create(pk=1) \
@@ -405,7 +411,7 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
                                 topic_map=selectors.engine_topic_map(), term_end=term_end)
     except engine.IntakeError as exc:
         raise _field_error("file", str(exc), "unreadable") from None
-    except Exception:  # noqa: BLE001 - an engine bug on one odd file must not become a 500
+    except Exception:  # an engine bug on one odd file must not become a 500
         logger.exception("intake engine failed on %s (sha256 %s)", name, sha)
         raise _field_error("file", _("分析该文件时出错,未导入。请检查文件内容,或将文件交给系统管理员排查。"),
                            "engine_error") from None
@@ -494,6 +500,7 @@ def draft_node_update(*, actor, draft: IntakeDraft, expected_version: int | None
 def draft_node_set_include(*, actor, draft: IntakeDraft, expected_version: int | None, node_id: str,
                            include: bool) -> IntakeDraft:
     _require(actor)
+
     def change(data):
         _find(data, node_id).node["include"] = bool(include)
 

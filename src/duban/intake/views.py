@@ -8,6 +8,8 @@ a successful one redirects back to the edited item (PRG).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -101,7 +103,7 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
         "node_form": node_form, "split_form": split_form, "parent_form": parent_form, "meta_form": meta_form,
         "segments": selectors.source_segments(draft), "error": error, "match": match,
         "planned_count": len(planned),
-        "planned_parents": sum(1 for (_n, d), (_m, e) in zip(planned, planned[1:]) if e > d),
+        "planned_parents": sum(1 for (_n, d), (_m, e) in pairwise(planned) if e > d),
         "removed": draft.data.get("removed", []), "removed_counts": _removed_counts(draft.data),
         "warnings": draft.data.get("warnings", []),
         "editable": draft.is_open, "tasks_url": _tasks_url(draft.source) if draft.source_id else "",
