@@ -144,3 +144,10 @@ def test_a_tonjimen_paragraph_inside_the_body_is_not_the_closing():
     assert draft.span_text(top[1].children[1]).endswith("大家一定要抓紧抓实。")
     # '我们要清醒地看到…' states a view; the directive with a named subject is the task
     assert [draft.span_text(t) for t in ts if t.kind == "directive"] == ["各级党组织要提高政治站位。"]
+
+
+def test_a_stated_count_that_does_not_match_is_a_warning():
+    text = "讲话\n\n一、工作\n\n重点做好四项工作：一是抓学习；二是抓落实；三是抓作风。\n"
+    draft, ts = tasks(text)
+    assert len(ts) == 3
+    assert any("“四项工作”说有4项，识别到3项" in w for w in draft.warnings)

@@ -61,6 +61,7 @@ def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_
         roots = [r for r in roots if r.kind != "preamble"] + [body]
         warnings.append("未识别到任务层次（没有“一是”“（一）”等编号），全文作为一项任务，请人工拆分。")
     ex.attributes(roots)
+    warnings.extend(ex.warnings)
     ex.refine(roots)
     _assign_ids(roots)
     draft.outline = roots

@@ -23,6 +23,7 @@ class Extractor:
         self.matcher = matcher
         self._group_intro: dict[int, tuple[int, int]] = {}  # id(group node) → its intro span
         self._scope_cache: dict[int, list[tuple[int, int]]] = {}
+        self.warnings: list[str] = []
 
     # --- structure -----------------------------------------------------------------------------
     def decompose(self, roots: list[Node], opens) -> None:
@@ -203,6 +204,8 @@ class Extractor:
             g.children.append(child)
         if lst.intro:
             self._group_intro[id(g)] = lst.intro
+        if is_task and lst.stated and lst.stated != len(lst.members):
+            self.warnings.append(f"“{lst.name}”说有{lst.stated}项，识别到{len(lst.members)}项（第{s}字附近），请核对。")
         return g
 
     def _sentence_tasks(self, s: int, e: int, in_context: bool, goals_here: bool,

@@ -175,7 +175,7 @@ class UnitMatcher:
 
 def _relevel_name(name: str, level: str) -> str:
     """市委组织部 → 县委组织部, 团市委 → 团县委: the default directory at the speaker's level."""
-    if level not in "县区" or level == "市":
+    if level not in "县区":
         return name
     if name.startswith("市"):
         return level + name[1:]
