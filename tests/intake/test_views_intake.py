@@ -278,3 +278,16 @@ def test_the_topic_map_page_seeds_itself_and_can_be_edited(cast, supervisor):
     assert supervisor.post(f"/intake/topics/{mapping.pk}/delete/").status_code == 302
     assert not TopicMapping.objects.filter(pk=mapping.pk).exists()
     assert re.search("intake_topic_delete", "".join(AuditEntry.objects.values_list("event", flat=True)))
+
+
+def test_anonymous_visitors_cannot_reach_a_draft(client, draft):
+    response = client.get(f"/intake/drafts/{draft.pk}/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    response = client.post(f"/intake/drafts/{draft.pk}/confirm/", {"version": 1})
+    assert response.status_code == 302 and Source.objects.count() == 0
+
+
+def test_the_review_page_speaks_english_too(cast, supervisor, draft):
+    supervisor.post("/i18n/setlang/", {"language": "en", "next": "/intake/"})
+    page = supervisor.get(f"/intake/drafts/{draft.pk}/").content.decode()
+    assert "Confirm and create tasks" in page and "Cleaning report" in page and "Source text" in page
