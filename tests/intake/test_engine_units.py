@@ -61,3 +61,9 @@ def test_default_data_files_ship_with_the_engine():
     assert all({"key", "name", "aliases"} <= u.keys() for u in directory)
     topics = default_topic_map()
     assert topics["宣传"] == ["市委宣传部"] and len(topics["群团"]) == 5
+
+
+def test_evaluators_and_models_named_after_you_bei_xiang_are_not_responsible():
+    names, _ = units_of("一、纪检工作\n\n一是抓好考核。年底由市委组织部考核各单位。二是抓好学习。各单位要向市纪委学习先进经验。"
+                        "三是抓好表彰。市公安局被评为先进单位。\n")
+    assert names == [["市纪委"], ["各单位"], ["市纪委"]]

@@ -19,7 +19,7 @@ from .outline import YAO, _org_phrase, subject_before
 
 _BLOCK_BEFORE = set("省州县区乡镇村国央级委）)·")
 _NOT_RESP_BEFORE = re.compile(r"(由|被|向|受|经|据|按照|根据|学习|借鉴|总结|推广|对|给|为)$")
-_NOT_RESP_AFTER = re.compile(r"^(的|中心|决策|部署|常委|运行|要求|精神|文件|领导下|统一|考核|考评|通报|授予|经验|"
+_NOT_RESP_AFTER = re.compile(r"^(的|中心|决策|部署|常委|运行|要求|精神|文件|领导下|统一|考核|考评|通报|授予|经验|被|受到|荣获|获得|"
                              r"[^，。；]{0,6}经验|、)")
 _CLAUSE_LEAD = re.compile(r"(去年|今年|目前|当前|同时|并|近年来|今后|下一步|此外|另外)$")
 
