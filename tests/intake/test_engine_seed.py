@@ -84,7 +84,7 @@ def test_scores_against_the_labels(seed_draft, seed_labels):
     assert result["precision"] >= 0.95
     assert result["recall"] >= 0.95
     assert result["deadline_accuracy"] >= 0.95
-    assert result["unit_accuracy"] >= 0.85
+    assert result["unit_accuracy"] >= 0.9
     assert result["unit_jaccard"] >= 0.9
     assert result["boilerplate_precision"] == 1.0 and result["boilerplate_recall"] == 1.0
     assert result["duplicate_removed"] == 1.0

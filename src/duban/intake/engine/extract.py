@@ -383,8 +383,9 @@ class Extractor:
                     if not any(v.start is not None and u.start is not None and v.start <= u.start < v.end
                                for v in subjects)]
         named = _merge(subjects, mentions)
-        if subjects:
-            return named
+        if any(not _PEOPLE.search(u.as_written or u.name) for u in subjects):
+            return named  # an organisation is told what to do
+        # no subject, or only people ('市级党员领导干部要…'): the topic's unit leads as well
         implied = m.topic(node.title) if node.title else []
         if not implied:
             for anc in reversed(ancestors):
@@ -488,6 +489,7 @@ def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
     return i + 1 < len(spans) and spans[i + 1][0] < e
 
 
+_PEOPLE = re.compile(r"(干部|党员|同志|成员|领导|人员|人士|群众|职工)$")
 _ACTION = re.compile(r"要|推进|加强|加快|实施|建设|完善|提升|坚持|深化|抓好|推动|强化|落实|开展|做好|确保|力争|健全|建立")
 
 
