@@ -280,6 +280,18 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
     body = [ln for _, ln in kept[first_body:]]
     own_header = [window[p][1] for p in sorted(header)
                   if not any(r.line == window[p][1].no for r in removed)]
+    if not meta.speech_date:
+        # a document's date under its signature ('某某市人民政府\n2024年3月1日')
+        for ln in reversed(body[-4:]):
+            dm = _DATE.fullmatch(ln.norm.strip()) or _CN_DATE.fullmatch(ln.norm.strip())
+            if dm:
+                try:
+                    meta.speech_date = (date(int(dm["y"]), int(dm["m"]), int(dm["d"])) if dm.re is _DATE else
+                                        date(_cn_digits(dm["y"]), _cn_digits(dm["m"]), _cn_digits(dm["d"])))
+                    meta.date_text = ln.text.strip()
+                except ValueError:
+                    pass
+                break
     if speech_date:
         meta.speech_date = speech_date
         meta.date_text = meta.date_text or "由调用方指定"
