@@ -396,3 +396,78 @@ def test_a_password_change_ends_the_other_sessions_and_tokens_but_a_wrong_old_pa
     assert one.get("/").status_code == 200  # the session that changed it stays signed in
     assert two.get("/").status_code == 302
     assert api.get("/api/sources", **auth).status_code == 401
+
+
+# --- IA-03 maximum age and history ------------------------------------------------------------------------
+PASSWORDS = [f"Shan-Shui-{n}#Hua" for n in range(1, 8)]
+
+
+def test_an_expired_password_leads_only_to_the_change_page(cast):
+    client = Client()
+    with time_machine.travel(T0, tick=False):
+        User.objects.filter(pk=cast.supervisor.pk).update(password_changed_at=T0 - timedelta(days=91))
+        assert _post_login(client, "supervisor", cast.password).status_code == 302
+        for url in ("/", "/orgs/people/", "/accounts/users/"):
+            response = client.get(url)
+            assert response.status_code == 302 and response.url == "/accounts/password/", url
+        response = client.get("/api/sources")
+        assert response.status_code == 403 and response.json() == {"detail": "password_expired"}
+        page = client.get("/accounts/password/").content.decode()
+        assert "已超过有效期" in page
+        entry = AuditEntry.objects.get(event="password_expired")
+        assert entry.actor_id == cast.supervisor.pk and entry.data["max_age_days"] == 90
+        response = client.post("/accounts/password/", {"old_password": cast.password, "new_password1": GOOD,
+                                                       "new_password2": GOOD})
+        assert response.status_code == 302
+        assert client.get("/").status_code == 200
+        assert client.get("/api/sources").status_code == 200
+    assert _events("password_changed", actor=cast.supervisor) == 1
+    row = User.objects.get(pk=cast.supervisor.pk)
+    assert not row.must_change_password and row.password_changed_at == T0
+
+
+def test_an_expired_password_gets_no_api_token(cast):
+    User.objects.filter(pk=cast.supervisor.pk).update(password_changed_at=T0 - timedelta(days=400))
+    response = Client().post("/api/auth/token", {"username": "supervisor", "password": cast.password},
+                             content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_a_password_younger_than_the_maximum_age_is_not_expired(cast):
+    with time_machine.travel(T0, tick=False):
+        User.objects.filter(pk=cast.supervisor.pk).update(password_changed_at=T0 - timedelta(days=89))
+        client = Client()
+        _post_login(client, "supervisor", cast.password)
+        assert client.get("/").status_code == 200
+    assert _events("password_expired") == 0
+
+
+@override_settings(DUBAN_PASSWORD_MAX_AGE_DAYS=0)
+def test_rotation_can_be_switched_off(cast):
+    User.objects.filter(pk=cast.supervisor.pk).update(password_changed_at=T0 - timedelta(days=4000))
+    client = Client()
+    _post_login(client, "supervisor", cast.password)
+    assert client.get("/").status_code == 200
+
+
+def test_none_of_the_last_five_passwords_can_be_reused(cast):
+    user = cast.leader
+    previous = cast.password
+    for new in PASSWORDS[:5]:
+        services.password_change(user=user, old_password=previous, new_password=new)
+        previous = new
+    # The current password and the four before it are remembered; the cast's original is the 6th.
+    for old in PASSWORDS[:4]:
+        with pytest.raises(ValidationError, match="最近 5 次"):
+            services.password_change(user=user, old_password=previous, new_password=old)
+    assert User.objects.get(pk=user.pk).check_password(PASSWORDS[4])
+    assert _events("password_change_failed", actor=user) == 4
+    services.password_change(user=user, old_password=previous, new_password=cast.password)
+    assert User.objects.get(pk=user.pk).check_password(cast.password)
+
+
+def test_an_admin_reset_cannot_reuse_a_recent_password_either(cast, login):
+    client = login(cast.sysadmin)
+    response = client.post(f"/accounts/users/{cast.leader.pk}/password/",
+                           {"new_password1": cast.password, "new_password2": cast.password})
+    assert response.status_code == 400 and "最近 5 次" in response.content.decode()

@@ -34,9 +34,11 @@ class SessionTimeoutMiddleware:
             request.session["duban_seen_at"] = now
             if "duban_auth_at" not in request.session:
                 request.session["duban_auth_at"] = now
-            if user.must_change_password and not _allowed_while_forced(request):
+            expired = user.password_expired
+            if (user.must_change_password or expired) and not _allowed_while_forced(request):
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"detail": "password_change_required"}, status=403)
+                    detail = "password_expired" if expired else "password_change_required"
+                    return JsonResponse({"detail": detail}, status=403)
                 return redirect("accounts:password_change")
         return self.get_response(request)
 

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -48,8 +49,31 @@ class User(AbstractUser):
         return bool(self.locked_until and self.locked_until > timezone.now())
 
     @property
+    def password_expired(self) -> bool:
+        """Older than the maximum password age (IA-03; 0 days turns rotation off)."""
+        from django.conf import settings
+
+        days = getattr(settings, "DUBAN_PASSWORD_MAX_AGE_DAYS", 90)
+        if not days or self.password_changed_at is None:
+            return False
+        return self.password_changed_at + timedelta(days=days) <= timezone.now()
+
+    @property
     def acting_person(self):
         return self.person
+
+
+class PasswordHistory(models.Model):
+    """Hashes of an account's recent passwords, newest first, so a change cannot go back to one
+    of them (IA-03). Only hashes are kept, made by the same hasher as the live password."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        ordering = ["-created_at", "-id"]
 
 
 class ApiToken(models.Model):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.accounts.models import ApiToken, User
+from duban.accounts.models import ApiToken, PasswordHistory, User
 from duban.accounts.roles import ADMIN_ROLES, Role
 from duban.core import context, ledger, permissions
 from duban.core.models import Outcome
@@ -114,6 +114,13 @@ def authenticate_password(username: str, password: str) -> User:
     if user.failed_login_count or user.locked_until:
         User.objects.filter(pk=user.pk).update(failed_login_count=0, first_failed_login_at=None, locked_until=None)
         user.failed_login_count, user.first_failed_login_at, user.locked_until = 0, None, None
+    if user.password_expired and not user.must_change_password:
+        # Past the maximum age (IA-03): the account may sign in, but only to change it.
+        User.objects.filter(pk=user.pk).update(must_change_password=True)
+        user.must_change_password = True
+        ledger.append(event="password_expired", outcome=Outcome.FAILURE, obj=user, actor=user,
+                      data={"changed_at": user.password_changed_at.isoformat(),
+                            "max_age_days": getattr(settings, "DUBAN_PASSWORD_MAX_AGE_DAYS", 90)})
     return user
 
 
@@ -163,12 +170,39 @@ def _validate_password(password: str, user: User) -> None:
 
 
 # --- passwords --------------------------------------------------------------------------------
+def _history_size() -> int:
+    return max(0, int(getattr(settings, "DUBAN_PASSWORD_HISTORY", 5)))
+
+
+def _check_history(user: User, password: str) -> None:
+    """Refuse the current password and the ones before it (IA-03, last 5 by default)."""
+    size = _history_size()
+    if not size or user.pk is None:
+        return
+    hashes = list(PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[:size])
+    if user.password and user.password not in hashes:  # accounts from before the history existed
+        hashes = [user.password, *hashes[: size - 1]]
+    if any(check_password(password, encoded) for encoded in hashes if encoded):
+        raise ValidationError(_("不能使用最近 %(n)d 次用过的密码。") % {"n": size}, code="password_reused")
+
+
+def _remember_password(user: User) -> None:
+    size = _history_size()
+    if not size:
+        return
+    PasswordHistory.objects.create(user=user, password=user.password, created_at=user.password_changed_at)
+    stale = PasswordHistory.objects.filter(user=user).values_list("pk", flat=True)[size:]
+    PasswordHistory.objects.filter(pk__in=list(stale)).delete()
+
+
 def _set_password(user: User, password: str, *, must_change: bool) -> None:
     _validate_password(password, user)
+    _check_history(user, password)
     user.set_password(password)
     user.password_changed_at = timezone.now()
     user.must_change_password = must_change
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    _remember_password(user)
     # Changing a credential ends every API token (IA-09); sessions end through the auth hash.
     ApiToken.objects.filter(user=user).delete()
 
@@ -259,6 +293,7 @@ def _new_user(*, username: str, password: str, full_name: str, unit, person, ema
     try:
         with transaction.atomic():
             user.save()
+            _remember_password(user)
     except IntegrityError as exc:  # another request took the name between the check and the insert
         raise ValidationError({"username": ValidationError(
             _("用户名“%(name)s”已存在(不区分大小写)。") % {"name": username}, code="taken")}) from exc
