@@ -247,3 +247,15 @@ def test_text_search_has_trigram_indexes_on_postgresql(db):
         indexes = dict(cur.fetchall())
     assert "gin_trgm_ops" in indexes.get("tasks_task_title_trgm", "")
     assert "gin_trgm_ops" in indexes.get("tasks_task_detail_trgm", "")
+
+
+def test_drafts_are_seen_only_by_the_supervision_office(build):
+    c = build.cast
+    draft = build.task()
+    assert selectors.task_list(c.supervisor).filter(pk=draft.pk).exists()
+    for who in ("bajiao_liaison", "leader"):
+        assert not selectors.task_list(getattr(c, who)).filter(pk=draft.pk).exists()
+        with pytest.raises(Http404):
+            selectors.task_get_for_user(getattr(c, who), draft.pk)
+    svc.task_assign(actor=c.supervisor, task=draft)
+    assert selectors.task_get_for_user(c.bajiao_liaison, draft.pk) == draft

@@ -56,17 +56,19 @@ def _can_view(user) -> bool:
 
 
 def visible_q(user) -> Q:
-    """Rows of Task this user may see. An EXISTS over the co-unit table instead of a join keeps
+    """Rows of Task this user may see (drafts only with TASKS_MANAGE). An EXISTS over the co-unit table instead of a join keeps
     lists free of DISTINCT, which PostgreSQL cannot combine cheaply with ORDER BY on annotations."""
     if not _can_view(user):
         return Q(pk__in=[])
     prefix = permissions.scope_path(user)
     if prefix is None:
         return Q(pk__in=[])
+    # Drafts are the 督查室's work in progress: units and leaders see a task once it is assigned.
+    issued = Q() if permissions.can(user, permissions.TASKS_MANAGE) else ~Q(status=TaskStatus.DRAFT)
     if prefix == "":
-        return Q()
+        return issued
     co = Task.co_units.through.objects.filter(task_id=OuterRef("pk"), unit__path__startswith=prefix)
-    return Q(lead_unit__path__startswith=prefix) | Q(Exists(co))
+    return issued & (Q(lead_unit__path__startswith=prefix) | Q(Exists(co)))
 
 
 def base_queryset() -> QuerySet[Task]:
@@ -166,8 +168,9 @@ def task_get_for_user(user, pk) -> Task:
         return base_queryset().filter(visible_q(user)).prefetch_related("co_units", "milestones").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         pass
-    # Same answer and audit row as every other scoped getter.
-    return permissions.get_or_404(user, base_queryset(), TASK_UNIT_FIELDS, pk=pk)
+    # Same answer and audit row as every other scoped getter: an empty queryset makes
+    # get_or_404 answer 404 and record ``authz_denied`` when the task exists.
+    return permissions.get_or_404(user, Task.objects.none(), TASK_UNIT_FIELDS, pk=pk)
 
 
 def task_children(task: Task) -> QuerySet[Task]:
@@ -205,7 +208,7 @@ def evidence_get_for_user(user, pk) -> Evidence:
         return qs.filter(task__in=Task.objects.filter(visible_q(user))).get(pk=pk)
     except (Evidence.DoesNotExist, ValueError, TypeError):
         pass
-    return permissions.get_or_404(user, qs, ["task__lead_unit", "task__co_units"], pk=pk)
+    return permissions.get_or_404(user, qs.none(), ["task__lead_unit", "task__co_units"], pk=pk)
 
 
 def extensions_for_task(task: Task) -> QuerySet[ExtensionRequest]:
@@ -220,7 +223,7 @@ def extension_get_for_user(user, pk) -> ExtensionRequest:
         return qs.filter(task__in=Task.objects.filter(visible_q(user))).get(pk=pk)
     except (ExtensionRequest.DoesNotExist, ValueError, TypeError):
         pass
-    return permissions.get_or_404(user, qs, ["task__lead_unit", "task__co_units"], pk=pk)
+    return permissions.get_or_404(user, qs.none(), ["task__lead_unit", "task__co_units"], pk=pk)
 
 
 # --- todo -------------------------------------------------------------------------------------
@@ -274,12 +277,18 @@ def todo_for_user(user, today: date | None = None) -> Todo:
 
 # --- sources, categories, notifications -------------------------------------------------------
 def sources_for_user(user) -> QuerySet[Source]:
-    """Global roles see every source; a unit user sees the sources of tasks they can see."""
+    """Global roles see every source; a unit user sees the sources of tasks led or co-handled in
+    their subtree (drafts included: a source is a published speech or document, not planning)."""
     if not _can_view(user):
         return Source.objects.none()
-    if permissions.scope_path(user) == "":
+    prefix = permissions.scope_path(user)
+    if prefix == "":
         return Source.objects.all()
-    return Source.objects.filter(Exists(Task.objects.filter(visible_q(user), source=OuterRef("pk"))))
+    if prefix is None:
+        return Source.objects.none()
+    co = Task.co_units.through.objects.filter(task_id=OuterRef("pk"), unit__path__startswith=prefix)
+    tasks = Task.objects.filter(Q(lead_unit__path__startswith=prefix) | Q(Exists(co)), source=OuterRef("pk"))
+    return Source.objects.filter(Exists(tasks))
 
 
 def source_get_for_user(user, pk) -> Source:
