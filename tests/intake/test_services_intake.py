@@ -384,6 +384,26 @@ def test_the_metadata_can_be_corrected(cast, fake_engine):
         svc.draft_meta_update(actor=cast.supervisor, draft=draft, expected_version=2, title="")
 
 
+def test_a_text_without_a_recognised_title_is_named_after_its_file(cast, monkeypatch):
+    from duban.intake import engine
+
+    def untitled(raw, **kwargs):
+        draft = make_draft(cast)
+        draft.meta.title = ""
+        return draft
+
+    monkeypatch.setattr(engine, "analyse", untitled)
+    draft = upload(cast, name="2026年工作要点.txt")
+    assert draft.title == "2026年工作要点" and draft.data["meta"]["title"] == "2026年工作要点"
+
+
+def test_a_bad_source_kind_is_refused(cast, fake_engine):
+    draft = upload(cast)
+    with pytest.raises(ValidationError, match="来源类型"):
+        svc.draft_meta_update(actor=cast.supervisor, draft=draft, expected_version=1, title="标题", kind="inspection")
+    assert draft.version == 1
+
+
 # --- confirm ----------------------------------------------------------------------------------
 def test_confirming_creates_the_source_and_the_task_tree(cast, fake_engine):
     draft = upload(cast)

@@ -191,15 +191,20 @@ def test_moving_an_item_under_another(cast, supervisor, draft):
 
 def test_the_metadata_form(cast, supervisor, draft):
     url = f"/intake/drafts/{draft.pk}/meta/"
-    bad = supervisor.post(url, {"version": 1, "meta-title": "", "meta-speech_date": "2026-01-10"})
+    bad = supervisor.post(url, {"version": 1, "meta-title": "", "meta-speech_date": "2026-01-10", "meta-kind": "speech"})
     assert bad.status_code == 400 and "讲话信息未保存" in bad.content.decode()
     draft.refresh_from_db()
     assert draft.version == 1
     ok = supervisor.post(url, {"version": 1, "meta-title": "改过的标题", "meta-speaker": "张三", "meta-post": "市委书记",
-                               "meta-speech_date": "2026-01-12"})
+                               "meta-speech_date": "2026-01-12", "meta-kind": "document"})
     assert ok.status_code == 302
     draft.refresh_from_db()
     assert draft.title == "改过的标题" and draft.data["meta"]["speech_date"] == "2026-01-12"
+    bad_kind = supervisor.post(url, {"version": 2, "meta-title": "改过的标题", "meta-kind": "instruction"})
+    assert bad_kind.status_code == 400
+    supervisor.post(f"/intake/drafts/{draft.pk}/confirm/", {"version": 2})
+    source = Source.objects.get()
+    assert source.kind == "document" and source.date == date(2026, 1, 12) and source.title == "改过的标题"
 
 
 def test_confirming_creates_the_tasks_and_goes_to_the_list(cast, supervisor, draft):
@@ -287,7 +292,16 @@ def test_anonymous_visitors_cannot_reach_a_draft(client, draft):
     assert response.status_code == 302 and Source.objects.count() == 0
 
 
-def test_the_review_page_speaks_english_too(cast, supervisor, draft):
+@pytest.fixture
+def restore_language():
+    """The locale middleware leaves the last request's language active in this thread."""
+    from django.utils import translation
+
+    yield
+    translation.activate("zh-hans")
+
+
+def test_the_review_page_speaks_english_too(cast, supervisor, draft, restore_language):
     supervisor.post("/i18n/setlang/", {"language": "en", "next": "/intake/"})
     page = supervisor.get(f"/intake/drafts/{draft.pk}/").content.decode()
     assert "Confirm and create tasks" in page and "Cleaning report" in page and "Source text" in page

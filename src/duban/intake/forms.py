@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from duban.intake import selectors
+from duban.intake.services import SOURCE_KINDS
 
 NAME_SEPARATORS = re.compile(r"[、,,;;\s]+")
 
@@ -58,6 +59,7 @@ class UploadForm(forms.Form):
 
 
 class MetaForm(forms.Form):
+    kind = forms.ChoiceField(label=_("来源类型"), choices=[(k.value, k.label) for k in SOURCE_KINDS])
     title = forms.CharField(label=_("标题"), max_length=200)
     speaker = forms.CharField(label=_("讲话人"), max_length=50, required=False)
     post = forms.CharField(label=_("职务"), max_length=50, required=False)

@@ -49,6 +49,8 @@ MEASURE_MAX = 10  # tasks.Task.target_measure
 OBJECT_MAX = 50  # tasks.Task.target_object
 # A .docx is a zip: refuse archives that would expand far beyond any speech before the engine
 # opens them (the same caution as evidence uploads).
+# What an imported text can be as a task source (tasks.SourceKind): a speech unless corrected.
+SOURCE_KINDS = (SourceKind.SPEECH, SourceKind.DOCUMENT, SourceKind.MEETING)
 DOCX_MAX_ENTRIES = 2000
 DOCX_MAX_UNCOMPRESSED = 100 * 1024 * 1024
 
@@ -416,6 +418,9 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
         raise _field_error("file", _("分析该文件时出错,未导入。请检查文件内容,或将文件交给系统管理员排查。"),
                            "engine_error") from None
     data = _prepare(result.to_dict())
+    data["source_kind"] = SourceKind.SPEECH
+    # a text without a recognisable title still needs one to become a source: start from the name
+    data["meta"]["title"] = (data["meta"].get("title") or "").strip() or PurePath(name).stem[:SOURCE_TITLE_MAX]
     body = cleaned_text(data)
     if not body:
         raise _field_error("file", _("清理后没有剩下正文,无法导入。"), "empty")
@@ -442,8 +447,10 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
 # --- edits ------------------------------------------------------------------------------------
 @transaction.atomic
 def draft_meta_update(*, actor, draft: IntakeDraft, expected_version: int | None, title: str, speaker: str = "",
-                      post: str = "", speech_date: date | None = None) -> IntakeDraft:
+                      post: str = "", speech_date: date | None = None, kind: str = SourceKind.SPEECH) -> IntakeDraft:
     _require(actor)
+    if kind not in SOURCE_KINDS:
+        raise ValidationError({"kind": _("来源类型不正确。")})
     title = _clean_title(title, "title", SOURCE_TITLE_MAX, _("标题"))
     speaker = _clean_short(speaker, "speaker", 50, _("讲话人"))
     post = _clean_short(post, "post", 50, _("职务"))
@@ -458,6 +465,9 @@ def draft_meta_update(*, actor, draft: IntakeDraft, expected_version: int | None
                "speech_date": speech_date.isoformat() if speech_date else None}
         changes.update(ledger.diff({k: meta.get(k) for k in new}, new))
         meta.update(new)
+        if data.get("source_kind", SourceKind.SPEECH) != kind:
+            changes["kind"] = [data.get("source_kind", SourceKind.SPEECH), kind]
+        data["source_kind"] = kind
 
     return _edit(actor=actor, draft=draft, expected_version=expected_version, event="intake_draft_meta",
                  change=change, ledger_data={"changes": changes})
@@ -791,7 +801,8 @@ def draft_confirm(*, actor, draft: IntakeDraft, expected_version: int | None = N
             raise ValidationError(_("该讲话/文件已导入为来源“%(title)s”,请选择“作为该来源的更新”确认。")
                                   % {"title": twin.title}, code="duplicate_source")
         try:
-            source = task_services.source_create(actor=actor, kind=SourceKind.SPEECH, title=title[:SOURCE_TITLE_MAX],
+            source = task_services.source_create(actor=actor, kind=data.get("source_kind", SourceKind.SPEECH),
+                                                 title=title[:SOURCE_TITLE_MAX],
                                                  date=speech_date, issuer=_issuer(meta), text=body)
         except ValidationError as exc:
             raise ValidationError(_("无法创建任务来源:%(error)s") % {"error": "；".join(exc.messages)},

@@ -94,8 +94,8 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
         parent_form = parent_form or ParentForm(initial={"parent": edit_row.parent_id or ""}, prefix="move",
                                                 choices=_node_choices(draft, node["id"]))
     meta = draft.data.get("meta", {})
-    meta_form = meta_form or MetaForm(initial={k: meta.get(k) for k in ("title", "speaker", "post", "speech_date")},
-                                      prefix="meta")
+    meta_form = meta_form or MetaForm(initial={**{k: meta.get(k) for k in ("title", "speaker", "post", "speech_date")},
+                                               "kind": draft.data.get("source_kind", "speech")}, prefix="meta")
     planned = services.plan(draft.data)
     match = selectors.source_match(draft) if draft.is_open else None
     context = {
