@@ -100,5 +100,8 @@ def test_a_documents_date_under_its_signature():
     text = ("关于做好防汛工作的通知\n\n各乡镇、各部门：\n\n一、压实责任\n\n各乡镇要在一个月内完成隐患排查。\n\n二、强化值守\n\n"
             "要严格执行24小时值班制度。\n\n某某县人民政府\n2024年5月20日\n")
     draft = analyse(text, filename="n.txt")
-    assert draft.meta.speech_date == date(2024, 5, 20)
+    assert draft.meta.speech_date == date(2024, 5, 20) and draft.meta.posted_at == ""
+    assert not draft.removed
+    assert [t.title for t in draft.tasks()] == ["压实责任", "强化值守"]
     assert draft.tasks()[0].deadline.date == date(2024, 6, 20)
+    assert draft.outline[-1].kind == "closing" and draft.span_text(draft.outline[-1]).startswith("某某县人民政府")

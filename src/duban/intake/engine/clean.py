@@ -167,6 +167,14 @@ def clean(text: str, norm: str, speech_date: date | None = None) -> Cleaned:
     header: set[int] = set()
     first_body = 0
     window = kept[:14]
+    # the header ends at the first line that reads as body: a sentence, a long line, an outline
+    # marker or a salutation ('同志们：', '各乡镇、各部门：')
+    for p, (_, ln) in enumerate(window):
+        t = ln.norm.strip()
+        if (len(t) > 60 or re.search(r"[。！？；]$", t) or _OUTLINE_START.match(t)
+                or (t.endswith("：") and len(t) <= 20 and not _SUBTITLE.match(t) and not _POSTED.match(t))):
+            window = window[:p]
+            break
     sub_pos = next((p for p, (_, ln) in enumerate(window) if _SUBTITLE.match(ln.norm.strip())), None)
     title_pos = None
     if sub_pos is not None:

@@ -155,7 +155,25 @@ def build(norm: str, lines: list[Line]) -> tuple[list[Node], list[_Open]]:
     seen_marker = False
     closing: _Open | None = None
     saved_stack: list[_Open] = []
-    for p in paras:
+    # a signature at the end ('某某县人民政府' / '2024年5月20日') belongs to the closing part
+    tail = len(paras)
+    while tail > 0:
+        t = norm[paras[tail - 1].start:paras[tail - 1].end].strip()
+        if re.fullmatch(r"[（(]?\d{4}年\d{1,2}月\d{1,2}日[）)]?|[〇零一二三四五六七八九十]{4}年[一二三四五六七八九十]{1,3}月"
+                        r"[一二三四五六七八九十]{1,3}日", t) \
+                or (tail < len(paras) and len(t) <= 24 and not re.search(r"[。！？，；：]", t) and ORG_SUFFIX.search(t)):
+            tail -= 1
+            continue
+        break
+    for idx, p in enumerate(paras):
+        if idx >= tail and seen_marker:
+            if closing is None:
+                node = Node(kind="closing", role="structure", start=p.start, end=p.end, title="落款")
+                closing = _Open(node, "closing", 0, [])
+                root.children.append(node)
+                opens.append(closing)
+            closing.paras.append(Para(p.start, p.end))
+            continue
         mk = _marker(norm, p)
         text = norm[p.start:p.end]
         if mk and mk[0] in _CONTINUES and mk[1] == 1 and _CONTINUES[mk[0]].search(text):
