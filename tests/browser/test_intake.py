@@ -21,6 +21,10 @@ def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cas
     if not SEED.exists():
         pytest.fail(f"seed file missing: {SEED} (CI keeps shared/ beside the clone)")
     page = ui.page
+    errors = []
+    page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location.get('url', '')}")
+            if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     ui.login(cast.supervisor.username, cast.password)
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="讲话/文件导入").click()
     page.get_by_label("讲话或文件").set_input_files(str(SEED))
@@ -69,6 +73,9 @@ def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cas
     assert source.title == "抓好“最大政绩” 担当发展使命" and source.issuer == "市委书记 向前进"
     assert IntakeDraft.objects.get().status == DraftStatus.CONFIRMED
     assert Task.objects.filter(source=source).count() >= 40
+
+    # no script error and nothing refused by the Content-Security-Policy on the way
+    assert [e for e in errors if "favicon" not in e] == []
 
     # the edited task is in the responsibility list of that source
     ui.goto(f"/tasks/list/?source={source.pk}&q={quote('巡察全覆盖')}")
