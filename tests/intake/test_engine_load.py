@@ -103,3 +103,9 @@ def test_mixed_half_and_full_width_punctuation():
     assert titles == ["加强监督,严格执纪", "强化问责(重点领域)", "完善制度", "抓好学习", "抓好落实"]
     for t in draft.tasks():
         assert draft.text[t.start:t.end].startswith(("一是", "二是", "三是"))
+
+
+def test_a_page_of_nothing_but_boilerplate_is_an_error():
+    with pytest.raises(IntakeError) as err:
+        analyse("打开APP\n相关阅读\n0 条评论\n", filename="p.txt")
+    assert "没有正文" in err.value.message

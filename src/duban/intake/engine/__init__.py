@@ -36,6 +36,8 @@ def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_
     """Load, clean, outline and extract. Raises IntakeError for unreadable input."""
     loaded = load(raw_bytes_or_text, filename)
     cleaned = clean(loaded.text, loaded.norm, speech_date)
+    if not cleaned.lines:
+        raise IntakeError("去除网页杂项和重复内容后没有正文，无法分析。")
     meta = cleaned.meta
     warnings: list[str] = []
     sd = meta.speech_date
