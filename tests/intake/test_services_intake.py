@@ -426,6 +426,7 @@ def test_confirming_creates_the_source_and_the_task_tree(cast, fake_engine):
     assert tasks["加强基层组织建设"].target_number == Decimal(10) and tasks["加强基层组织建设"].target_object == "村整改"
     assert tasks["开展巡察"].due_date == date(2026, 12, 31)  # capped to the parent's due date
     assert "芭蕉侗族乡负责" in tasks["加强基层组织建设"].detail
+    assert tasks["抓党建"].detail == "一、抓党建"  # a heading's detail is its own text, not its items'
     draft.refresh_from_db()
     assert draft.status == DraftStatus.CONFIRMED and draft.source == source
     with pytest.raises(ValidationError, match="不能再修改"):

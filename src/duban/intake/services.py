@@ -368,6 +368,8 @@ def _prepare(data: dict) -> dict:
     for node in walk(data["outline"]):
         node["engine_id"] = node.get("id", "")
         node["id"] = _new_id(data)
+        title = node.get("title") or title_from_text(data["text"][node["start"]:node["end"]])
+        node["title"] = re.sub(r"\s+", " ", title).strip()[:TITLE_MAX]
         node["include"] = node.get("role") != "context"
         keys = []
         for ref in node.get("units", []):
@@ -733,7 +735,9 @@ def _task_values(node: dict, parent: Task | None, units: dict[int, Unit], data: 
             raise ValidationError(_("配合单位已不在单位目录中,请重新选择。"))
         if lead is None or pk != lead.pk:
             co.append(units[pk])
-    values = {"title": node["title"], "detail": data["text"][node["start"]:node["end"]].strip(),
+    # A heading's own text is its intro: the items under it carry theirs.
+    end = min([node["end"], *(c["start"] for c in node.get("children", []) if c["start"] > node["start"])])
+    values = {"title": node["title"], "detail": data["text"][node["start"]:end].strip(),
               "lead_unit": lead, "co_units": co, "due_date": due}
     if node.get("target_number") not in (None, ""):
         values.update(target_number=Decimal(node["target_number"]), target_measure=node.get("target_measure", ""),
