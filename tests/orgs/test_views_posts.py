@@ -263,3 +263,18 @@ def test_readers_cannot_create_or_edit_posts(cast, login, who):
                            post_data(cast.post_bajiao, title="被改了"))
     assert response.status_code == 403
     assert Post.objects.get(pk=cast.post_bajiao.pk).title == "督办联络员"
+
+
+def test_a_unit_admin_can_edit_a_post_whose_backup_sits_above_their_subtree(cast, login):
+    clerk = org.person_create(name="钱九", unit=cast.office, title="督查室干事")
+    post = org.post_update(post=Post.objects.get(pk=cast.post_bajiao.pk), c_holder=clerk)
+    client = login(cast.bajiao_admin)
+    form = page(client.get(reverse("orgs:post_edit", args=[post.pk])))
+    assert "钱九" in form and "赵六" not in form
+    response = client.post(reverse("orgs:post_edit", args=[post.pk]), post_data(post, duties="新职责"))
+    assert response.status_code == 302
+    post = Post.objects.get(pk=post.pk)
+    assert (post.duties, post.c_holder) == ("新职责", clerk)
+    # They still cannot pick a new holder from outside their subtree.
+    response = client.post(reverse("orgs:post_edit", args=[post.pk]), post_data(post, b_holder=cast.p_baiguo.pk))
+    assert response.status_code == 400 and "选择一个有效的选项" in page(response)

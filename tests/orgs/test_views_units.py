@@ -309,3 +309,12 @@ def test_a_unit_that_is_not_empty_cannot_be_deleted(cast, login, target):
     assert "该单位下还有下级单位、人员、岗位或账户,不能删除。" in page(response)
     assert Unit.objects.filter(pk=unit.pk).exists()
     assert AuditEntry.objects.count() == ledger
+
+
+def test_a_city_wide_editor_can_make_a_unit_top_level(cast, login):
+    client = login(cast.supervisor)
+    assert "(无,作为顶级单位)" in page(client.get(reverse("orgs:unit_move", args=[cast.xiaojiaping.pk])))
+    response = client.post(reverse("orgs:unit_move", args=[cast.xiaojiaping.pk]), {"parent": ""})
+    assert response.status_code == 302
+    assert Unit.objects.get(pk=cast.xiaojiaping.pk).depth == 1
+    assert AuditEntry.objects.filter(event="unit_moved").latest("seq").data["to"] is None

@@ -98,16 +98,19 @@ def unit_label(unit: Unit, base_depth: int = 1) -> str:
 
 # --- people ---------------------------------------------------------------------------------
 def holder_candidates(user, unit: Unit | None, keep: list[int] | tuple = ()) -> QuerySet[Person]:
-    """Who may hold a post of ``unit``: people of the unit, of its ancestors and of its direct
-    children, as far as the user can see them; ``keep`` adds the current holders so that editing
-    a post whose holder has since moved does not silently drop them."""
-    visible = selectors.people_for_user(user)
+    """Who may hold a post of ``unit``: active people of the unit, of its ancestors and of its
+    direct children, as far as the user can see them. ``keep`` adds the post's current holders
+    even if they have moved away or sit above the user's subtree: the post page names them
+    anyway, and an edit must not fail (or drop them) just because they cannot be re-chosen."""
     if unit is None:
-        return visible.filter(pk__in=list(keep)).order_by("unit__path", "name")
-    prefixes = [unit.path[: Unit.steplen * i] for i in range(1, unit.depth + 1)]
-    near = Q(unit__path__in=prefixes) | Q(unit__path__startswith=unit.path, unit__depth=unit.depth + 1)
-    active_near = near & Q(is_active=True)
-    return visible.filter(active_near | Q(pk__in=list(keep))).order_by("unit__path", "name")
+        near = Person.objects.none().values("pk")
+    else:
+        prefixes = [unit.path[: Unit.steplen * i] for i in range(1, unit.depth + 1)]
+        near = selectors.people_for_user(user).filter(
+            Q(unit__path__in=prefixes) | Q(unit__path__startswith=unit.path, unit__depth=unit.depth + 1),
+            is_active=True).values("pk")
+    return (Person.objects.select_related("unit").filter(Q(pk__in=near) | Q(pk__in=list(keep)))
+            .order_by("unit__path", "name"))
 
 
 def posts_held_by(user, person: Person) -> list[tuple[str, Post]]:
