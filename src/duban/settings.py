@@ -209,6 +209,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
 DUBAN_MAX_UPLOAD_BYTES = envint("DUBAN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DUBAN_MAX_IMPORT_BYTES = envint("DUBAN_MAX_IMPORT_BYTES", 5 * 1024 * 1024)
+DUBAN_MAX_IMPORT_ROWS = envint("DUBAN_MAX_IMPORT_ROWS", 5000)
+# An .xlsx is a zip: refuse one that inflates beyond this before any parser sees it (zip bombs).
+DUBAN_MAX_IMPORT_UNCOMPRESSED_BYTES = envint("DUBAN_MAX_IMPORT_UNCOMPRESSED_BYTES", 20 * DUBAN_MAX_IMPORT_BYTES)
 
 # --- accounts, passwords, sessions --------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

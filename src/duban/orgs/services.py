@@ -116,7 +116,7 @@ def unit_delete(*, unit: Unit) -> None:
 # --- people ---------------------------------------------------------------------------------
 def _clean_person(person: Person) -> None:
     person.name = (person.name or "").strip()
-    person.full_clean(validate_unique=False)
+    person.full_clean(validate_unique=False, validate_constraints=False)
     clash = Person.objects.filter(unit=person.unit, name=person.name).exclude(pk=person.pk)
     if clash.exists():
         raise ValidationError({"name": _("%(unit)s已有名为“%(name)s”的人员。") % {"unit": person.unit, "name": person.name}})
