@@ -254,3 +254,32 @@ def test_the_task_page_offers_only_what_the_user_may_do_now(build, login):
     assert keys(c.leader) == ["instruct"]
     assert keys(c.discipline) == []
     assert login(c.village_liaison).get(reverse("tasks:detail", args=[task.pk])).status_code == 404
+
+
+def test_breadcrumbs_do_not_reveal_ancestors_outside_the_users_scope(build, login):
+    c = build.cast
+    parent = build.assigned(title="芭蕉乡的上级任务")
+    child = svc.task_assign(actor=c.supervisor, task=build.task(parent=parent, title="肖家坪村的任务",
+                                                                lead=c.xiaojiaping, due_in=30))
+    response = login(c.village_liaison).get(reverse("tasks:detail", args=[child.pk]))
+    page = html(response)
+    assert response.status_code == 200 and "肖家坪村的任务" in page
+    assert "芭蕉乡的上级任务" not in page and reverse("tasks:detail", args=[parent.pk]) not in page
+    assert f">{parent.tree_number}<" in page  # the number only, as a position in the tree
+    page = html(login(c.bajiao_liaison).get(reverse("tasks:detail", args=[child.pk])))
+    assert "芭蕉乡的上级任务" in page
+
+
+def test_the_task_pages_are_complete_in_english(build, login):
+    task = build.assigned(post=build.cast.post_bajiao)
+    client = login(build.cast.bajiao_liaison)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = html(client.get(reverse("tasks:list")))
+    for text in ("Responsibility list", "Unit list", "Person list", "Export ledger", "Filter", "Green"):
+        assert text in page, text
+    assert "责任清单" not in page and "导出台账" not in page
+    page = html(client.get(reverse("tasks:detail", args=[task.pk])))
+    assert "History" in page and "Details" in page and "(A holder)" in page
+    assert "办理记录" not in page and "基本信息" not in page
+    page = html(client.get(reverse("tasks:todo")))
+    assert "To acknowledge" in page and "Extensions to decide" in page
