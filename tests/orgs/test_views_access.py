@@ -86,6 +86,8 @@ def test_the_directory_pages_speak_english_when_asked(cast, login):
     assert "Posts (A/B/C)" in html and "A holder at work" in html
     html = client.get(reverse("orgs:unit_detail", args=[cast.bajiao.pk])).content.decode()
     assert "Township / sub-district" in html and "New subunit" in html
+    html = client.get(reverse("orgs:post_detail", args=[cast.post_bajiao.pk])).content.decode()
+    assert "Who is acting" in html and ">Date</label>" in html
 
 
 # Role × {own unit, subunit, sibling, parent} (STYLE.md §8): who sees the unit, its people and its posts.

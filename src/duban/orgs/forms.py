@@ -150,6 +150,10 @@ class AbsenceForm(forms.Form):
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 
+class ActingDateForm(forms.Form):
+    on = forms.DateField(label=_("查询日期"), widget=DateInput())
+
+
 class PostForm(VersionedForm):
     unit = UnitChoiceField(label=_("单位"), queryset=Unit.objects.none())
     title = forms.CharField(label=_("岗位名称"), max_length=100)

@@ -7,7 +7,6 @@ user's scope, so anything outside their subtree is a 404 whatever their role.
 
 from __future__ import annotations
 
-from django import forms as djforms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -22,7 +21,15 @@ from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.orgs import queries, selectors, services
 from duban.orgs.filters import PersonFilterForm, PostFilterForm
-from duban.orgs.forms import AbsenceForm, DateInput, GroupForm, PersonForm, PostForm, UnitForm, UnitMoveForm
+from duban.orgs.forms import (
+    AbsenceForm,
+    ActingDateForm,
+    GroupForm,
+    PersonForm,
+    PostForm,
+    UnitForm,
+    UnitMoveForm,
+)
 from duban.orgs.models import Absence, LeadingGroup, Person, Post, Unit
 
 VIEW = permissions.DIRECTORY_VIEW
@@ -333,10 +340,6 @@ def post_list(request):
         post.holder_rows = _holder_rows(user, post)
     return render(request, "orgs/post_list.html", {"filters": filters, "page": page, "posts": posts,
                                                    "today": today})
-
-
-class ActingDateForm(djforms.Form):
-    on = djforms.DateField(label=_("查询日期"), widget=DateInput())
 
 
 def _acting_context(request, post, on_form) -> dict:
