@@ -318,3 +318,10 @@ def test_a_city_wide_editor_can_make_a_unit_top_level(cast, login):
     assert response.status_code == 302
     assert Unit.objects.get(pk=cast.xiaojiaping.pk).depth == 1
     assert AuditEntry.objects.filter(event="unit_moved").latest("seq").data["to"] is None
+
+
+def test_a_broad_search_says_that_it_shows_only_the_first_results(cast, login):
+    for i in range(55):
+        org.unit_create(name=f"芭蕉组{i:02d}", parent=cast.xiaojiaping, kind=UnitKind.OTHER)
+    html = page(login(cast.supervisor).get(reverse("orgs:unit_tree"), {"q": "芭蕉组"}))
+    assert "只显示前 50 个结果" in html and "芭蕉组49" in html and "芭蕉组50" not in html

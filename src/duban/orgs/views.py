@@ -35,6 +35,7 @@ from duban.orgs.models import Absence, LeadingGroup, Person, Post, Unit
 VIEW = permissions.DIRECTORY_VIEW
 EDIT = permissions.DIRECTORY_EDIT
 PAGE_SIZE = 25
+SEARCH_LIMIT = 50
 
 
 def _unit(request, pk) -> Unit:
@@ -90,7 +91,8 @@ def unit_tree(request):
     text = request.GET.get("q", "").strip()[:50]
     context = {"q": text}
     if text:
-        context["results"] = queries.unit_search(request.user, text)
+        context["results"] = queries.unit_search(request.user, text, limit=SEARCH_LIMIT)
+        context["truncated"] = len(context["results"]) == SEARCH_LIMIT
     else:
         context["nodes"] = queries.tree_top(request.user)
     if request.htmx and request.htmx.target == "unit-tree-body":
