@@ -283,3 +283,40 @@ def test_the_task_pages_are_complete_in_english(build, login):
     assert "办理记录" not in page and "基本信息" not in page
     page = html(client.get(reverse("tasks:todo")))
     assert "To acknowledge" in page and "Extensions to decide" in page
+
+
+@pytest.mark.parametrize("sort, expected", [
+    ("title", ["乙任务", "甲任务"]),  # code-point order of the titles
+    ("-title", ["甲任务", "乙任务"]),
+    ("unit", ["甲任务", "乙任务"]),  # 白果乡 sits before 芭蕉 in the unit tree
+    ("light", ["乙任务", "甲任务"]),  # yellow (due soon) before green
+])
+def test_the_list_sorts_by_title_unit_and_light(build, login, sort, expected):
+    c = build.cast
+    build.assigned(title="乙任务", due_in=3)
+    build.assigned(title="甲任务", lead=c.baiguo, due_in=90)
+    response = login(c.supervisor).get(reverse("tasks:list"), {"sort": sort})
+    assert [t.title for t in response.context["page"]] == expected
+
+
+def test_garbage_in_the_query_string_never_breaks_the_list(build, login):
+    build.assigned(title="建设茶叶基地")
+    client = login(build.cast.supervisor)
+    for query in ({"unit": "abc"}, {"due_from": "明天"}, {"sort": "password"}, {"per_page": "5000"},
+                  {"page": "-1"}, {"status": "hacked"}, {"light": "purple"}, {"mode": "<script>"}):
+        response = client.get(reverse("tasks:list"), query)
+        assert response.status_code == 200, query
+        assert "建设茶叶基地" in html(response), query
+    assert client.get(reverse("tasks:export"), {"unit": "abc"}).status_code == 200
+    assert client.get(reverse("tasks:todo"), {"tab": "<x>", "page": "z"}).status_code == 200
+
+
+def test_every_column_header_link_sorts_the_list(build, login):
+    from duban.tasks.forms import TaskFilterForm
+    from duban.tasks.selectors import SORTS
+
+    assert {key for key, _label in TaskFilterForm.SORTS} == set(SORTS)
+    build.assigned(title="建设茶叶基地")
+    response = login(build.cast.supervisor).get(reverse("tasks:list"), {"sort": "-unit"})
+    unit = next(c for c in response.context["columns"] if c["key"] == "unit")
+    assert unit["direction"] == "descending" and unit["next"] == "unit"

@@ -102,8 +102,12 @@ class TaskFilterForm(forms.Form):
     """一级一清单 (``unit``: a unit and its subtree) / 一人一清单 (``person``)."""
 
     MODES = (("unit", _("一级一清单")), ("person", _("一人一清单")))
+    # Every ordering the selector knows (the column headers link to the descending ones too).
     SORTS = (("number", _("编号")), ("due", _("完成时限")), ("-due", _("完成时限(倒序)")),
-             ("light", _("亮灯(最紧急在前)")), ("title", _("任务名称")), ("unit", _("牵头单位")))
+             ("light", _("亮灯(最紧急在前)")), ("-light", _("亮灯(最平稳在前)")),
+             ("title", _("任务名称")), ("-title", _("任务名称(倒序)")),
+             ("unit", _("牵头单位")), ("-unit", _("牵头单位(倒序)")),
+             ("-percent", _("进度(最高在前)")), ("percent", _("进度(最低在前)")))
 
     mode = forms.ChoiceField(label=_("清单"), choices=MODES, required=False, widget=forms.HiddenInput)
     unit = UnitChoiceField(label=_("单位(含下级)"), queryset=Unit.objects.none(), required=False,
