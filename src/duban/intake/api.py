@@ -27,6 +27,7 @@ from duban.intake import selectors, services
 from duban.intake.models import IntakeDraft
 
 router = Router(tags=["intake"])
+# Operation names are prefixed: every router shares the "api" URL namespace.
 
 
 def _need(request) -> None:
@@ -131,7 +132,7 @@ def _draft_out(draft: IntakeDraft) -> dict:
 
 # --- endpoints --------------------------------------------------------------------------------
 @router.get("/drafts", response=list[DraftListItem])
-def draft_list(request, status: str = ""):
+def intake_draft_list(request, status: str = ""):
     _need(request)
     qs = selectors.drafts_for_user(request.auth)
     if status:
@@ -142,7 +143,7 @@ def draft_list(request, status: str = ""):
 
 @router.post("/drafts", response={201: DraftOut})
 @service_errors
-def draft_create(request, file: File[UploadedFile], speech_date: Form[date | None] = None,
+def intake_draft_create(request, file: File[UploadedFile], speech_date: Form[date | None] = None,
                  term_end: Form[date | None] = None):
     _need(request)
     if file.size > settings.DUBAN_MAX_IMPORT_BYTES:  # refuse before reading it into memory
@@ -155,14 +156,14 @@ def draft_create(request, file: File[UploadedFile], speech_date: Form[date | Non
 
 
 @router.get("/drafts/{int:draft_id}", response=DraftOut)
-def draft_get(request, draft_id: int):
+def intake_draft_get(request, draft_id: int):
     _need(request)
     return _draft_out(selectors.draft_get_for_user(request.auth, draft_id))
 
 
 @router.post("/drafts/{int:draft_id}/confirm", response={201: ConfirmOut})
 @service_errors
-def draft_confirm(request, draft_id: int, payload: ConfirmIn):
+def intake_draft_confirm(request, draft_id: int, payload: ConfirmIn):
     _need(request)
     draft = selectors.draft_get_for_user(request.auth, draft_id)
     update_source = None
