@@ -235,6 +235,7 @@ def test_services_refuse_callers_without_the_function_permission(cast):
     ("sysadmin", "/accounts/users/{leader}/", "重置密码"),
     ("sysadmin", "/accounts/users/{sysadmin}/", "这是您自己的账户"),
     ("sysadmin", "/accounts/users/{leader}/password/", "临时密码只能使用一次"),
+    ("sysadmin", "/accounts/users/{secadmin}/", "系统管理员不能重置其密码或停用它"),
     ("secadmin", "/accounts/roles/", "角色授权"),
     ("secadmin", "/accounts/roles/{leader}/", "撤销角色"),
     ("secadmin", "/accounts/roles/{secadmin}/", "不能修改自己的角色"),
