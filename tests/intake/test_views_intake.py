@@ -305,3 +305,17 @@ def test_the_review_page_speaks_english_too(cast, supervisor, draft, restore_lan
     supervisor.post("/i18n/setlang/", {"language": "en", "next": "/intake/"})
     page = supervisor.get(f"/intake/drafts/{draft.pk}/").content.decode()
     assert "Confirm and create tasks" in page and "Cleaning report" in page and "Source text" in page
+
+
+@pytest.mark.parametrize("path", ["meta/", "nodes/", "nodes/n2/", "nodes/n2/split/", "nodes/n2/move/", "confirm/",
+                                  "discard/", "nodes/n999/", "nodes/n999/split/", "nodes/n999/move/"])
+def test_an_empty_or_stray_post_is_refused_cleanly_and_changes_nothing(cast, supervisor, draft, path):
+    response = supervisor.post(f"/intake/drafts/{draft.pk}/{path}", {})
+    assert response.status_code == 400
+    draft.refresh_from_db()
+    assert draft.version == 1 and draft.status == DraftStatus.DRAFT
+    garbage = supervisor.post(f"/intake/drafts/{draft.pk}/{path}", {"version": "x", "action": "merge:n2",
+                                                                   "node-title": "t", "split-split_at": "一"})
+    assert garbage.status_code == 400
+    draft.refresh_from_db()
+    assert draft.version == 1
