@@ -248,7 +248,10 @@ def test_the_task_page_shows_everything_about_the_task(build, login):
 def test_the_task_page_offers_only_what_the_user_may_do_now(build, login):
     c = build.cast
     task = build.assigned()
-    keys = lambda user: [a["key"] for a in login(user).get(reverse("tasks:detail", args=[task.pk])).context["actions"]]  # noqa: E731
+
+    def keys(user):
+        return [a["key"] for a in login(user).get(reverse("tasks:detail", args=[task.pk])).context["actions"]]
+
     assert keys(c.bajiao_liaison) == ["acknowledge", "extension"]
     assert keys(c.supervisor) == ["cancel"]
     assert keys(c.leader) == ["instruct"]
@@ -320,3 +323,18 @@ def test_every_column_header_link_sorts_the_list(build, login):
     response = login(build.cast.supervisor).get(reverse("tasks:list"), {"sort": "-unit"})
     unit = next(c for c in response.context["columns"] if c["key"] == "unit")
     assert unit["direction"] == "descending" and unit["next"] == "unit"
+
+
+def test_progress_sorts_highest_first(build, login):
+    c = build.cast
+    low = build.in_progress(title="进度低")
+    high = build.in_progress(title="进度高")
+    svc.report_submit(actor=c.bajiao_liaison, task=low, narrative="刚开始", percent=10)
+    svc.report_submit(actor=c.bajiao_liaison, task=high, narrative="快完成", percent=90)
+    client = login(c.supervisor)
+    response = client.get(reverse("tasks:list"))
+    percent = next(col for col in response.context["columns"] if col["key"] == "percent")
+    assert percent["next"] == "-percent"
+    response = client.get(reverse("tasks:list"), {"sort": "-percent"})
+    assert [t.title for t in response.context["page"]] == ["进度高", "进度低"]
+    assert next(col for col in response.context["columns"] if col["key"] == "percent")["next"] == "percent"

@@ -101,7 +101,6 @@ class VersionedForm(forms.Form):
 class TaskFilterForm(forms.Form):
     """一级一清单 (``unit``: a unit and its subtree) / 一人一清单 (``person``)."""
 
-    MODES = (("unit", _("一级一清单")), ("person", _("一人一清单")))
     # Every ordering the selector knows (the column headers link to the descending ones too).
     SORTS = (("number", _("编号")), ("due", _("完成时限")), ("-due", _("完成时限(倒序)")),
              ("light", _("亮灯(最紧急在前)")), ("-light", _("亮灯(最平稳在前)")),
@@ -109,7 +108,6 @@ class TaskFilterForm(forms.Form):
              ("unit", _("牵头单位")), ("-unit", _("牵头单位(倒序)")),
              ("-percent", _("进度(最高在前)")), ("percent", _("进度(最低在前)")))
 
-    mode = forms.ChoiceField(label=_("清单"), choices=MODES, required=False, widget=forms.HiddenInput)
     unit = UnitChoiceField(label=_("单位(含下级)"), queryset=Unit.objects.none(), required=False,
                            empty_label=_("全部单位"))
     person = PersonChoiceField(label=_("责任人"), queryset=Person.objects.none(), required=False,
@@ -138,6 +136,7 @@ class TaskFilterForm(forms.Form):
 
     @property
     def mode(self) -> str:
+        """Which list: carried in the query string by the pills and a hidden input, not a field."""
         value = self.data.get("mode") if self.data else None
         return value if value in ("unit", "person") else "unit"
 
@@ -327,12 +326,12 @@ def decompose_formset(extra: int = 5):
 
 
 # --- transitions and reports -------------------------------------------------------------------
+REASON_LABELS = {"return": _("退回理由"), "cancel": _("中止理由"), "reopen": _("重新打开理由"), "approve": _("审核意见")}
+
+
 class TransitionForm(VersionedForm):
     """A transition from statemachine.TRANSITIONS. Fields follow the transition: a reason when it
     needs one, a narrative with evidence for 申请办结, an optional opinion for 审核办结."""
-
-    REASON_LABELS = {"return": _("退回理由"), "cancel": _("中止理由"), "reopen": _("重新打开理由"),
-                     "approve": _("审核意见")}
 
     def __init__(self, *args, transition, **kwargs):
         super().__init__(*args, **kwargs)
@@ -340,7 +339,7 @@ class TransitionForm(VersionedForm):
         name = transition.name
         if transition.needs_reason or name == "approve":
             self.fields["reason"] = forms.CharField(
-                label=self.REASON_LABELS.get(name, _("理由")), required=transition.needs_reason, max_length=2000,
+                label=REASON_LABELS.get(name, _("理由")), required=transition.needs_reason, max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 2}))
         if transition.needs_evidence:
             self.fields["narrative"] = forms.CharField(label=_("办结情况"), max_length=10000,

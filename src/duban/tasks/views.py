@@ -93,7 +93,7 @@ TODO_TABS = (
 
 # Sortable columns of the responsibility list: (key, label); the selector owns the ordering.
 LIST_COLUMNS = (("title", gettext_lazy("任务名称")), ("unit", gettext_lazy("牵头单位")),
-                ("due", gettext_lazy("完成时限")), ("light", gettext_lazy("亮灯")))
+                ("due", gettext_lazy("完成时限")), ("light", gettext_lazy("亮灯")), ("percent", gettext_lazy("进度")))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -197,8 +197,11 @@ def task_list(request):
     columns = []
     for key, label in LIST_COLUMNS:
         direction = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        # Progress sorts highest first on the first click: that is the question people ask of it.
+        first = f"-{key}" if key == "percent" else key
+        opposite = key if first.startswith("-") else f"-{key}"
         columns.append({"key": key, "label": label, "direction": direction,
-                        "next": f"-{key}" if sort == key else key})
+                        "next": opposite if sort == first else first})
     context = {"form": form, "mode": form.mode, "page": page, "columns": columns, "sort": sort,
                "per_page": per_page, "page_sizes": PAGE_SIZES, "export_query": request.GET.urlencode(),
                "light_labels": dict(Light.choices), "status_badges": STATUS_BADGES,
