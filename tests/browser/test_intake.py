@@ -62,6 +62,18 @@ def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cas
     editor = page.locator(".intake-editor")
     expect(editor).to_be_in_viewport()
     expect(page.locator("#intake-source mark.intake-mark")).to_have_count(1)
+    # selecting text in the source proposes it as the split point of the item being edited
+    page.evaluate("""() => {
+        const mark = document.querySelector('#intake-source mark.intake-mark');
+        const range = document.createRange();
+        range.selectNodeContents(mark);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        mark.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+    }""")
+    split_at = editor.get_by_label("从这段文字起拆为第二项")
+    expect(split_at).to_be_visible()
+    assert split_at.input_value() == mark.inner_text().strip()[:30]
     editor.get_by_label("标题").fill("一届任期内实现巡察全覆盖")
     editor.get_by_role("button", name="保存").click()
     page.wait_for_url(f"**/intake/drafts/{draft.pk}/#node-{item['id']}")
