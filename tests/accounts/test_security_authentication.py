@@ -471,3 +471,19 @@ def test_an_admin_reset_cannot_reuse_a_recent_password_either(cast, login):
     response = client.post(f"/accounts/users/{cast.leader.pk}/password/",
                            {"new_password1": cast.password, "new_password2": cast.password})
     assert response.status_code == 400 and "最近 5 次" in response.content.decode()
+
+
+def test_reads_within_a_minute_do_not_rewrite_the_session_row(cast):
+    client = Client()
+    with time_machine.travel(T0, tick=False) as clock:
+        _post_login(client, "supervisor", cast.password)
+        client.get("/")
+        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        before = Session.objects.get(session_key=key)
+        clock.shift(timedelta(seconds=30))
+        assert client.get("/").status_code == 200
+        assert Session.objects.get(session_key=key).expire_date == before.expire_date
+        clock.shift(timedelta(seconds=31))
+        assert client.get("/").status_code == 200
+        assert Session.objects.get(session_key=key).expire_date > before.expire_date
+

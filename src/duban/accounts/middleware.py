@@ -9,6 +9,9 @@ from duban.core import ledger
 from duban.core.models import Outcome
 
 
+SEEN_GRANULARITY_SECONDS = 60
+
+
 class SessionTimeoutMiddleware:
     """Ends a session idle for DUBAN_SESSION_IDLE or older than DUBAN_SESSION_ABSOLUTE (IA-07),
     server-side: the session row is deleted and the event is in the ledger."""
@@ -31,7 +34,10 @@ class SessionTimeoutMiddleware:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "session_expired"}, status=401)
                 return redirect(f"{settings.LOGIN_URL_PATH}?{urlencode({'next': request.path})}")
-            request.session["duban_seen_at"] = now
+            # Recording activity at most once a minute keeps ordinary reads from rewriting the
+            # session row on every request; the idle limit is then exact to within that minute.
+            if now - seen >= SEEN_GRANULARITY_SECONDS or "duban_seen_at" not in request.session:
+                request.session["duban_seen_at"] = now
             if "duban_auth_at" not in request.session:
                 request.session["duban_auth_at"] = now
             expired = user.password_expired

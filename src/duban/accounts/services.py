@@ -135,7 +135,11 @@ def _register_failure(user: User, now) -> None:
         user.refresh_from_db(fields=["failed_login_count", "first_failed_login_at", "locked_until"])
         if user.failed_login_count >= settings.DUBAN_LOCKOUT_THRESHOLD:
             until = now + settings.DUBAN_LOCKOUT_DURATION
-            User.objects.filter(pk=user.pk).update(locked_until=until, failed_login_count=0, first_failed_login_at=None)
+            # Conditional, so two app servers crossing the threshold together lock (and log) once.
+            locked = User.objects.filter(pk=user.pk, failed_login_count__gte=settings.DUBAN_LOCKOUT_THRESHOLD).update(
+                locked_until=until, failed_login_count=0, first_failed_login_at=None)
+            if not locked:
+                return
             ledger.append(event="account_locked", outcome=Outcome.FAILURE, obj=user, actor=user,
                           data={"until": until.isoformat(), "threshold": settings.DUBAN_LOCKOUT_THRESHOLD})
 
