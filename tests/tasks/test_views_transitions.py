@@ -327,3 +327,21 @@ def test_evidence_outside_the_users_scope_is_404(build, login, who):
     task = build.completion_requested()
     evidence = Evidence.objects.get(task=task)
     assert login(getattr(c, who)).get(reverse("tasks:evidence_download", args=[evidence.pk])).status_code == 404
+
+
+def test_a_wrong_report_is_corrected_by_a_new_one_that_names_it(build, login):
+    c = build.cast
+    task = build.in_progress()
+    wrong = svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="完成 80%", percent=80)
+    other = build.in_progress(title="另一个任务")
+    elsewhere = svc.report_submit(actor=c.bajiao_liaison, task=other, narrative="别的任务", percent=5)
+    client = login(c.bajiao_liaison)
+    assert "更正以前的报告" in html(client.get(reverse("tasks:detail", args=[task.pk])))
+    refused(400, lambda: client.post(reverse("tasks:report", args=[task.pk]), {
+        "report-narrative": "x", "report-percent": 8, "report-corrects": elsewhere.pk}))
+    response = client.post(reverse("tasks:report", args=[task.pk]), {
+        "report-narrative": "更正:实际完成 8%", "report-percent": 8, "report-corrects": wrong.pk})
+    assert response.status_code == 302
+    correction = ProgressReport.objects.filter(task=task).order_by("-id").first()
+    assert correction.corrects == wrong and ProgressReport.objects.get(pk=wrong.pk).narrative == "完成 80%"
+    assert "更正" in html(client.get(reverse("tasks:detail", args=[task.pk])))

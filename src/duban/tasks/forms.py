@@ -13,11 +13,12 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import evidence as evidence_files
-from duban.tasks.models import Category, Light, ReportCycle, Source, SourceKind, Task, TaskStatus
+from duban.tasks.models import Category, Light, ProgressReport, ReportCycle, Source, SourceKind, Task, TaskStatus
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -365,6 +366,18 @@ class ReportForm(forms.Form):
     percent = forms.IntegerField(label=_("完成进度(%)"), min_value=0, max_value=100, initial=0)
     files = EvidenceField(label=_("附件"), required=False,
                           help_text=_("可选多个文件:pdf、Word、Excel、PowerPoint、jpg、png、OFD"))
+    corrects = forms.ModelChoiceField(label=_("更正以前的报告"), queryset=ProgressReport.objects.none(),
+                                      required=False, empty_label=_("(不是更正)"),
+                                      help_text=_("已报送的报告不能修改;如有错误,报送一份新报告并选择它更正的那一份"))
+
+    def __init__(self, *args, reports=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reports is not None and reports.exists():
+            self.fields["corrects"].queryset = reports
+            self.fields["corrects"].label_from_instance = lambda r: (
+                f"{timezone.localtime(r.submitted_at):%Y-%m-%d %H:%M} · {r.percent}% · {r.narrative[:20]}")
+        else:
+            del self.fields["corrects"]
 
 
 class ExtensionRequestForm(forms.Form):

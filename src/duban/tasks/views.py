@@ -46,7 +46,7 @@ from duban.tasks.forms import (
     decompose_formset,
     too_large,
 )
-from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, Task, TaskStatus
+from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, ReportKind, Task, TaskStatus
 
 VIEW = permissions.TASKS_VIEW
 MANAGE = permissions.TASKS_MANAGE
@@ -296,6 +296,12 @@ def _timeline(task) -> list[dict]:
     return rows
 
 
+def _correctable(task):
+    """The task's own progress reports, which a new report may correct (completion requests are
+    corrected by a new request, not by a report)."""
+    return selectors.reports_for_task(task).filter(kind=ReportKind.PROGRESS)
+
+
 def _action(key, title, url, form, button, *, icon="", style="primary", enctype=False, confirm=""):
     return {"key": key, "title": title, "url": url, "form": form, "button": button, "icon": icon,
             "style": style, "enctype": enctype, "confirm": confirm}
@@ -319,7 +325,8 @@ def _actions(user, task, pending) -> list[dict]:
                                confirm=_("确定中止该任务?") if transition.name == "cancel" else ""))
     if task.status in statemachine.REPORTABLE and statemachine.may(user, statemachine.PARTICIPANT, task):
         actions.append(_action("report", _("报送进展"), reverse("tasks:report", args=[task.pk]),
-                               ReportForm(prefix="report"), _("报送进展"), icon="journal-plus", enctype=True))
+                               ReportForm(prefix="report", reports=_correctable(task)), _("报送进展"),
+                               icon="journal-plus", enctype=True))
     if (task.status in statemachine.EXTENDABLE and task.due_date and pending is None
             and statemachine.may(user, statemachine.LEAD, task)):
         actions.append(_action("extension", _("申请延期"), reverse("tasks:extension_request", args=[task.pk]),
@@ -432,14 +439,15 @@ def task_transition(request, pk, name):
 def report_submit(request, pk):
     task = _task(request, pk)
     statemachine.check_actor(request.user, statemachine.PARTICIPANT, task, _("报送进展"))
-    form = ReportForm(request.POST, request.FILES, prefix="report")
+    form = ReportForm(request.POST, request.FILES, prefix="report", reports=_correctable(task))
     if not form.is_valid():
         return _render_task(request, task, failed=("report", form), status=_status_for(form))
     data = form.cleaned_data
 
     def call():
         services.report_submit(actor=request.user, task=task, narrative=data["narrative"], percent=data["percent"],
-                               quantity=data.get("quantity"), files=data.get("files") or [])
+                               quantity=data.get("quantity"), files=data.get("files") or [],
+                               corrects=data.get("corrects"))
 
     return _service_call(request, task, "report", form, call, _("进展已报送。"))
 
