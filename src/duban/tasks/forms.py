@@ -18,7 +18,16 @@ from django.utils.translation import gettext_lazy as _
 
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import evidence as evidence_files
-from duban.tasks.models import Category, Light, ProgressReport, ReportCycle, Source, SourceKind, Task, TaskStatus
+from duban.tasks.models import (
+    Category,
+    Light,
+    ProgressReport,
+    ReportCycle,
+    Source,
+    SourceKind,
+    Task,
+    TaskStatus,
+)
 
 PAGE_SIZES = (20, 50, 100)
 
