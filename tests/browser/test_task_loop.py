@@ -53,6 +53,12 @@ def media(settings, tmp_path):
 def test_a_task_goes_round_the_whole_loop_and_ends_green(ui, cast, media, tmp_path):
     tasks = TaskPages(ui)
     page = ui.page
+    # A CSP violation (an inline script or style) or a script error shows up here.
+    problems = []
+    # (The browser's own favicon.ico probe is not the page's doing: base.html names no icon.)
+    page.on("console", lambda msg: problems.append(f"{msg.text} {msg.location['url']}")
+            if msg.type == "error" and not msg.location["url"].endswith("/favicon.ico") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
     title = "建设芭蕉侗族乡茶叶示范基地"
     due = lights.today() + timedelta(days=45)
     progress_pdf = write_pdf(tmp_path / "选址报告.pdf", "site survey")
@@ -107,6 +113,7 @@ def test_a_task_goes_round_the_whole_loop_and_ends_green(ui, cast, media, tmp_pa
     for step in ("交办", "签收", "报送进展", "申请办结", "退回", "审核办结"):
         expect(timeline).to_contain_text(step)
     assert ledger.verify().ok
+    assert problems == [], problems
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "task_page.png"), full_page=True)
