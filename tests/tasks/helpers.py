@@ -99,11 +99,11 @@ class Builder:
     def task(self, *, parent=None, lead=None, post=None, due_in=60, cycle="monthly", co_units=(), title=None,
              **overrides):
         c = self.cast
-        fields = dict(
-            title=title or "推进基层党建示范点建设", detail="建成文明乡村示范点", category=self.category,
-            lead_unit=lead if lead is not None else c.bajiao, responsible_post=post, start_date=self.today,
-            due_date=self.today + timedelta(days=due_in), reporting_cycle=cycle,
-        )
+        fields = {
+            "title": title or "推进基层党建示范点建设", "detail": "建成文明乡村示范点", "category": self.category,
+            "lead_unit": lead if lead is not None else c.bajiao, "responsible_post": post, "start_date": self.today,
+            "due_date": self.today + timedelta(days=due_in), "reporting_cycle": cycle,
+        }
         fields.update(overrides)
         return svc.task_create(actor=c.supervisor, parent=parent, co_units=list(co_units), **fields)
 

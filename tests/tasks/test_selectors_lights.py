@@ -1,8 +1,7 @@
 """The status light computed in the database and in Python must agree, including around
 midnight Beijing time (a due date D means the end of day D, +08:00)."""
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -69,9 +68,9 @@ def test_the_yellow_window_is_a_database_setting(build):
 
 
 @pytest.mark.parametrize(("utc", "expected"), [
-    (datetime(2026, 3, 10, 15, 59, 59, tzinfo=dt_timezone.utc), Light.YELLOW),  # 23:59:59 in Beijing
-    (datetime(2026, 3, 10, 16, 0, 0, tzinfo=dt_timezone.utc), Light.RED),  # 00:00 the next day
-    (datetime(2026, 3, 9, 23, 0, 0, tzinfo=dt_timezone.utc), Light.YELLOW),  # 07:00 on the due day
+    (datetime(2026, 3, 10, 15, 59, 59, tzinfo=UTC), Light.YELLOW),  # 23:59:59 in Beijing
+    (datetime(2026, 3, 10, 16, 0, 0, tzinfo=UTC), Light.RED),  # 00:00 the next day
+    (datetime(2026, 3, 9, 23, 0, 0, tzinfo=UTC), Light.YELLOW),  # 07:00 on the due day
 ])
 def test_a_due_date_ends_at_midnight_beijing_time(build, utc, expected):
     task = _make(build, S.IN_PROGRESS, 0, None)  # due 2026-03-10
@@ -88,7 +87,7 @@ def test_lists_sort_and_filter_by_light(build):
     yellow = _make(build, S.IN_PROGRESS, 2, None)
     green = _make(build, S.IN_PROGRESS, 40, None)
     grey = _make(build, S.CANCELLED, 40, None)
-    with time_machine.travel(datetime(2026, 3, 10, 4, 0, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 10, 4, 0, tzinfo=UTC), tick=False):
         ordered = list(selectors.task_list(build.cast.supervisor, {"sort": "light"}).values_list("pk", flat=True))
         assert ordered == [red.pk, yellow.pk, green.pk, grey.pk]
         reds = selectors.task_list(build.cast.supervisor, {"light": "red"})

@@ -110,10 +110,10 @@ def test_if_the_database_insert_fails_no_file_is_left(build):
     c = build.cast
     task = build.in_progress()
     before = state()
-    with mock.patch.object(Evidence.objects, "create", side_effect=RuntimeError("disk full")):
-        with pytest.raises(RuntimeError):
-            svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="附件", percent=5,
-                              files=[upload("a.pdf", pdf_bytes()), upload("b.png", png_bytes())])
+    with mock.patch.object(Evidence.objects, "create", side_effect=RuntimeError("disk full")), \
+            pytest.raises(RuntimeError):
+        svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="附件", percent=5,
+                          files=[upload("a.pdf", pdf_bytes()), upload("b.png", png_bytes())])
     assert build.stored_files() == []
     assert state() == before
     assert evidence.orphans() == []

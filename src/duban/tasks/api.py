@@ -9,18 +9,18 @@ fields (422), so a client cannot set ``status`` or ``version`` by adding them to
 
 from __future__ import annotations
 
-import functools
 import datetime as dt
+import functools
 from decimal import Decimal
 from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from django.utils.translation import gettext as _
 from pydantic import ConfigDict
 
 from duban.core import permissions

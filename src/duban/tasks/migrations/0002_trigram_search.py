@@ -18,9 +18,8 @@ def forwards(apps, schema_editor):
     if conn.vendor != "postgresql":
         return
     try:
-        with transaction.atomic(using=conn.alias):
-            with conn.cursor() as cur:
-                cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except Exception:  # noqa: BLE001 - optional optimisation, see the docstring
         return
     with conn.cursor() as cur:
