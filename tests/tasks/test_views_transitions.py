@@ -345,3 +345,33 @@ def test_a_wrong_report_is_corrected_by_a_new_one_that_names_it(build, login):
     correction = ProgressReport.objects.filter(task=task).order_by("-id").first()
     assert correction.corrects == wrong and ProgressReport.objects.get(pk=wrong.pk).narrative == "完成 80%"
     assert "更正" in html(client.get(reverse("tasks:detail", args=[task.pk])))
+
+
+def test_an_oversized_completion_file_is_dropped_while_uploading_and_named_in_the_error(build, login, media,
+                                                                                        settings):
+    settings.DUBAN_MAX_UPLOAD_BYTES = 1024
+    task = build.in_progress()
+    client = login(build.cast.bajiao_liaison)
+    big = upload("验收报告.pdf", pdf_bytes("x" * 4000), "application/pdf")
+    response = refused(413, lambda: do(client, task, "request_completion", {"narrative": "完成", "percent": 100},
+                                       files=[big]))
+    assert "验收报告.pdf" in html(response) and "上限" in html(response)
+    assert build.stored_files() == []
+
+
+def test_upload_forms_still_require_the_csrf_token(build, media):
+    from django.test import Client
+
+    task = build.in_progress()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(build.cast.bajiao_liaison)
+    before = state()
+    response = client.post(reverse("tasks:report", args=[task.pk]), {
+        "report-narrative": "无令牌", "report-percent": 10, "report-files": [a_pdf()]})
+    assert response.status_code == 403
+    assert state() == before
+    client.get(reverse("tasks:detail", args=[task.pk]))  # the page sets the CSRF cookie
+    response = client.post(reverse("tasks:report", args=[task.pk]), {
+        "csrfmiddlewaretoken": client.cookies["csrftoken"].value, "report-narrative": "有令牌",
+        "report-percent": 10, "report-files": [a_pdf()]})
+    assert response.status_code == 302

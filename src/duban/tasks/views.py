@@ -12,10 +12,13 @@ table the services enforce, so a button is never shown for something that would 
 from __future__ import annotations
 
 import re
+from functools import wraps
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +26,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from duban.accounts.roles import Role
@@ -115,6 +119,67 @@ def _attachment(content: bytes, filename: str, content_type: str) -> HttpRespons
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
+
+
+class _SizeLimitHandler(FileUploadHandler):
+    """Drops an uploaded file as soon as it passes the limit, so an oversized file never lands on
+    disk in full (FU-02); the view answers 413 with the file named next to its input."""
+
+    def __init__(self, request=None, limit: int = 0):
+        super().__init__(request)
+        self.limit = limit
+        self.refused: list[str] = []
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self._counted = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            if not self._counted:
+                self.refused.append(evidence_files.safe_display_name(self.file_name))
+                self._counted = True
+            raise SkipFile()
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+    def message(self) -> str:
+        return _("文件“%(name)s”超过 %(mb)s MB 的上限。") % {
+            "name": "、".join(self.refused), "mb": round(self.limit / 1024 / 1024, 1)}
+
+
+def limited_uploads(limit_setting: str):
+    """Install the size limit before anything reads the body. CSRF middleware would read it
+    first, so the view is exempted there and protected here, after the handler is in place
+    (Django's documented way to change upload handlers in a view)."""
+
+    def decorator(view):
+        protected = csrf_protect(view)
+
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method == "POST":
+                handler = _SizeLimitHandler(request, getattr(settings, limit_setting))
+                request.upload_handlers.insert(0, handler)
+                request.upload_limit = handler
+            return protected(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _oversized(request, form, field: str) -> bool:
+    """Put the size refusal on ``field`` if a file was dropped for being too large."""
+    handler = getattr(request, "upload_limit", None)
+    if handler is None or not handler.refused:
+        return False
+    form.errors.pop(field, None)
+    form.add_error(field if field in form.fields else None, ValidationError(handler.message(), code="too_large"))
+    return True
 
 
 def _status_for(form, default: int = 400) -> int:
@@ -234,13 +299,16 @@ ROW_ERROR = re.compile(r"^第\s*(\d+)\s*行[::](.*)$")
 
 @require_perm(MANAGE)
 @require_http_methods(["GET", "POST"])
+@limited_uploads("DUBAN_MAX_IMPORT_BYTES")
 def task_import(request):
     sources = selectors.sources_for_user(request.user)
     form = ImportForm(request.POST or None, request.FILES or None, sources=sources)
     rows, problems, status = [], [], 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if _oversized(request, form, "file"):
+            status = 413
+        elif form.is_valid():
             try:
                 created = excel.import_tasks(actor=request.user, file=form.cleaned_data["file"],
                                              source=form.cleaned_data["source"])
@@ -413,6 +481,7 @@ def _service_call(request, task, key, form, call, success):
 
 @require_perm(VIEW)
 @require_POST
+@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
 def task_transition(request, pk, name):
     task = _task(request, pk)
     transition = statemachine.TRANSITIONS.get(name)
@@ -420,7 +489,7 @@ def task_transition(request, pk, name):
         raise Http404
     statemachine.check_actor(request.user, transition.who, task, transition.label)
     form = TransitionForm(request.POST, request.FILES, prefix=name, transition=transition)
-    if not form.is_valid():
+    if _oversized(request, form, "files") or not form.is_valid():
         return _render_task(request, task, failed=(name, form), status=_status_for(form))
     data = form.cleaned_data
 
@@ -436,11 +505,12 @@ def task_transition(request, pk, name):
 
 @require_perm(VIEW)
 @require_POST
+@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
 def report_submit(request, pk):
     task = _task(request, pk)
     statemachine.check_actor(request.user, statemachine.PARTICIPANT, task, _("报送进展"))
     form = ReportForm(request.POST, request.FILES, prefix="report", reports=_correctable(task))
-    if not form.is_valid():
+    if _oversized(request, form, "files") or not form.is_valid():
         return _render_task(request, task, failed=("report", form), status=_status_for(form))
     data = form.cleaned_data
 
@@ -639,9 +709,10 @@ def source_detail(request, pk):
 
 @require_perm(MANAGE)
 @require_http_methods(["GET", "POST"])
+@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
 def source_create(request):
     form = SourceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not _oversized(request, form, "file") and form.is_valid():
         data = form.cleaned_data
         try:
             source = services.source_create(actor=request.user, kind=data["kind"], title=data["title"],
