@@ -58,6 +58,7 @@ def test_the_supervisor_creates_decomposes_and_assigns_a_task(api, build):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "draft" and body["light"] == "grey" and body["co_units"][0]["id"] == c.baiguo.pk
+    assert [m["name"] for m in body["milestones"]] == ["完成摸底"]
     task_id = body["id"]
     response = sup.post(f"/tasks/{task_id}/children", {"children": [
         {"title": "芭蕉乡 30 个", "lead_unit": c.bajiao.pk, "due_date": due},
@@ -234,6 +235,8 @@ def test_a_leader_instructs_through_the_api(api, build):
     task = build.in_progress()
     response = api(c.leader).post(f"/tasks/{task.pk}/instructions", {"text": "抓紧落实"})
     assert response.status_code == 201 and response.json()["event"] == "task_instruct"
+    detail = api(c.bajiao_liaison).get(f"/tasks/{task.pk}").json()
+    assert [i["text"] for i in detail["instructions"]] == ["抓紧落实"]
     assert api(c.bajiao_liaison).post(f"/tasks/{task.pk}/instructions", {"text": "x"}).status_code == 403
 
 
@@ -292,3 +295,36 @@ def test_an_oversized_upload_is_cut_off_while_it_arrives(api, build, settings, t
     response = liaison.form(f"/tasks/{task.pk}/reports", {"narrative": "x", "percent": "5",
                                                           "files": [upload("小.pdf", fine)]})
     assert response.status_code == 201
+
+
+# Role × scope matrix for reading a task led by 芭蕉 (AC-06): 200 inside, 404 outside, 401/403
+# for roles without the function.
+MATRIX = {
+    "supervisor": 200, "leader": 200, "discipline": 200,
+    "bajiao_liaison": 200, "bajiao_b": 200, "bajiao_admin": 200,
+    "village_liaison": 404, "baiguo_liaison": 404,
+}
+
+
+@pytest.mark.parametrize(("who", "expected"), sorted(MATRIX.items()))
+def test_who_reads_a_township_task(api, build, who, expected):
+    task = build.completion_requested(co_units=[])
+    evidence = task.evidence.get()
+    client = api(getattr(build.cast, who))
+    assert client.get(f"/tasks/{task.pk}").status_code == expected
+    assert client.get(f"/tasks/{task.pk}/reports").status_code == expected
+    assert client.get(f"/evidence/{evidence.pk}/download").status_code == expected
+    listed = [t["id"] for t in client.get("/tasks").json()["items"]]
+    assert (task.pk in listed) == (expected == 200)
+
+
+@pytest.mark.parametrize("who", ["sysadmin", "secadmin", "auditor"])
+def test_the_administrators_cannot_use_the_task_api(client, build, who):
+    response = client.post("/api/auth/token", json.dumps({"username": getattr(build.cast, who).username,
+                                                          "password": build.cast.password}),
+                           content_type="application/json")
+    if response.status_code == 200:
+        token = response.json()["token"]
+        assert client.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code in (401, 403)
+    else:
+        assert response.status_code in (401, 403)

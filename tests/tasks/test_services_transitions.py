@@ -548,3 +548,14 @@ def test_refusals_are_translated_to_english(build):
     with translation.override("en"), pytest.raises(ValidationError) as info:
         svc.report_submit(actor=build.cast.bajiao_liaison, task=task, narrative="补报", percent=100)
     assert info.value.messages == ["The task is “Completed”; progress cannot be reported."]
+
+
+def test_units_added_to_an_issued_task_are_notified(build):
+    c = build.cast
+    task = build.assigned()
+    svc.task_update(actor=c.supervisor, task=task, lead_unit=c.xiaojiaping, co_units=[c.baiguo])
+    notified = set(Notification.objects.filter(task=task, kind=NotificationKind.ASSIGNED).values_list("unit", flat=True))
+    assert notified == {c.bajiao.pk, c.xiaojiaping.pk, c.baiguo.pk}
+    draft = build.task(title="草稿")
+    svc.task_update(actor=c.supervisor, task=draft, co_units=[c.baiguo])
+    assert not Notification.objects.filter(task=draft).exists()

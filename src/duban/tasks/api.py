@@ -249,7 +249,23 @@ class ExtensionOut(Schema):
     version: int
 
 
+class MilestoneOut(Schema):
+    id: int
+    name: str
+    date: dt.date
+    done: bool
+
+
+class InstructionOut(Schema):
+    id: int
+    author: str
+    text: str
+    created_at: str
+
+
 class TaskDetailOut(TaskOut):
+    milestones: list[MilestoneOut]
+    instructions: list[InstructionOut]
     children: list[TaskOut]
     timeline: list[TimelineOut]
     reports: list[ReportOut]
@@ -360,6 +376,9 @@ def _detail(user, task: Task) -> dict:
     task = selectors.with_latest_report(selectors.with_light(selectors.tasks_for_user(user))).prefetch_related(
         "co_units").get(pk=task.pk)
     out = _tasks_out([task])[0]
+    out["milestones"] = [{"id": m.pk, "name": m.name, "date": m.date, "done": m.done} for m in task.milestones.all()]
+    out["instructions"] = [{"id": i.pk, "author": i.author.get_full_name() or i.author.get_username(), "text": i.text,
+                            "created_at": i.created_at.isoformat()} for i in selectors.instructions_for_task(task)]
     out["children"] = _tasks_out(selectors.task_children(task).prefetch_related("co_units"))
     out["timeline"] = [{"seq": e.seq, "at": e.created_at.isoformat(), "event": e.event, "actor": e.actor_name,
                         "data": e.data} for e in selectors.task_timeline(task)]

@@ -25,6 +25,7 @@ from duban.tasks.models import (
     Evidence,
     ExtensionRequest,
     ExtensionStatus,
+    Instruction,
     Light,
     Notification,
     NotificationRead,
@@ -210,6 +211,10 @@ def task_timeline(task: Task) -> QuerySet[AuditEntry]:
 def reports_for_task(task: Task) -> QuerySet[ProgressReport]:
     return (ProgressReport.objects.filter(task=task).select_related("author", "unit", "corrects")
             .prefetch_related("evidence").order_by("-submitted_at", "-id"))
+
+
+def instructions_for_task(task: Task) -> QuerySet[Instruction]:
+    return Instruction.objects.filter(task=task).select_related("author").order_by("-created_at", "-id")
 
 
 def evidence_get_for_user(user, pk) -> Evidence:

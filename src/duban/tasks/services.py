@@ -393,6 +393,15 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
         new = [(m["name"], str(m["date"]), m["done"]) for m in milestones]
         if old != new:
             extra["milestones"] = [old, new]
+    if current.status != S.DRAFT:
+        # Units that newly carry an issued task learn of it as if it had just been assigned.
+        newcomers = []
+        if "lead_unit" in changes and before.get("lead_unit") != current.lead_unit_id:
+            newcomers.append(current.lead_unit)
+        if "co_units" in extra:
+            added = set(extra["co_units"][1]) - set(extra["co_units"][0])
+            newcomers += [u for u in co_units if u.pk in added]
+        _notify(current, newcomers, NotificationKind.ASSIGNED, current.title)
     diff = ledger.diff(before, snapshot(current, changes.keys()))
     _ledger_task("task_update", current, {"changes": diff, **extra})
     _sync(task, current)
