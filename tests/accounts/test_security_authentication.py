@@ -487,3 +487,47 @@ def test_reads_within_a_minute_do_not_rewrite_the_session_row(cast):
         assert client.get("/").status_code == 200
         assert Session.objects.get(session_key=key).expire_date > before.expire_date
 
+
+
+# --- AC-02 stale and expired accounts ---------------------------------------------------------------------
+def test_an_account_past_its_valid_until_date_cannot_sign_in(cast):
+    from datetime import date
+
+    User.objects.filter(pk=cast.leader.pk).update(valid_until=date(2026, 3, 1))
+    with time_machine.travel(T0, tick=False):  # 2 March in Beijing
+        response = _post_login(Client(), "leader", cast.password)
+    assert response.status_code == 400 and GENERIC in response.content.decode()
+    assert AuditEntry.objects.get(event="login_failed").data["reason"] == "inactive"
+
+
+def test_the_nightly_job_disables_idle_and_expired_accounts_once(cast):
+    from datetime import date
+
+    from duban.core import jobs
+
+    jobs.autodiscover()
+    assert "disable_stale_accounts" in jobs.REGISTRY
+    User.objects.update(last_login=T0 - timedelta(days=10))
+    User.objects.filter(pk=cast.leader.pk).update(last_login=T0 - timedelta(days=91))
+    User.objects.filter(pk=cast.bajiao_b.pk).update(last_login=None, date_joined=T0 - timedelta(days=200))
+    User.objects.filter(pk=cast.baiguo_liaison.pk).update(valid_until=date(2026, 2, 28))
+    User.objects.filter(pk=cast.auditor.pk).update(last_login=T0 - timedelta(days=365))  # 三员 are left alone
+    services.token_issue(user=cast.leader)
+    with time_machine.travel(T0, tick=False):
+        jobs.REGISTRY["disable_stale_accounts"].func()
+        jobs.REGISTRY["disable_stale_accounts"].func()  # idempotent
+    inactive = set(User.objects.filter(is_active=False).values_list("username", flat=True))
+    assert inactive == {"leader", "bajiao_b", "baiguo"}
+    rows = AuditEntry.objects.filter(event="user_disabled").order_by("seq")
+    assert [(r.object_id, r.data["reason"]) for r in rows] == sorted(
+        [(str(cast.leader.pk), "idle"), (str(cast.bajiao_b.pk), "idle"), (str(cast.baiguo_liaison.pk), "expired")],
+        key=lambda pair: int(pair[0]))
+    assert all(r.actor_id is None and r.request_id for r in rows)
+    assert not cast.leader.api_tokens.exists()
+
+
+@override_settings(DUBAN_ACCOUNT_IDLE_DAYS=0)
+def test_idle_disabling_can_be_switched_off(cast):
+    User.objects.update(last_login=T0 - timedelta(days=1000))
+    with time_machine.travel(T0, tick=False):
+        assert services.accounts_disable_stale() == []

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db import models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -358,6 +359,38 @@ def user_set_active(*, actor: User, user: User, active: bool) -> None:
             user.is_active = active
     except ValidationError as exc:
         _refuse(event=f"{event}_refused", actor=actor, user=user, exc=exc)
+
+
+def accounts_disable_stale(*, now=None) -> list[User]:
+    """Disable accounts nobody has used for DUBAN_ACCOUNT_IDLE_DAYS (default 90) and accounts
+    past their ``valid_until`` date (AC-02). Idempotent: a second run finds nothing to do.
+
+    The three administrators are left alone: disabling the only security administrator by
+    a timer would leave nobody able to grant roles, and they are few and watched by each other.
+    Each account disabled is one ``user_disabled`` entry with the reason."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "DUBAN_ACCOUNT_IDLE_DAYS", 90))
+    candidates = User.objects.filter(is_active=True).exclude(role__in=ADMIN_ROLES)
+    stale = models.Q(valid_until__lt=timezone.localdate(now))
+    if days:
+        cutoff = now - timedelta(days=days)
+        stale |= models.Q(last_login__lt=cutoff) | models.Q(last_login__isnull=True, date_joined__lt=cutoff)
+    disabled = []
+    for user in candidates.filter(stale).order_by("pk"):
+        expired = bool(user.valid_until and user.valid_until < timezone.localdate(now))
+        with transaction.atomic():
+            # Conditional, so two workers never disable (and log) the same account twice.
+            if not User.objects.filter(pk=user.pk, is_active=True).update(is_active=False):
+                continue
+            ApiToken.objects.filter(user=user).delete()
+            ledger.append(event="user_disabled", obj=user, actor=None,
+                          data={"changes": {"is_active": [True, False]},
+                                "reason": "expired" if expired else "idle",
+                                "last_login": user.last_login.isoformat() if user.last_login else None,
+                                "idle_days": days})
+        user.is_active = False
+        disabled.append(user)
+    return disabled
 
 
 # --- roles and locks (security administrator) -------------------------------------------------
