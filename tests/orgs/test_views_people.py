@@ -97,8 +97,9 @@ def test_sorting_people_by_name_title_and_unit(cast, login):
     by_name = order("name")
     assert by_name == sorted(by_name)  # code-point order, as the database sorts
     assert order("-name") == list(reversed(by_name))
-    # Tree order: siblings by name (白 before 芭), a unit's people before its subunits' people.
-    assert order("unit") == ["赵六", "张三", "李四", "王五", "孙七"]
+    # Tree order: siblings as they were added (芭蕉 before 白果), a unit's people before its
+    # subunits' people.
+    assert order("unit") == ["张三", "李四", "王五", "孙七", "赵六"]
     html = page(client.get(reverse("orgs:person_list"), {"sort": "title"}))
     assert 'aria-sort="ascending"' in html
 

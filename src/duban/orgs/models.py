@@ -31,7 +31,9 @@ class Unit(MP_Node):
     is_active = models.BooleanField(_("启用"), default=True)
     version = models.PositiveIntegerField(default=1)
 
-    node_order_by = ["sort_order", "name"]
+    # No node_order_by: children are appended, so a unit's path never changes when a sibling is
+    # added (sorted inserts rewrite the paths of whole subtrees, and every permission scope is a
+    # path prefix). Pages sort siblings by sort_order and name in their queries.
 
     class Meta:
         verbose_name = _("单位")

@@ -28,6 +28,11 @@ def with_counts(units: QuerySet[Unit]) -> QuerySet[Unit]:
 
 
 # --- the unit tree --------------------------------------------------------------------------
+# Siblings by the order the directory gives them; paths are creation order (Unit has no
+# node_order_by, so paths stay stable).
+SIBLING_ORDER = ("sort_order", "name", "path")
+
+
 def tree_roots(user) -> QuerySet[Unit]:
     """The top of the tree this user sees: the real roots for a city-wide role, their own unit
     for everyone else."""
@@ -38,7 +43,7 @@ def tree_roots(user) -> QuerySet[Unit]:
         qs = Unit.objects.filter(depth=1)
     else:
         qs = Unit.objects.filter(path=prefix)
-    return with_counts(qs).order_by("path")
+    return with_counts(qs).order_by(*SIBLING_ORDER)
 
 
 def tree_top(user) -> list[Unit]:
@@ -50,7 +55,7 @@ def tree_top(user) -> list[Unit]:
     under_a_root = Q()
     for root in roots:
         under_a_root |= Q(path__startswith=root.path, depth=root.depth + 1)
-    children = list(with_counts(selectors.units_for_user(user).filter(under_a_root)).order_by("path"))
+    children = list(with_counts(selectors.units_for_user(user).filter(under_a_root)).order_by(*SIBLING_ORDER))
     for root in roots:
         root.loaded_children = [c for c in children if c.path.startswith(root.path)]
     return roots
@@ -59,7 +64,7 @@ def tree_top(user) -> list[Unit]:
 def unit_children(user, unit: Unit) -> QuerySet[Unit]:
     """One level below ``unit``: one indexed path-prefix query (treebeard MP)."""
     qs = selectors.units_for_user(user).filter(path__startswith=unit.path, depth=unit.depth + 1)
-    return with_counts(qs).order_by("path")
+    return with_counts(qs).order_by(*SIBLING_ORDER)
 
 
 def unit_search(user, text: str, limit: int = 50) -> list[Unit]:

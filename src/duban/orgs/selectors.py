@@ -34,7 +34,7 @@ def groups_for_user(user) -> QuerySet[LeadingGroup]:
     """A unit user sees a leading group when its office or one of its members is in their subtree."""
     return permissions.scope(
         user, LeadingGroup.objects.select_related("leader", "office_unit"),
-        ["office_unit", "members__unit", "members__person__unit"],
+        ["office_unit", "members__unit", "members__person__unit", "leader__unit", "deputies__unit"],
     )
 
 
@@ -52,7 +52,7 @@ class Acting:
     on: date
     person: Person | None
     letter: str | None
-    skipped: tuple = field(default=())  # ((letter, person, absence), ...) holders passed over
+    skipped: tuple = field(default=())  # ((letter, person, absence or None), ...) holders passed over
 
     @property
     def reason(self) -> str:
@@ -64,6 +64,8 @@ class Acting:
             _("%(letter)s角%(name)s%(kind)s(%(start)s至%(end)s)")
             % {"letter": letter, "name": person.name, "kind": absence.get_kind_display(),
                "start": absence.start, "end": absence.end}
+            if absence is not None
+            else _("%(letter)s角%(name)s已不在职") % {"letter": letter, "name": person.name}
             for letter, person, absence in self.skipped
         ]
         return _("%(who)s,由%(letter)s角代行") % {"who": ";".join(parts), "letter": self.letter}
@@ -90,8 +92,7 @@ def acting_holder(post: Post, on: date | None = None, *, _absences: dict | None 
         absence = absences.get(person.pk)
         if absence is None and person.is_active:
             return Acting(post, on, person, letter, tuple(skipped))
-        if absence is not None:
-            skipped.append((letter, person, absence))
+        skipped.append((letter, person, absence))  # away (an absence) or no longer in post (None)
     return Acting(post, on, None, None, tuple(skipped))
 
 

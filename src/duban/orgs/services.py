@@ -87,16 +87,16 @@ def unit_update(*, unit: Unit, expected_version: int | None = None, aliases: lis
 
 @transaction.atomic
 def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
-    old_parent = unit.get_parent()
+    old_parent = Unit.objects.get_parent(unit)
     if new_parent is not None and (new_parent.pk == unit.pk or new_parent.path.startswith(unit.path)):
         raise ValidationError({"parent": _("不能把单位移到它自己或它的下级单位之下。")})
     if (old_parent.pk if old_parent else None) == (new_parent.pk if new_parent else None):
         return unit
     try:
         if new_parent is None:
-            Unit.objects.move(unit, Unit.get_first_root_node(), "sorted-sibling")
+            Unit.objects.move(unit, Unit.objects.get_last_root_node(), "last-sibling")
         else:
-            Unit.objects.move(unit, new_parent, "sorted-child")
+            Unit.objects.move(unit, new_parent, "last-child")
     except InvalidMoveToDescendant as exc:  # belt and braces: treebeard checks too
         raise ValidationError({"parent": _("不能把单位移到它自己或它的下级单位之下。")}) from exc
     unit.refresh_from_db()
@@ -107,7 +107,7 @@ def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
 
 @transaction.atomic
 def unit_delete(*, unit: Unit) -> None:
-    if unit.get_children_count() or unit.people.exists() or unit.posts.exists() or unit.users.exists():
+    if Unit.objects.get_children_count(unit) or unit.people.exists() or unit.posts.exists() or unit.users.exists():
         raise ValidationError(_("该单位下还有下级单位、人员、岗位或账户,不能删除。"))
     ledger.append(event="unit_deleted", obj=unit, data={"name": unit.name, "path": unit.path})
     unit.delete()
