@@ -138,3 +138,38 @@ def test_submitted_evidence_cannot_be_rewritten(build):
     with pytest.raises(TypeError):
         Evidence.objects.filter(pk=ev.pk).update(sha256="0" * 64)
     assert ProgressReport.objects.filter(task=task).count() == 1
+
+
+def test_a_tampered_file_alerts_the_supervision_office_once_a_day(build):
+    from duban.tasks.models import Notification, NotificationKind
+
+    c = build.cast
+    task = build.completion_requested()
+    ev = task.evidence.get()
+    (build.media_root / ev.storage_name).write_bytes(b"%PDF-1.4 replaced")
+    for _attempt in range(2):
+        with pytest.raises(evidence.EvidenceIntegrityError):
+            svc.evidence_open(user=c.bajiao_liaison, evidence=ev)
+    alerts = Notification.objects.filter(kind=NotificationKind.INTEGRITY_FAILURE)
+    assert [a.unit for a in alerts] == [c.office]
+    assert str(ev.pk) in alerts.get().message
+
+
+def test_the_verify_command_lists_mismatches_and_fails(build):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    task = build.completion_requested()
+    out = StringIO()
+    call_command("verify_evidence", stdout=out)
+    assert "ok: 1 evidence files" in out.getvalue()
+    ev = task.evidence.get()
+    (build.media_root / ev.storage_name).unlink()
+    (build.media_root / "evidence" / "2026").mkdir(parents=True, exist_ok=True)
+    (build.media_root / "evidence" / "2026" / "stray.pdf").write_bytes(b"%PDF-1.4")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 of 1"):
+        call_command("verify_evidence", "--orphans", stdout=out)
+    assert f"MISMATCH evidence={ev.pk}" in out.getvalue() and "ORPHAN evidence/2026/stray.pdf" in out.getvalue()

@@ -216,12 +216,33 @@ def read_verified(evidence) -> bytes:
     if data is not None and hashlib.sha256(data).hexdigest() == evidence.sha256:
         return data
     with transaction.atomic():
+        _alert_supervisors(evidence)
         ledger.append(event="integrity_failure", outcome=Outcome.FAILURE, obj=evidence,
                       object_type="tasks.evidence",
                       data={"task": evidence.task_id, "expected": evidence.sha256,
                             "actual": hashlib.sha256(data).hexdigest() if data is not None else None,
                             "missing": data is None})
     raise EvidenceIntegrityError(evidence.pk)
+
+
+def _alert_supervisors(evidence) -> None:
+    """FU-04: besides the ledger row, the 督查室 gets an in-app alert (one per file and day, so a
+    user retrying a download does not flood it)."""
+    from duban.accounts.models import User
+    from duban.accounts.roles import Role
+    from duban.tasks.lights import today
+    from duban.tasks.models import Notification, NotificationKind
+
+    units = (User.objects.filter(role=Role.SUPERVISOR, is_active=True, unit__isnull=False)
+             .values_list("unit", flat=True).distinct())
+    message = _("佐证材料“%(name)s”(编号 %(id)s)与上传时的摘要不一致,已拒绝下载,请从备份恢复。") % {
+        "name": evidence.original_name, "id": evidence.pk}
+    Notification.objects.bulk_create(
+        [Notification(unit_id=unit, task_id=evidence.task_id, kind=NotificationKind.INTEGRITY_FAILURE,
+                      message=message, dedupe_key=f"evidence-{evidence.pk}-{today().isoformat()}")
+         for unit in units],
+        ignore_conflicts=True,
+    )
 
 
 def scrub(queryset=None) -> list[int]:

@@ -349,6 +349,7 @@ class NotificationKind(models.TextChoices):
     EXTENSION_DECIDED = "extension_decided", _("延期申请已审批")
     INSTRUCTION = "instruction", _("领导批示")
     REPORT_OVERDUE = "report_overdue", _("进展报送逾期")
+    INTEGRITY_FAILURE = "integrity_failure", _("佐证材料完整性校验失败")
 
 
 class Notification(models.Model):
