@@ -343,3 +343,22 @@ def test_progress_sorts_highest_first(build, login):
     response = client.get(reverse("tasks:list"), {"sort": "-percent"})
     assert [t.title for t in response.context["page"]] == ["进度高", "进度低"]
     assert next(col for col in response.context["columns"] if col["key"] == "percent")["next"] == "percent"
+
+
+def test_the_list_counts_its_lights_and_each_count_filters(build, login):
+    c = build.cast
+    build.assigned(title="临期一", due_in=2)
+    build.assigned(title="临期二", due_in=3)
+    build.assigned(title="平稳", due_in=90)
+    build.task(title="草稿")
+    build.assigned(title="白果的", lead=c.baiguo, due_in=2)
+    client = login(c.supervisor)
+    response = client.get(reverse("tasks:list"), {"unit": c.bajiao.pk})
+    assert response.context["light_summary"] == [("red", 0), ("yellow", 2), ("green", 1), ("grey", 1)]
+    assert "light=yellow" in html(response)
+    response = client.get(reverse("tasks:list"), {"unit": c.bajiao.pk, "light": "yellow"})
+    assert sorted(t.title for t in response.context["page"]) == ["临期一", "临期二"]
+    assert response.context["light_summary"][1] == ("yellow", 2)  # the chips still count every light
+    assert response.context["light_summary"][2] == ("green", 1)
+    liaison = login(c.bajiao_liaison).get(reverse("tasks:list"))
+    assert liaison.context["light_summary"] == [("red", 0), ("yellow", 2), ("green", 1), ("grey", 0)]

@@ -35,7 +35,7 @@ from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.orgs import selectors as org_selectors
 from duban.tasks import evidence as evidence_files
-from duban.tasks import excel, lights, selectors, services, statemachine
+from duban.tasks import excel, lights, selectors, services, statemachine, ui_queries
 from duban.tasks.forms import (
     PAGE_SIZES,
     ExtensionDecisionForm,
@@ -220,6 +220,12 @@ def _filtered(request, form):
     return filters, qs
 
 
+def _filtered_without_light(request, form):
+    filters = {**form.filters(), "light": None}
+    qs = selectors.task_list(request.user, filters)
+    return qs.none() if form.mode == "person" and filters.get("person") is None else qs
+
+
 # --- my todo ---------------------------------------------------------------------------------
 @require_perm(VIEW)
 @require_GET
@@ -267,7 +273,10 @@ def task_list(request):
         opposite = key if first.startswith("-") else f"-{key}"
         columns.append({"key": key, "label": label, "direction": direction,
                         "next": opposite if sort == first else first})
+    # The light summary counts the list without its own light filter, so every chip stays clickable.
+    summary_qs = qs if not filters.get("light") else _filtered_without_light(request, form)
     context = {"form": form, "mode": form.mode, "page": page, "columns": columns, "sort": sort,
+               "light_summary": ui_queries.light_counts(summary_qs), "light_filter": filters.get("light") or "",
                "per_page": per_page, "page_sizes": PAGE_SIZES, "export_query": request.GET.urlencode(),
                "light_labels": dict(Light.choices), "status_badges": STATUS_BADGES,
                "can_manage": permissions.can(request.user, MANAGE)}
