@@ -1,9 +1,7 @@
 """The directory pages in a real browser: htmx tree expansion, search, the acting-date picker and
 the post form's holder choices following the unit. Found by role and label, as people do."""
 
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -11,15 +9,6 @@ from duban.orgs import selectors
 from duban.orgs import services as org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# The browser fixtures (Chromium, page, page objects) live in tests/browser/conftest.py, which
-# pytest only offers to tests below that folder; borrow them rather than copy them.
-_spec = importlib.util.spec_from_file_location("duban_browser_fixtures",
-                                               Path(__file__).parents[1] / "browser" / "conftest.py")
-_browser = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_browser)
-_playwright, chromium, page, ui = _browser._playwright, _browser.chromium, _browser.page, _browser.ui
-
 
 def test_a_supervisor_expands_the_unit_tree_and_searches_it(ui, cast):
     ui.login(cast.supervisor.username, cast.password)
