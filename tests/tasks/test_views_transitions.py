@@ -375,3 +375,17 @@ def test_upload_forms_still_require_the_csrf_token(build, media):
         "csrfmiddlewaretoken": client.cookies["csrftoken"].value, "report-narrative": "有令牌",
         "report-percent": 10, "report-files": [a_pdf()]})
     assert response.status_code == 302
+
+
+def test_deciding_an_extension_twice_shows_why_on_the_decision_form(build, login):
+    c = build.cast
+    task = build.in_progress()
+    extension = svc.extension_request(actor=c.bajiao_liaison, task=task,
+                                      requested_due=task.due_date + timedelta(days=5), reason="人手不足")
+    client = login(c.supervisor)
+    url = reverse("tasks:extension_decide", args=[extension.pk])
+    assert client.post(url, {"decide-version": 1, "decide-decision": "approve"}).status_code == 302
+    response = refused(400, lambda: client.post(url, {"decide-version": 2, "decide-decision": "refuse",
+                                                      "decide-reason": "再想想"}))
+    page = html(response)
+    assert "该延期申请已审批" in page and "审批延期申请" in page and 'id="action-decide"' in page

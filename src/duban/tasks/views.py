@@ -384,6 +384,10 @@ def _action(key, title, url, form, button, *, icon="", style="primary", enctype=
             "style": style, "enctype": enctype, "confirm": confirm}
 
 
+# Titles of the actions that are not state transitions (for a form re-shown after a refusal).
+ACTION_TITLES = {"report": gettext_lazy("报送进展"), "extension": gettext_lazy("申请延期"),
+                 "decide": gettext_lazy("审批延期申请"), "instruct": gettext_lazy("领导批示")}
+
 TRANSITION_STYLE = {"approve": ("success", "check2-circle"), "return": ("warning", "arrow-return-left"),
                     "cancel": ("outline-danger", "x-octagon"), "reopen": ("outline-secondary", "arrow-repeat"),
                     "assign": ("primary", "send"), "acknowledge": ("primary", "inbox"),
@@ -444,7 +448,8 @@ def _render_task(request, task, *, failed=None, status=200):
                 action["failed"] = True
                 break
         else:
-            title = statemachine.TRANSITIONS[key].label if key in statemachine.TRANSITIONS else key
+            title = (statemachine.TRANSITIONS[key].label if key in statemachine.TRANSITIONS
+                     else ACTION_TITLES.get(key, key))
             actions.insert(0, {**_action(key, title, request.path, form, title), "failed": True})
     context = {
         "task": task, "today": today,
