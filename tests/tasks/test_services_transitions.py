@@ -559,3 +559,21 @@ def test_units_added_to_an_issued_task_are_notified(build):
     draft = build.task(title="草稿")
     svc.task_update(actor=c.supervisor, task=draft, co_units=[c.baiguo])
     assert not Notification.objects.filter(task=draft).exists()
+
+
+def test_a_decomposed_goal_is_assigned_in_one_step_or_not_at_all(build):
+    c = build.cast
+    goal = build.task(due_in=90, title="目标")
+    svc.task_decompose(actor=c.supervisor, parent=goal, children=[
+        {"title": "甲", "lead_unit": c.bajiao, "due_date": build.today + timedelta(days=30)},
+        {"title": "乙", "lead_unit": c.baiguo},  # no due date yet
+    ])
+    error = refused(ValidationError, svc.task_assign_subtree, actor=c.supervisor, task=goal)
+    assert "“乙”" in " ".join(error.messages)
+    second = Task.objects.get(title="乙")
+    svc.task_update(actor=c.supervisor, task=second, due_date=build.today + timedelta(days=40))
+    assigned = svc.task_assign_subtree(actor=c.supervisor, task=goal)
+    assert [t.title for t in assigned] == ["目标", "甲", "乙"]
+    assert set(Task.objects.values_list("status", flat=True)) == {S.ASSIGNED}
+    refused(ValidationError, svc.task_assign_subtree, actor=c.supervisor, task=goal)
+    refused(PermissionDenied, svc.task_assign_subtree, actor=c.bajiao_liaison, task=goal)

@@ -542,6 +542,27 @@ def task_assign(*, actor, task, expected_version=None):
     return task_transition(actor=actor, task=task, name="assign", expected_version=expected_version)
 
 
+@transaction.atomic
+def task_assign_subtree(*, actor, task: Task) -> list[Task]:
+    """Assign a decomposed goal in one step: every draft in the subtree, top-down, all or
+    nothing (one ``task_assign`` ledger entry per task). Tasks already issued are left as they
+    are. Every refusal is collected and reported together, naming the task."""
+    _require(actor, permissions.TASKS_MANAGE)
+    drafts = list(Task.objects.filter(path__startswith=task.path, status=S.DRAFT).order_by("path"))
+    if not drafts:
+        raise ValidationError(_("该任务及其下级任务中没有待交办的草稿。"), code="nothing_to_assign")
+    assigned, errors = [], []
+    for draft in drafts:
+        try:
+            with transaction.atomic():
+                assigned.append(task_transition(actor=actor, task=draft, name="assign"))
+        except ValidationError as exc:
+            errors.append(_("“%(title)s”:%(error)s") % {"title": draft.title, "error": ";".join(exc.messages)})
+    if errors:
+        raise ValidationError(errors)
+    return assigned
+
+
 def task_acknowledge(*, actor, task, expected_version=None):
     return task_transition(actor=actor, task=task, name="acknowledge", expected_version=expected_version)
 
