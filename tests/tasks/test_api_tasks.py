@@ -328,3 +328,14 @@ def test_the_administrators_cannot_use_the_task_api(client, build, who):
         assert client.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code in (401, 403)
     else:
         assert response.status_code in (401, 403)
+
+
+def test_a_goal_and_its_children_are_assigned_through_the_api(api, build):
+    c = build.cast
+    goal = build.task(due_in=90, title="目标")
+    build.task(parent=goal, due_in=30, title="子任务")
+    sup = api(c.supervisor)
+    response = sup.post(f"/tasks/{goal.pk}/assign-subtree")
+    assert response.status_code == 200 and [t["status"] for t in response.json()] == ["assigned", "assigned"]
+    assert sup.post(f"/tasks/{goal.pk}/assign-subtree").status_code == 400
+    assert api(c.bajiao_liaison).post(f"/tasks/{goal.pk}/assign-subtree").status_code == 403

@@ -564,6 +564,16 @@ def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn
     return _detail(user, task)
 
 
+@router.post("/tasks/{int:task_id}/assign-subtree", response=list[TaskOut])
+@service_errors
+def task_assign_subtree(request, task_id: int):
+    user = _user(request)
+    task = selectors.task_get_for_user(user, task_id)
+    assigned = services.task_assign_subtree(actor=user, task=task)
+    qs = selectors.with_light(selectors.base_queryset().filter(pk__in=[t.pk for t in assigned]))
+    return _tasks_out(qs.prefetch_related("co_units").order_by("path"))
+
+
 class ReportIn(Strict):
     narrative: str
     percent: int = 0
