@@ -339,3 +339,17 @@ def test_a_goal_and_its_children_are_assigned_through_the_api(api, build):
     assert response.status_code == 200 and [t["status"] for t in response.json()] == ["assigned", "assigned"]
     assert sup.post(f"/tasks/{goal.pk}/assign-subtree").status_code == 400
     assert api(c.bajiao_liaison).post(f"/tasks/{goal.pk}/assign-subtree").status_code == 403
+
+
+def test_transitions_and_reports_also_take_json(api, build):
+    c = build.cast
+    task = build.assigned()
+    liaison, sup = api(c.bajiao_liaison), api(c.supervisor)
+    response = liaison.post(f"/tasks/{task.pk}/transitions/acknowledge", {"version": task.version})
+    assert response.status_code == 200 and response.json()["status"] == "acknowledged"
+    stale = liaison.post(f"/tasks/{task.pk}/transitions/start", {"version": task.version})
+    assert stale.status_code == 409
+    assert liaison.post(f"/tasks/{task.pk}/transitions/start", {"status": "completed"}).status_code == 422
+    response = liaison.post(f"/tasks/{task.pk}/reports", {"narrative": "JSON 报送", "percent": 15})
+    assert response.status_code == 201 and response.json()["percent"] == 15
+    assert sup.post(f"/tasks/{task.pk}/transitions/cancel", {"reason": ""}).status_code == 400

@@ -22,6 +22,7 @@ from ninja import Field, File, Form, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
 from duban.core import permissions
 from duban.core.services import ConcurrentEditError
@@ -544,18 +545,27 @@ def task_decompose(request, task_id: int, payload: DecomposeIn):
     return 201, _tasks_out(qs.prefetch_related("co_units").order_by("path"))
 
 
-def _only_fields(request, allowed: set[str]) -> None:
-    """Multipart bodies are not a JSON schema: refuse unknown form fields explicitly (AC-07)."""
-    unknown = (set(request.POST.keys()) - allowed) | (set(request.FILES.keys()) - {"files"})
+def _form_or_json(request, payload, schema):
+    """These routes take multipart forms (files ride along); a client without files may send
+    JSON instead, validated by the same strict schema. Unknown fields are refused either way
+    (AC-07): a JSON body is not silently read as an empty form."""
+    if request.content_type == "application/json":
+        try:
+            return schema.model_validate_json(request.body or b"{}")
+        except PydanticValidationError as exc:
+            raise HttpError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) \
+                from None
+    unknown = (set(request.POST.keys()) - set(schema.model_fields)) | (set(request.FILES.keys()) - {"files"})
     if unknown:
         raise HttpError(422, "unknown fields: " + ", ".join(sorted(unknown)))
+    return payload
 
 
 @router.post("/tasks/{int:task_id}/transitions/{name}", response=TaskDetailOut)
 @service_errors
 def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn],
                     files: File[list[UploadedFile]] = None):
-    _only_fields(request, set(TransitionIn.model_fields))
+    payload = _form_or_json(request, payload, TransitionIn)
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
     services.task_transition(actor=user, task=task, name=name, reason=payload.reason,
@@ -575,7 +585,7 @@ def task_assign_subtree(request, task_id: int):
 
 
 class ReportIn(Strict):
-    narrative: str
+    narrative: str = ""  # required by the service (400 with a message), optional here for JSON bodies
     percent: int = 0
     quantity: Decimal | None = None
     corrects: int | None = None
@@ -584,7 +594,7 @@ class ReportIn(Strict):
 @router.post("/tasks/{int:task_id}/reports", response={201: ReportOut})
 @service_errors
 def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[list[UploadedFile]] = None):
-    _only_fields(request, set(ReportIn.model_fields))
+    payload = _form_or_json(request, payload, ReportIn)
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
     corrects = None
