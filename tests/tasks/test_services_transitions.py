@@ -577,3 +577,13 @@ def test_a_decomposed_goal_is_assigned_in_one_step_or_not_at_all(build):
     assert set(Task.objects.values_list("status", flat=True)) == {S.ASSIGNED}
     refused(ValidationError, svc.task_assign_subtree, actor=c.supervisor, task=goal)
     refused(PermissionDenied, svc.task_assign_subtree, actor=c.bajiao_liaison, task=goal)
+
+
+def test_the_due_date_cannot_move_before_a_milestone(build):
+    c = build.cast
+    task = build.task(due_in=60, milestones=[{"name": "中期检查", "date": build.today + timedelta(days=50)}])
+    refused(ValidationError, svc.task_update, actor=c.supervisor, task=task,
+            due_date=build.today + timedelta(days=40), match="中期检查")
+    svc.task_update(actor=c.supervisor, task=task, due_date=build.today + timedelta(days=40),
+                    milestones=[{"name": "中期检查", "date": build.today + timedelta(days=30)}])
+    assert task.milestones.get().date == build.today + timedelta(days=30)

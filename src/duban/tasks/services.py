@@ -371,6 +371,10 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
     changes = _validate_task(changes, parent=parent, task=current, co_units=co_units)
     if milestones is not None:
         milestones = _validate_milestones(milestones, changes.get("due_date", current.due_date))
+    elif changes.get("due_date") is not None:
+        late = current.milestones.filter(date__gt=changes["due_date"]).order_by("date").first()
+        if late is not None:
+            raise ValidationError({"due_date": _("节点“%(name)s”的时间不能晚于完成时限。") % {"name": late.name}})
     if "due_date" in changes and changes["due_date"] != current.due_date and current.status != S.DRAFT \
             and current.original_due_date is None:
         changes["original_due_date"] = current.due_date
