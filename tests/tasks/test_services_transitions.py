@@ -587,3 +587,12 @@ def test_the_due_date_cannot_move_before_a_milestone(build):
     svc.task_update(actor=c.supervisor, task=task, due_date=build.today + timedelta(days=40),
                     milestones=[{"name": "中期检查", "date": build.today + timedelta(days=30)}])
     assert task.milestones.get().date == build.today + timedelta(days=30)
+
+
+def test_a_co_unit_cannot_be_made_the_lead_without_leaving_the_co_units(build):
+    c = build.cast
+    task = build.task(co_units=[c.baiguo])
+    refused(ValidationError, svc.task_update, actor=c.supervisor, task=task, lead_unit=c.baiguo)
+    svc.task_update(actor=c.supervisor, task=task, lead_unit=c.baiguo, co_units=[c.bajiao])
+    task.refresh_from_db()
+    assert task.lead_unit == c.baiguo and list(task.co_units.all()) == [c.bajiao]

@@ -258,6 +258,9 @@ def _validate_task(values: dict, *, parent: Task | None, task: Task | None = Non
                 raise ValidationError({"co_units": _("配合单位不正确。")})
             if lead is not None and unit.pk == lead.pk:
                 raise ValidationError({"co_units": _("牵头单位不能同时是配合单位。")})
+    elif task is not None and "lead_unit" in values and lead is not None \
+            and task.co_units.filter(pk=lead.pk).exists():
+        raise ValidationError({"lead_unit": _("牵头单位不能同时是配合单位。")})
     post = values.get("responsible_post", task.responsible_post if task else None)
     if post is not None and lead is not None and not lead.path.startswith(post.unit.path) \
             and not post.unit.path.startswith(lead.path):
@@ -292,6 +295,10 @@ def _add_root(fields: dict) -> Task:
 
 
 def _create_node(*, actor, parent: Task | None, values: dict, co_units, milestones) -> Task:
+    if parent is not None:
+        # Fresh and locked before validating: its due date and state are what we check against,
+        # and its numchild decides the new path (two decompositions must not pick the same one).
+        parent = _lock(parent)
     values = _validate_task(values, parent=parent, co_units=co_units)
     milestones = _validate_milestones(milestones, values.get("due_date"))
     fields = {k: v for k, v in values.items() if k in TASK_FIELDS}
@@ -299,7 +306,6 @@ def _create_node(*, actor, parent: Task | None, values: dict, co_units, mileston
                                                  validate_constraints=False)
     fields["created_by"] = actor
     if parent is not None:
-        parent = _lock(parent)  # fresh numchild: two decompositions must not pick the same path
         task = Task.objects.add_child(parent, fields)
     else:
         task = _add_root(fields)
