@@ -298,10 +298,6 @@ def audit_verify(cast, rows):
     client.post("/audit/", {"action": "verify"})
 
 
-GROUP_UPDATE_DEFECT = pytest.mark.xfail(
-    strict=True, reason="orgs.services.group_save writes group_updated AND group_members_set for one update "
-                        "(not a file of the security owner; patch in the report)")
-
 ACTIONS = [
     pytest.param(login_ok, {"login": 1}, id="login"),
     pytest.param(login_bad, {"login_failed": 1}, id="login-failure"),
@@ -332,7 +328,7 @@ ACTIONS = [
     pytest.param(post_update, {"post_updated": 1}, id="post-update"),
     pytest.param(absence_create, {"absence_created": 1}, id="absence-create"),
     pytest.param(group_create, {"group_created": 1}, id="group-create"),
-    pytest.param(group_update, {"group_updated": 1}, id="group-update", marks=GROUP_UPDATE_DEFECT),
+    pytest.param(group_update, {"group_updated": 1}, id="group-update"),
     pytest.param(audit_export, {"audit_exported": 1}, id="audit-export"),
     pytest.param(audit_export_denied, {"authz_denied": 1}, id="audit-export-denied"),
     pytest.param(audit_verify, {"ledger_verified": 1}, id="audit-verify"),

@@ -144,10 +144,10 @@ def test_editing_a_group(cast, login, city_group):
     group = LeadingGroup.objects.get(pk=city_group.pk)
     assert group.name == "乡村振兴工作领导小组" and group.version == 2
     assert list(group.members.filter(unit__isnull=False).values_list("unit", flat=True)) == [cast.bajiao.pk]
-    # One group_updated entry with the field diff; services.group_save currently adds the
-    # membership as a second entry (group_members_set), which it should fold into the first.
+    # One group_updated entry holding the field diff and the membership.
     new = list(AuditEntry.objects.filter(seq__gt=ledger).values_list("event", flat=True))
-    assert new.count("group_updated") == 1 and set(new) <= {"group_updated", "group_members_set"}
+    assert new == ["group_updated"]
+    assert AuditEntry.objects.filter(event="group_updated").latest("seq").data["membership"]["units"] == [cast.bajiao.pk]
     assert AuditEntry.objects.filter(event="group_updated").latest("seq").data["changes"]["name"] == [
         "乡村振兴领导小组", "乡村振兴工作领导小组"]
 

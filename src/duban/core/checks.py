@@ -14,6 +14,14 @@ KNOWN_DEFAULT_PASSWORDS = ("admin", "123456", "12345678", "password", "Passw0rd"
                            "Admin@123", "admin123", "Aa123456", "root", "1qaz@WSX", "Abc@1234")
 
 
+def known_passwords() -> tuple[str, ...]:
+    """Published passwords: the usual defaults and the demo's (docs/demo.md), so a development
+    database with demo accounts that ends up in production is flagged."""
+    from duban.demo.accounts import DEMO_PASSWORD
+
+    return (*KNOWN_DEFAULT_PASSWORDS, DEMO_PASSWORD)
+
+
 def _privileged(users):
     from django.db.models import Q
 
@@ -49,7 +57,7 @@ def check_accounts(app_configs=None, **kwargs):
         # accounts that matter most are tried: the administrators and anything with Django's
         # staff or superuser flags.
         for user in _privileged(active).only("username", "password"):
-            if user.has_usable_password() and any(user.check_password(pw) for pw in KNOWN_DEFAULT_PASSWORDS):
+            if user.has_usable_password() and any(user.check_password(pw) for pw in known_passwords()):
                 errors.append(Error(f"Account '{user.username}' uses a known default password (AC-01).",
                                     id="duban.E004"))
     except DatabaseError:

@@ -229,21 +229,24 @@ def group_save(*, group: LeadingGroup | None = None, name: str, leader: Person |
     if leader is not None and leader in deputies:
         raise ValidationError({"deputies": _("组长不能同时是副组长。")})
     fields = dict(name=name, leader=leader, office_unit=office_unit, duties=duties, established=established)
-    if group is None:
+    membership = {"deputies": sorted(p.pk for p in deputies), "people": sorted(p.pk for p in member_people),
+                  "units": sorted(u.pk for u in member_units)}
+    creating = group is None
+    if creating:
         group = LeadingGroup(**fields)
         group.full_clean()
         group.save()
-        event, data = "group_created", {"fields": {k: str(v) for k, v in fields.items()}}
-    else:
-        audited_update(group, changes=fields, expected_version=expected_version, event="group_updated")
-        event, data = None, {}
     group.deputies.set(deputies)
     group.members.all().delete()
     LeadingGroupMember.objects.bulk_create(
         [LeadingGroupMember(group=group, person=p) for p in member_people]
         + [LeadingGroupMember(group=group, unit=u) for u in member_units]
     )
-    membership = {"deputies": sorted(p.pk for p in deputies), "people": sorted(p.pk for p in member_people),
-                  "units": sorted(u.pk for u in member_units)}
-    ledger.append(event=event or "group_members_set", obj=group, data={**data, "membership": membership})
+    # One ledger entry per save, holding the fields and the membership.
+    if creating:
+        ledger.append(event="group_created", obj=group,
+                      data={"fields": {k: str(v) for k, v in fields.items()}, "membership": membership})
+    else:
+        audited_update(group, changes=fields, expected_version=expected_version, event="group_updated",
+                       extra={"membership": membership})
     return group
