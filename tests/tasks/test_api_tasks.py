@@ -353,3 +353,16 @@ def test_transitions_and_reports_also_take_json(api, build):
     response = liaison.post(f"/tasks/{task.pk}/reports", {"narrative": "JSON 报送", "percent": 15})
     assert response.status_code == 201 and response.json()["percent"] == 15
     assert sup.post(f"/tasks/{task.pk}/transitions/cancel", {"reason": ""}).status_code == 400
+
+
+def test_the_list_endpoint_runs_a_fixed_number_of_queries(api, build, django_assert_max_num_queries):
+    c = build.cast
+    for i in range(3):
+        build.in_progress(title=f"任务{i}", co_units=[c.baiguo], post=c.post_bajiao)
+    sup = api(c.supervisor)
+    with django_assert_max_num_queries(40) as small:
+        assert sup.get("/tasks").json()["count"] == 3
+    for i in range(12):
+        build.in_progress(title=f"更多{i}", co_units=[c.baiguo], post=c.post_bajiao)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert sup.get("/tasks").json()["count"] == 15
