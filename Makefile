@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # The PostgreSQL the suite runs against a second time (pytest creates and drops test_duban).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/duban
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
 .PHONY: setup run test test-sqlite test-pg bench messages clean
 
