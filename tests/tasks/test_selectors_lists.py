@@ -259,3 +259,42 @@ def test_drafts_are_seen_only_by_the_supervision_office(build):
             selectors.task_get_for_user(getattr(c, who), draft.pk)
     svc.task_assign(actor=c.supervisor, task=draft)
     assert selectors.task_get_for_user(c.bajiao_liaison, draft.pk) == draft
+
+
+def test_search_finds_terms_of_every_length_on_both_databases(build):
+    c = build.cast
+    road = build.assigned(title="农村公路硬化", detail="完成 5 公里 ABC 工程")
+    tea = build.assigned(title="发展茶叶产业", detail="新建茶园")
+    sup = c.supervisor
+
+    def found(term):
+        return set(selectors.task_list(sup, {"q": term}))
+
+    assert found("公路") == {road}
+    assert found("路") == {road}
+    assert found("茶") == {tea}
+    assert found("茶园") == {tea}
+    assert found("abc") == {road} and found("AB") == {road}
+    assert found("公路硬化") == {road}
+    assert found("公 路") == {road}
+    assert found("高铁") == set()
+    svc.task_update(actor=sup, task=tea, title="发展高铁经济")
+    assert found("高铁") == {tea} and found("茶叶") == set()
+
+
+def test_bigrams_are_distinct_pairs_and_the_last_character():
+    from duban.tasks.search import bigrams
+
+    assert bigrams("公路公路") == " 公路 路公 路 "
+    assert bigrams("Ab", " c") == " ab b c "
+    assert bigrams("", "") == "  "
+
+
+def test_short_terms_have_their_own_index_on_postgresql(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist only on PostgreSQL")
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'tasks_task_bigrams_trgm'")
+        assert "gin_trgm_ops" in cur.fetchone()[0]

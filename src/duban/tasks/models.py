@@ -132,6 +132,10 @@ class Task(MP_Node):
     status = models.CharField(_("状态"), max_length=24, choices=TaskStatus.choices, default=TaskStatus.DRAFT)
     # Kept by the services so the status light is a pure column expression (lights.py).
     next_report_due = models.DateField(_("下次报送截止"), null=True, blank=True)
+    # " 推进 进文 文明 … " — the distinct character pairs of title and detail, maintained by the
+    # services (search.bigrams). On PostgreSQL a trigram index on it serves one- and
+    # two-character searches, which trigrams of the plain text cannot (common in Chinese).
+    search_bigrams = models.TextField(blank=True, default="", editable=False)
     completion_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                                 on_delete=models.SET_NULL, related_name="+",
                                                 verbose_name=_("申请办结人"))

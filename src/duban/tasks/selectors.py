@@ -19,7 +19,7 @@ from duban.core import permissions
 from duban.core.models import AuditEntry
 from duban.orgs.models import Person, Unit
 from duban.orgs.selectors import posts_acted_by
-from duban.tasks import lights
+from duban.tasks import lights, search
 from duban.tasks.models import (
     Category,
     Evidence,
@@ -167,10 +167,8 @@ def task_list(user, filters: TaskFilters | dict | None = None, *, today: date | 
         qs = qs.filter(source=f.source)
     if f.parent is not None:
         qs = qs.filter(path__startswith=f.parent.path).exclude(pk=f.parent.pk)
-    text = (f.q or "").strip()
-    if text:
-        # icontains → ILIKE '%…%' on PostgreSQL, served by the trigram GIN indexes (0002).
-        qs = qs.filter(Q(title__icontains=text) | Q(detail__icontains=text))
+    if (f.q or "").strip():
+        qs = qs.filter(search.text_q(f.q))  # index-served on PostgreSQL for any term length
     qs = with_latest_report(with_light(qs, today)).prefetch_related("co_units")
     return qs.order_by(*SORTS.get(f.sort, SORTS["number"]))
 

@@ -25,7 +25,7 @@ from duban.core import ledger, permissions
 from duban.core.services import ConcurrentEditError, save_versioned, snapshot
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import evidence as evidence_files
-from duban.tasks import lights, statemachine
+from duban.tasks import lights, search, statemachine
 from duban.tasks.models import (
     CLOSED_STATUSES,
     Category,
@@ -305,6 +305,7 @@ def _create_node(*, actor, parent: Task | None, values: dict, co_units, mileston
     Task(**fields, path="x", depth=1).full_clean(exclude=["path", "depth", "numchild"], validate_unique=False,
                                                  validate_constraints=False)
     fields["created_by"] = actor
+    fields["search_bigrams"] = search.bigrams(fields.get("title", ""), fields.get("detail", ""))
     if parent is not None:
         task = Task.objects.add_child(parent, fields)
     else:
@@ -388,7 +389,11 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
     for name, value in changes.items():
         setattr(current, name, value)
     current.full_clean(exclude=["path", "depth", "numchild"], validate_unique=False)
-    save_versioned(current, expected_version=expected_version, fields=list(changes))
+    saved_fields = list(changes)
+    if "title" in changes or "detail" in changes:
+        current.search_bigrams = search.bigrams(current.title, current.detail)
+        saved_fields.append("search_bigrams")
+    save_versioned(current, expected_version=expected_version, fields=saved_fields)
     extra = {}
     if co_units is not None:
         old = sorted(current.co_units.values_list("pk", flat=True))
