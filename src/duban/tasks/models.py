@@ -135,7 +135,7 @@ class Task(MP_Node):
     # " 推进 进文 文明 … " — the distinct character pairs of title and detail, maintained by the
     # services (search.bigrams). On PostgreSQL a trigram index on it serves one- and
     # two-character searches, which trigrams of the plain text cannot (common in Chinese).
-    search_bigrams = models.TextField(blank=True, default="", editable=False)
+    search_bigrams = models.TextField(blank=True, default="", db_default="", editable=False)
     completion_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                                 on_delete=models.SET_NULL, related_name="+",
                                                 verbose_name=_("申请办结人"))
