@@ -366,3 +366,15 @@ def test_the_list_endpoint_runs_a_fixed_number_of_queries(api, build, django_ass
         build.in_progress(title=f"更多{i}", co_units=[c.baiguo], post=c.post_bajiao)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert sup.get("/tasks").json()["count"] == 15
+
+
+def test_notifications_are_listed_and_marked_read_per_user(api, build):
+    c = build.cast
+    task = build.assigned()
+    liaison = api(c.bajiao_liaison)
+    notices = liaison.get("/notifications").json()
+    assert [(n["kind"], n["task_id"], n["is_read"]) for n in notices] == [("assigned", task.pk, False)]
+    assert liaison.post(f"/notifications/{notices[0]['id']}/read").status_code == 204
+    assert liaison.get("/notifications", unread=True).json() == []
+    assert api(c.bajiao_b).get("/notifications", unread=True).json()[0]["id"] == notices[0]["id"]
+    assert api(c.baiguo_liaison).post(f"/notifications/{notices[0]['id']}/read").status_code == 404

@@ -679,3 +679,37 @@ def todo(request):
         "to_review": _tasks_out(t.to_review.prefetch_related("co_units")[:200]),
         "to_approve_extensions": [_extension_out(e) for e in t.to_approve_extensions[:200]],
     }
+
+
+# --- notifications ----------------------------------------------------------------------------
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    unit: Ref
+    task_id: int | None
+    message: str
+    created_at: str
+    is_read: bool
+
+
+@router.get("/notifications", response=list[NotificationOut])
+def notification_list(request, unread: bool = False, limit: int = Query(50, ge=1, le=200)):
+    _need(request, permissions.TASKS_VIEW)
+    qs = selectors.notifications_for_user(_user(request))
+    if unread:
+        qs = qs.filter(is_read=False)
+    return [{"id": n.pk, "kind": n.kind, "kind_label": str(n.get_kind_display()), "unit": _ref(n.unit),
+             "task_id": n.task_id, "message": n.message, "created_at": n.created_at.isoformat(),
+             "is_read": n.is_read} for n in qs[:limit]]
+
+
+@router.post("/notifications/{int:notification_id}/read", response={204: None})
+@service_errors
+def notification_read(request, notification_id: int):
+    _need(request, permissions.TASKS_VIEW)
+    notice = selectors.notifications_for_user(_user(request)).filter(pk=notification_id).first()
+    if notice is None:
+        raise HttpError(404, "Not Found")
+    services.notification_mark_read(user=_user(request), notification=notice)
+    return 204, None
