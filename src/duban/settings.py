@@ -203,6 +203,13 @@ STORAGES = {
         )
     },
 }
+# Stop reading an upload as soon as it passes DUBAN_MAX_UPLOAD_BYTES: nothing past the limit
+# reaches memory or disk.
+FILE_UPLOAD_HANDLERS = [
+    "duban.tasks.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000

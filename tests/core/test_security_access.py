@@ -120,7 +120,9 @@ def test_administrators_cannot_use_the_business_api(cast, role):
                            content_type="application/json")
     assert response.status_code == 200
     auth = {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
-    assert client.get("/api/sources", **auth).status_code == 401
+    # Authenticated but without the function: 403 (and an authz_denied row), never data.
+    assert client.get("/api/sources", **auth).status_code == 403
+    assert AuditEntry.objects.filter(event="authz_denied", actor=getattr(cast, role)).exists()
 
 
 def test_the_auditor_writes_nothing_anywhere(cast):
@@ -148,7 +150,7 @@ def test_a_superuser_without_a_role_reaches_no_business_function(cast):
         assert client.get(url).status_code in (403, 404), url
     response = client.post("/api/auth/token", {"username": "boss", "password": GOOD}, content_type="application/json")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
-    assert client.get("/api/sources", **auth).status_code == 401
+    assert client.get("/api/sources", **auth).status_code == 403
 
 
 def test_a_superuser_flag_does_not_widen_a_unit_users_scope(cast):

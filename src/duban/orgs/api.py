@@ -17,15 +17,12 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
-from duban.accounts import services as account_services
 from duban.api import auth as api_auth
-from duban.core import ledger, permissions
-from duban.core.models import Outcome
+from duban.core import permissions
 from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors, services
 from duban.orgs.models import AbsenceKind, LeadingGroupMember, Person, Post, Unit, UnitKind
@@ -39,60 +36,15 @@ except ImportError:  # django-ninja before 1.5 takes a (status, body) tuple
 URL_NAME_PREFIX = "orgs_"
 
 
-# --- authentication: a valid credential without the rights is 403, not 401 --------------------
-# The function permission is checked here, in the auth step, because ninja parses and validates
-# the request body only after authentication: a caller who may not write gets 403 whatever they
-# send, and never learns from a 400 what a valid body would look like.
-def _admit(request, user, perm: str):
-    """The caller is who they say they are; whether they may use this endpoint is authorisation."""
-    for needed in (permissions.API_USE, perm):
-        if not permissions.can(user, needed):
-            _deny(request, user, needed)
-    request.user = user
-    return user
-
-
-class TokenAuth(api_auth.TokenAuth):
-    # Same class name as the API-wide scheme, so the OpenAPI document keeps one "TokenAuth".
-    def __init__(self, perm: str):
-        super().__init__()
-        self.perm = perm
-
-    def authenticate(self, request, token):
-        user = account_services.token_user(token)
-        return None if user is None else _admit(request, user, self.perm)
-
-
-class DubanSessionAuth(api_auth.DubanSessionAuth):
-    def __init__(self, perm: str):
-        super().__init__()
-        self.perm = perm
-
-    def authenticate(self, request, key):
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not user.is_active:
-            return None
-        return _admit(request, user, self.perm)
-
-
-def _auth(perm: str) -> list:
-    return [TokenAuth(perm), DubanSessionAuth(perm)]
-
-
-VIEW = _auth(permissions.DIRECTORY_VIEW)
-EDIT = _auth(permissions.DIRECTORY_EDIT)
+# Function permissions are checked in the auth step (duban.api.auth): 403 before the body is read.
+VIEW = api_auth.require(permissions.DIRECTORY_VIEW)
+EDIT = api_auth.require(permissions.DIRECTORY_EDIT)
 router = Router(tags=["orgs"], auth=VIEW)
-
-
-def _deny(request, user, perm: str):
-    ledger.append(event="authz_denied", outcome=Outcome.DENIED, actor=user, object_type="route",
-                  object_id=request.path[:64], data={"perm": perm, "method": request.method})
-    raise HttpError(403, _("您没有执行此操作的权限。"))
 
 
 def _require(request, perm: str):
     if not permissions.can(request.auth, perm):
-        _deny(request, request.auth, perm)
+        api_auth.deny(request, request.auth, perm)
 
 
 # --- schemas --------------------------------------------------------------------------------

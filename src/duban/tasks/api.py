@@ -24,6 +24,7 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
+from duban.api.auth import require
 from duban.core import permissions
 from duban.core.services import ConcurrentEditError
 from duban.orgs.models import Person, Post, Unit
@@ -32,7 +33,14 @@ from duban.tasks import evidence as evidence_files
 from duban.tasks import excel, selectors, services, statemachine
 from duban.tasks.models import Category, ExtensionRequest, ProgressReport, Source, Task
 
-router = Router(tags=["tasks"])
+# Function permissions in the auth step (duban.api.auth): 403 before the body is read. Scoping
+# and the state machine's finer rules stay in the selectors and services.
+VIEW = require(permissions.TASKS_VIEW)
+MANAGE = require(permissions.TASKS_MANAGE)
+HANDLE = require(permissions.TASKS_HANDLE)
+ACT = require(permissions.TASKS_MANAGE, permissions.TASKS_HANDLE)
+INSTRUCT = require(permissions.TASKS_INSTRUCT)
+router = Router(tags=["tasks"], auth=VIEW)
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -426,7 +434,7 @@ def source_list(request):
     return list(selectors.sources_for_user(_user(request))[:500])
 
 
-@router.post("/sources", response={201: SourceOut})
+@router.post("/sources", auth=MANAGE, response={201: SourceOut})
 @service_errors
 def source_create(request, payload: SourceIn):
     source = services.source_create(actor=_user(request), **payload.dict())
@@ -481,7 +489,7 @@ def task_export(request, query: Query[TaskQuery]):
     return response
 
 
-@router.post("/tasks/import", response={201: TaskListOut})
+@router.post("/tasks/import", auth=MANAGE, response={201: TaskListOut})
 @service_errors
 def task_import(request, file: File[UploadedFile], source: Form[int | None] = None):
     user = _user(request)
@@ -498,7 +506,7 @@ def task_get(request, task_id: int):
     return _detail(_user(request), task)
 
 
-@router.post("/tasks", response={201: TaskDetailOut})
+@router.post("/tasks", auth=MANAGE, response={201: TaskDetailOut})
 @service_errors
 def task_create(request, payload: TaskIn):
     user = _user(request)
@@ -508,7 +516,7 @@ def task_create(request, payload: TaskIn):
     return 201, _detail(user, task)
 
 
-@router.patch("/tasks/{int:task_id}", response=TaskDetailOut)
+@router.patch("/tasks/{int:task_id}", auth=MANAGE, response=TaskDetailOut)
 @service_errors
 def task_update(request, task_id: int, payload: TaskPatch):
     user = _user(request)
@@ -524,7 +532,7 @@ def task_update(request, task_id: int, payload: TaskPatch):
     return _detail(user, task)
 
 
-@router.post("/tasks/{int:task_id}/move", response=TaskDetailOut)
+@router.post("/tasks/{int:task_id}/move", auth=MANAGE, response=TaskDetailOut)
 @service_errors
 def task_move(request, task_id: int, payload: MoveIn):
     user = _user(request)
@@ -534,7 +542,7 @@ def task_move(request, task_id: int, payload: MoveIn):
     return _detail(user, task)
 
 
-@router.post("/tasks/{int:task_id}/children", response={201: list[TaskOut]})
+@router.post("/tasks/{int:task_id}/children", auth=MANAGE, response={201: list[TaskOut]})
 @service_errors
 def task_decompose(request, task_id: int, payload: DecomposeIn):
     user = _user(request)
@@ -561,7 +569,7 @@ def _form_or_json(request, payload, schema):
     return payload
 
 
-@router.post("/tasks/{int:task_id}/transitions/{name}", response=TaskDetailOut)
+@router.post("/tasks/{int:task_id}/transitions/{name}", auth=ACT, response=TaskDetailOut)
 @service_errors
 def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn],
                     files: File[list[UploadedFile]] = None):
@@ -574,7 +582,7 @@ def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn
     return _detail(user, task)
 
 
-@router.post("/tasks/{int:task_id}/assign-subtree", response=list[TaskOut])
+@router.post("/tasks/{int:task_id}/assign-subtree", auth=MANAGE, response=list[TaskOut])
 @service_errors
 def task_assign_subtree(request, task_id: int):
     user = _user(request)
@@ -591,7 +599,7 @@ class ReportIn(Strict):
     corrects: int | None = None
 
 
-@router.post("/tasks/{int:task_id}/reports", response={201: ReportOut})
+@router.post("/tasks/{int:task_id}/reports", auth=HANDLE, response={201: ReportOut})
 @service_errors
 def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[list[UploadedFile]] = None):
     payload = _form_or_json(request, payload, ReportIn)
@@ -630,7 +638,7 @@ def evidence_download(request, evidence_id: int):
     return response
 
 
-@router.post("/tasks/{int:task_id}/instructions", response={201: TimelineOut})
+@router.post("/tasks/{int:task_id}/instructions", auth=INSTRUCT, response={201: TimelineOut})
 @service_errors
 def instruction_add(request, task_id: int, payload: InstructionIn):
     user = _user(request)
@@ -642,7 +650,7 @@ def instruction_add(request, task_id: int, payload: InstructionIn):
 
 
 # --- extensions -------------------------------------------------------------------------------
-@router.post("/tasks/{int:task_id}/extensions", response={201: ExtensionOut})
+@router.post("/tasks/{int:task_id}/extensions", auth=HANDLE, response={201: ExtensionOut})
 @service_errors
 def extension_request(request, task_id: int, payload: ExtensionIn):
     user = _user(request)
@@ -658,7 +666,7 @@ def extension_pending(request):
     return [_extension_out(e) for e in selectors.todo_for_user(_user(request)).to_approve_extensions]
 
 
-@router.post("/extensions/{int:extension_id}/decision", response=ExtensionOut)
+@router.post("/extensions/{int:extension_id}/decision", auth=MANAGE, response=ExtensionOut)
 @service_errors
 def extension_decide(request, extension_id: int, payload: DecisionIn):
     user = _user(request)

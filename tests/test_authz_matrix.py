@@ -1,0 +1,221 @@
+"""AC-05: deny by default, checked route by route against the checked-in tests/authz_matrix.yaml.
+
+Every named route must be in the matrix (a new route without an entry fails the build). For each
+route the test signs in as every role of the fixed cast and makes the request the matrix names:
+roles listed under ``allow`` must not be refused (no 401/403/404), every other role must be (403 or
+404), and anonymous users are sent to the login page (302) or get 401 from the API — except on
+routes marked ``public``, and where ``anonymous`` says otherwise (``login`` for the API's
+browser docs, ``404`` for a route that answers nobody). Each request runs in a savepoint that is rolled back, so a POST that an
+allowed role may make changes nothing for the next role.
+
+To record what the application does today (for review, never to paste blindly):
+``DUBAN_AUTHZ_RECORD=/tmp/observed.yaml pytest tests/test_authz_matrix.py -k record`` writes a YAML of
+what each role gets today, keeping the method/kwargs already in the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+MATRIX_PATH = Path(__file__).with_name("authz_matrix.yaml")
+ROLES = {  # role → attribute of the cast
+    "supervisor": "supervisor",
+    "unit_admin": "bajiao_admin",
+    "liaison": "bajiao_liaison",
+    "leader": "leader",
+    "discipline": "discipline",
+    "sysadmin": "sysadmin",
+    "secadmin": "secadmin",
+    "auditor": "auditor",
+}
+ALL = sorted(ROLES)
+
+
+def named_routes():
+    def walk(patterns, namespace=None):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace or namespace
+                if namespace and p.namespace:
+                    ns = f"{namespace}:{p.namespace}"
+                yield from walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern) and p.name:
+                yield f"{namespace}:{p.name}" if namespace else p.name
+
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+def load_matrix() -> dict:
+    return yaml.safe_load(MATRIX_PATH.read_text(encoding="utf-8")) or {}
+
+
+# --- the objects route arguments refer to ----------------------------------------------------
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The cast plus one object of every kind the routes take, built once per module inside a
+    transaction that is rolled back at the end."""
+    from castlib import build_cast
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _build_world(build_cast())
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _build_world(cast):
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from duban.core import ledger
+    from duban.orgs import services as org
+    from duban.tasks import services as tasks
+    from duban.tasks.models import SourceKind
+
+    today = timezone.localdate()
+    cast.group = org.group_save(name="测试领导小组", leader=cast.p_bajiao_a, office_unit=cast.bajiao,
+                                member_units=[cast.bajiao])
+    cast.absence = org.absence_create(person=cast.p_bajiao_a, kind="leave", start=today + timedelta(days=30),
+                                      end=today + timedelta(days=31))
+    cast.source = tasks.source_create(actor=cast.supervisor, kind=SourceKind.DOCUMENT, title="授权矩阵测试文件",
+                                      text="测试")
+    cast.task = tasks.task_create(actor=cast.supervisor, title="芭蕉的任务", lead_unit=cast.bajiao,
+                                  source=cast.source, start_date=today, due_date=today + timedelta(days=60),
+                                  responsible_post=cast.post_bajiao)
+    tasks.task_assign(actor=cast.supervisor, task=cast.task)
+    tasks.task_acknowledge(actor=cast.bajiao_liaison, task=cast.task)
+    report = tasks.report_submit(actor=cast.bajiao_liaison, task=cast.task, narrative="进展", percent=10,
+                                 files=[SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf")])
+    cast.evidence = report.evidence.get()
+    cast.notification = cast.task.notifications.get(unit=cast.bajiao)
+    cast.extension = tasks.extension_request(actor=cast.bajiao_liaison, task=cast.task,
+                                             requested_due=today + timedelta(days=90), reason="需要更多时间")
+    cast.milestone = tasks.task_update(actor=cast.supervisor, task=cast.task, milestones=[
+        {"name": "方案制定", "date": today + timedelta(days=10)}]).milestones.get()
+    cast.task.refresh_from_db()
+    _intake(cast)
+    cast.audit_entry = ledger.append(event="matrix_probe")
+    return cast
+
+
+def _intake(cast):
+    from duban.intake import services as intake
+
+    text = "关于做好重点工作的通知\n一、加强组织领导。各乡镇要在年底前完成整改。\n二、强化督促检查。\n".encode()
+    cast.draft = intake.draft_create(actor=cast.supervisor, raw=text, file_name="通知.txt")
+    cast.topic = intake.topic_mapping_create(actor=cast.supervisor, keyword="矩阵测试", units=[cast.bajiao])
+
+
+def resolve_token(world, token):
+    """'task' → world.task.pk; 'unit:baiguo' → world.baiguo.pk; 'audit' → the probe entry's seq."""
+    kind, _, which = str(token).partition(":")
+    if kind == "literal":
+        return which
+    if kind == "unit":
+        return getattr(world, which).pk
+    if kind == "user":
+        return getattr(world, ROLES.get(which, which)).pk
+    if kind == "person":
+        return getattr(world, which).pk
+    if kind == "audit":
+        return world.audit_entry.seq
+    obj = getattr(world, kind)
+    return obj.pk if obj is not None else 0
+
+
+def url_for(world, name, spec):
+    kwargs = {k: resolve_token(world, v) for k, v in (spec.get("kwargs") or {}).items()}
+    return reverse(name, kwargs=kwargs) + spec.get("query", "")
+
+
+def request(client, method, url):
+    if method == "GET":
+        return client.get(url)
+    return client.generic(method, url, data=b"", content_type="application/x-www-form-urlencoded")
+
+
+def outcome(world, name, spec, role):
+    method = spec.get("method", "GET")
+    url = url_for(world, name, spec)
+    with transaction.atomic():
+        client = Client()
+        if role is not None:
+            client.force_login(getattr(world, ROLES[role]))
+        response = request(client, method, url)
+        transaction.set_rollback(True)
+    return response
+
+
+REFUSED = (401, 403, 404)
+
+
+# --- the tests --------------------------------------------------------------------------------
+def test_every_route_is_in_the_matrix_and_nothing_else():
+    matrix = load_matrix()
+    routes = set(named_routes())
+    assert sorted(routes - set(matrix)) == [], "routes missing from tests/authz_matrix.yaml"
+    assert sorted(set(matrix) - routes) == [], "stale entries in tests/authz_matrix.yaml"
+
+
+@pytest.mark.parametrize("name", sorted(load_matrix()) if MATRIX_PATH.exists() else [])
+def test_the_route_admits_exactly_the_roles_of_the_matrix(world, db, name):
+    spec = load_matrix()[name]
+    anonymous = outcome(world, name, spec, None)
+    expected_anonymous = spec.get("anonymous", "401" if name.startswith("api:") else "login")
+    if spec.get("public"):
+        assert anonymous.status_code < 500, f"{name}: anonymous got {anonymous.status_code}"
+    elif expected_anonymous == "404":
+        assert anonymous.status_code == 404, f"{name}: anonymous got {anonymous.status_code}"
+    elif expected_anonymous == "401":
+        assert anonymous.status_code in (401, 403), f"{name}: anonymous got {anonymous.status_code}"
+    else:
+        assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"], \
+            f"{name}: anonymous got {anonymous.status_code}"
+    allow = ALL if spec.get("allow") == "all" else (spec.get("allow") or [])
+    problems = []
+    for role in ALL:
+        status = outcome(world, name, spec, role).status_code
+        if status >= 500:
+            problems.append(f"{role}: server error {status}")
+        elif role in allow and status in REFUSED:
+            problems.append(f"{role}: refused ({status}) but the matrix allows it")
+        elif role not in allow and status not in REFUSED and not spec.get("public"):
+            problems.append(f"{role}: allowed ({status}) but the matrix refuses it")
+    assert problems == [], f"{name} ({spec.get('method', 'GET')} {url_for(world, name, spec)}): {problems}"
+
+
+if os.environ.get("DUBAN_AUTHZ_RECORD"):  # a tool, collected only when asked for
+
+    def test_record(world, db):
+        _record(world)
+
+
+def _record(world):  # pragma: no cover - run by hand
+    matrix = load_matrix() if MATRIX_PATH.exists() else {}
+    for name in named_routes():
+        spec = dict(matrix.get(name) or {})
+        try:
+            allowed = [r for r in ALL if outcome(world, name, spec, r).status_code not in REFUSED]
+        except Exception as exc:  # noqa: BLE001
+            print(f"# {name}: {exc!r}")
+            continue
+        spec["allow"] = "all" if allowed == ALL else allowed
+        matrix[name] = spec
+    Path(os.environ["DUBAN_AUTHZ_RECORD"]).write_text(
+        yaml.safe_dump(matrix, allow_unicode=True, sort_keys=True, default_flow_style=None), encoding="utf-8")
