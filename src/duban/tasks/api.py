@@ -119,26 +119,9 @@ class MilestoneIn(Strict):
     done: bool = False
 
 
-class TaskIn(Strict):
-    title: str
-    detail: str = ""
-    parent: int | None = None
-    category: int | None = None
-    source: int | None = None
-    lead_unit: int | None = None
-    co_units: list[int] = []
-    responsible_leader: int | None = None
-    responsible_post: int | None = None
-    start_date: dt.date | None = None
-    due_date: dt.date | None = None
-    reporting_cycle: str = "monthly"
-    target_number: Decimal | None = None
-    target_measure: str = ""
-    target_object: str = ""
-    milestones: list[MilestoneIn] = []
-
-
 class ChildIn(Strict):
+    """A task's own fields: what a decomposition row carries."""
+
     title: str
     detail: str = ""
     category: int | None = None
@@ -153,6 +136,13 @@ class ChildIn(Strict):
     target_measure: str = ""
     target_object: str = ""
     milestones: list[MilestoneIn] = []
+
+
+class TaskIn(ChildIn):
+    """A new task: its fields plus where it sits (parent) and what it comes from (source)."""
+
+    parent: int | None = None
+    source: int | None = None
 
 
 class DecomposeIn(Strict):

@@ -374,7 +374,7 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
         raise ConcurrentEditError()
     if current.status in CLOSED_STATUSES:
         raise ValidationError(_("任务已办结或中止,不能修改;如需修改请先重新打开。"), code="closed")
-    parent = current.get_parent()
+    parent = Task.objects.get_parent(current)
     changes = _validate_task(changes, parent=parent, task=current, co_units=co_units)
     if milestones is not None:
         milestones = _validate_milestones(milestones, changes.get("due_date", current.due_date))
@@ -439,7 +439,7 @@ def task_move(*, actor, task: Task, parent: Task | None, expected_version: int |
             raise ValidationError({"parent": _("上级任务已办结或中止,不能再添加下级任务。")})
         if current.due_date and parent.due_date and current.due_date > parent.due_date:
             raise ValidationError({"parent": _("该任务的完成时限晚于新上级任务的完成时限。")})
-    old_parent = current.get_parent()
+    old_parent = Task.objects.get_parent(current)
     if (old_parent.pk if old_parent else None) == (parent.pk if parent else None):
         return current
     save_versioned(current, expected_version=expected_version, fields=[])
@@ -528,7 +528,7 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
         changes["completion_requested_by"] = None
         notify = (_lead_and_co_units(current), NotificationKind.CANCELLED) if current.lead_unit_id else None
     elif name == "reopen":
-        parent = current.get_parent()
+        parent = Task.objects.get_parent(current)
         if parent is not None and parent.status in CLOSED_STATUSES:
             raise ValidationError(_("上级任务已办结或中止,请先重新打开上级任务。"))
         changes["completed_at"] = None
@@ -698,7 +698,7 @@ def extension_request(*, actor, task: Task, requested_due: date, reason: str) ->
         raise ValidationError({"requested_due": _("日期格式不正确。")})
     if current.due_date is None or requested_due <= current.due_date:
         raise ValidationError({"requested_due": _("申请延至的日期应晚于当前完成时限(%(due)s)。") % {"due": current.due_date}})
-    parent = current.get_parent()
+    parent = Task.objects.get_parent(current)
     if parent is not None and parent.due_date and requested_due > parent.due_date:
         raise ValidationError({"requested_due": _("不能晚于上级任务的完成时限(%(due)s)。") % {"due": parent.due_date}})
     if ExtensionRequest.objects.filter(task=current, status=ExtensionStatus.PENDING).exists():
@@ -731,7 +731,7 @@ def extension_decide(*, actor, extension: ExtensionRequest, approve: bool, reaso
     if approve:
         if task.due_date != current_ext.current_due:
             raise ValidationError(_("申请提交后完成时限已变更,请让申请人重新申请。"), code="due_changed")
-        parent = task.get_parent()
+        parent = Task.objects.get_parent(task)
         if parent is not None and parent.due_date and current_ext.requested_due > parent.due_date:
             raise ValidationError(_("不能晚于上级任务的完成时限(%(due)s)。") % {"due": parent.due_date})
         data.update({"from": str(task.due_date), "to": str(current_ext.requested_due)})
