@@ -94,7 +94,7 @@ def test_an_import_creates_the_tree_under_a_source(build):
     created = excel.import_tasks(actor=c.supervisor, file=file, source=source)
     assert [t.title for t in created] == ["目标一", "任务一", "目标二"]
     assert {u.name for u in created[0].co_units.all()} == {"白果乡", "市委办公室"}
-    assert created[1].due_date == date(2026, 6, 30) and created[1].get_parent() == created[0]
+    assert created[1].due_date == date(2026, 6, 30) and Task.objects.get_parent(created[1]) == created[0]
     assert all(t.source == source for t in created)
 
 
