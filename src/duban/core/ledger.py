@@ -126,6 +126,64 @@ _VERIFY_FIELDS = ("id", "seq", "prev_mac", "mac", "created_at", "actor_id", "act
                   "request_id", "event", "outcome", "object_type", "object_id", "object_repr", "data")
 
 
+def _payload_maker():
+    """The bytes compute_mac signs, built without a dict per row: _canonical's keys in sorted
+    order with each value encoded by the same JSON encoder settings (ensure_ascii=False, compact
+    separators, default=str). Verifying 5,000,000 entries spends most of its time here, and a
+    json.dumps per row (a new encoder each call) was half of that. tests/core/test_ledger.py
+    checks it against compute_mac byte for byte."""
+    encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    encode = encoder.encode
+
+    def value(v):
+        if v is None:
+            return "null"
+        if type(v) is str:
+            return _encode_str(v)
+        if type(v) is int:
+            return str(v)
+        return encode(v)
+
+    def payload(seq, prev_mac, at: str, actor_id, actor_name, actor_role, ip, request_id, event, outcome,
+                object_type, object_id, object_repr, data) -> bytes:
+        return (f'{{"actor":{value(actor_id)},"actor_name":{value(actor_name)},"at":{_encode_str(at)},'
+                f'"data":{encode(data)},"event":{value(event)},"ip":{value(ip)},"oid":{value(object_id)},'
+                f'"orepr":{value(object_repr)},"otype":{value(object_type)},"outcome":{value(outcome)},'
+                f'"prev":{value(prev_mac)},"rid":{value(request_id)},"role":{value(actor_role)},'
+                f'"seq":{value(seq)}}}').encode()
+
+    return payload
+
+
+_encode_str = json.encoder.encode_basestring  # what ensure_ascii=False uses (the C version when built)
+
+
+def _isoformat_utc(created_at: datetime) -> str:
+    return created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds")
+
+
+def _rows_orm(last_seq: int, batch: int):
+    rows = AuditEntry.objects.order_by("seq").filter(seq__gt=last_seq).values_list(*_VERIFY_FIELDS)[:batch]
+    return [(*row[:4], _isoformat_utc(row[4]), *row[5:]) for row in rows]
+
+
+# PostgreSQL formats the timestamp exactly as isoformat(timespec="microseconds") does in UTC and
+# hands jsonb over as text: no datetime or model machinery per row (a third of the time).
+_PG_ROWS = (
+    "SELECT id, seq, prev_mac, mac, "
+    """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), """
+    "actor_id, actor_name, actor_role, ip, request_id, event, outcome, object_type, object_id, object_repr, "
+    "data::text FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"
+)
+
+
+def _rows_postgresql(last_seq: int, batch: int):
+    loads = json.loads
+    with connection.cursor() as cur:
+        cur.execute(_PG_ROWS.format(table=connection.ops.quote_name(AuditEntry._meta.db_table)), [last_seq, batch])
+        return [(*row[:15], loads(row[15])) for row in cur.fetchall()]
+
+
 def verify(batch: int = 10000) -> VerifyResult:
     """Walk the chain in seq order. Reports the first entry whose MAC, link or sequence is wrong,
     and a head that does not match the last entry (a deleted tail). Reads plain tuples in keyset
@@ -134,20 +192,23 @@ def verify(batch: int = 10000) -> VerifyResult:
     expected_seq = 1
     checked = 0
     last_seq = 0
-    qs = AuditEntry.objects.order_by("seq")
+    fetch = _rows_postgresql if connection.vendor == "postgresql" else _rows_orm
+    payload = _payload_maker()
+    key = settings.DUBAN_LEDGER_KEY.encode()
+    digest = hmac.digest
+    compare = hmac.compare_digest
     while True:
-        rows = list(qs.filter(seq__gt=last_seq).values_list(*_VERIFY_FIELDS)[:batch])
+        rows = fetch(last_seq, batch)
         if not rows:
             break
         for row in rows:
-            entry_id, seq, prev_mac, mac, *content = row
+            entry_id, seq, prev_mac, mac = row[:4]
             if seq != expected_seq:
                 return VerifyResult(False, checked, expected_seq, entry_id,
                                     f"entry seq {expected_seq} is missing (next present: {seq})")
             if prev_mac != expected_prev:
                 return VerifyResult(False, checked, seq, entry_id, "link to the previous entry is broken")
-            fields = dict(zip(_VERIFY_FIELDS[4:], content, strict=True))
-            if not hmac.compare_digest(mac, compute_mac(seq=seq, prev_mac=prev_mac, **fields)):
+            if not compare(mac, digest(key, payload(seq, prev_mac, *row[4:]), "sha256").hex()):
                 return VerifyResult(False, checked, seq, entry_id, "content does not match its MAC")
             expected_prev = mac
             expected_seq += 1

@@ -108,8 +108,84 @@ class VersionedForm(forms.Form):
 
 
 # --- the responsibility list -----------------------------------------------------------------
+# The filter selects list at most this many options. A province has 20,000 units and as many
+# people: listing them all made the list page a 10 MB, 2-second render. Below the cap the select
+# is complete (small deployments keep the plain drop-down); above it the unit select keeps the
+# levels that fit (city, county, …) and anything deeper is found by typing (unit_options /
+# person_options); the chosen id is checked against the user's scope on the server either way.
+FILTER_OPTIONS_MAX = 300
+SEARCH_RESULTS_MAX = 30
+
+
+def unit_label(unit, base_depth: int = 1) -> str:
+    return "\u3000" * max(unit.depth - base_depth, 0) + unit.name
+
+
+def person_label(person) -> str:
+    return f"{person.name}({person.unit.name}{' · ' + person.title if person.title else ''})"
+
+
+class ScopedChoiceField(forms.Field):
+    """One object chosen by id from a scoped queryset. Validation is one indexed lookup inside
+    the scope (an id outside it is an invalid choice, never a wider list); the options shown are
+    set separately and may be only a part of the scope."""
+
+    widget = forms.Select
+    default_error_messages = {"invalid_choice": _("所选项不在可选范围内。")}
+
+    def __init__(self, *, empty_label, **kwargs):
+        super().__init__(**kwargs)
+        self.empty_label = empty_label
+        self.queryset = None
+        self.label_for = str
+        self.widget.choices = [("", empty_label)]
+
+    def set_options(self, objects, label_for):
+        self.label_for = label_for
+        self.widget.choices = [("", self.empty_label)] + [(obj.pk, label_for(obj)) for obj in objects]
+
+    def add_option(self, obj):
+        if obj is not None and all(str(value) != str(obj.pk) for value, _label in self.widget.choices):
+            self.widget.choices = [*self.widget.choices, (obj.pk, self.label_for(obj))]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            pk = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+        obj = self.queryset.filter(pk=pk).first() if self.queryset is not None and 0 < pk < 2**63 else None
+        if obj is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return obj
+
+
+def compact_units(units, base_depth: int, limit: int | None = None) -> tuple[list, bool]:
+    """The units a filter select lists and whether that is all of them: the whole scope when it
+    fits, otherwise the top levels of it that fit (a province's cities and counties)."""
+    limit = FILTER_OPTIONS_MAX if limit is None else limit
+    rows = list(units.order_by("path")[:limit + 1])
+    if len(rows) <= limit:
+        return rows, True
+    for depth in range(base_depth + 2, base_depth - 1, -1):
+        rows = list(units.filter(depth__lte=depth).order_by("path")[:limit + 1])
+        if len(rows) <= limit:
+            break
+    return rows[:limit], False
+
+
+def compact_people(people, limit: int | None = None) -> tuple[list, bool]:
+    """Everyone in scope when they fit in a select; otherwise nobody is listed (typed search)."""
+    limit = FILTER_OPTIONS_MAX if limit is None else limit
+    rows = list(people.order_by("unit__path", "name")[:limit + 1])
+    return (rows, True) if len(rows) <= limit else ([], False)
+
+
 class TaskFilterForm(forms.Form):
     """一级一清单 (``unit``: a unit and its subtree) / 一人一清单 (``person``)."""
+
+    SEARCH_RESULTS_MAX = SEARCH_RESULTS_MAX
 
     # Every ordering the selector knows (the column headers link to the descending ones too).
     SORTS = (("number", _("编号")), ("due", _("完成时限")), ("-due", _("完成时限(倒序)")),
@@ -118,10 +194,8 @@ class TaskFilterForm(forms.Form):
              ("unit", _("牵头单位")), ("-unit", _("牵头单位(倒序)")),
              ("-percent", _("进度(最高在前)")), ("percent", _("进度(最低在前)")))
 
-    unit = UnitChoiceField(label=_("单位(含下级)"), queryset=Unit.objects.none(), required=False,
-                           empty_label=_("全部单位"))
-    person = PersonChoiceField(label=_("责任人"), queryset=Person.objects.none(), required=False,
-                               empty_label=_("请选择人员"))
+    unit = ScopedChoiceField(label=_("单位(含下级)"), required=False, empty_label=_("全部单位"))
+    person = ScopedChoiceField(label=_("责任人"), required=False, empty_label=_("请选择人员"))
     category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False,
                                       empty_label=_("全部类别"))
     status = forms.ChoiceField(label=_("状态"), required=False,
@@ -137,12 +211,26 @@ class TaskFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("任务名称或内容")}))
     sort = forms.ChoiceField(label=_("排序"), choices=SORTS, required=False)
 
-    def __init__(self, data=None, *, units, people, categories, sources):
+    def __init__(self, data=None, *, units, people, categories, sources, base_depth: int = 1):
         super().__init__(data)
         self.fields["unit"].queryset = units
+        unit_options, complete = compact_units(units, base_depth)
+        self.fields["unit"].set_options(unit_options, lambda u: unit_label(u, base_depth))
+        # Which selects list only part of the scope: the page offers a search next to them.
+        self.partial = {"unit": not complete}
         self.fields["person"].queryset = people
+        person_options, complete = compact_people(people)
+        self.fields["person"].set_options(person_options, person_label)
+        self.partial["person"] = not complete
         self.fields["category"].queryset = categories
         self.fields["source"].queryset = sources
+
+    def full_clean(self):
+        super().full_clean()
+        # A unit or person found by search is not among the listed options: add it, so the
+        # select shows what the list is filtered by.
+        for name in ("unit", "person"):
+            self.fields[name].add_option(self.cleaned_data.get(name))
 
     @property
     def mode(self) -> str:

@@ -48,6 +48,7 @@ from duban.tasks.forms import (
     TaskForm,
     TransitionForm,
     decompose_formset,
+    person_label,
     too_large,
 )
 from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, ReportKind, Task, TaskStatus
@@ -201,15 +202,28 @@ def _acting_notes(user, tasks) -> dict[int, str]:
     return notes
 
 
+def _scope_depth(user) -> int:
+    """The depth of the unit a scoped user's subtree starts at (1: the whole tree)."""
+    unit = getattr(user, "unit", None) if permissions.scope_path(user) else None
+    return unit.depth if unit is not None else 1
+
+
+def _filter_units(user):
+    return org_selectors.units_for_user(user).filter(is_active=True)
+
+
+def _filter_people(user):
+    return org_selectors.people_for_user(user).filter(is_active=True)
+
+
 def _filter_form(request):
     user = request.user
-    units = org_selectors.units_for_user(user).filter(is_active=True).order_by("path")
-    people = org_selectors.people_for_user(user).filter(is_active=True).order_by("unit__path", "name")
     data = request.GET.copy()
     if data.get("mode") == "person" and "person" not in data and getattr(user, "person_id", None):
         data["person"] = str(user.person_id)
-    return TaskFilterForm(data, units=units, people=people, categories=selectors.categories(),
-                          sources=selectors.sources_for_user(user))
+    return TaskFilterForm(data, units=_filter_units(user), people=_filter_people(user),
+                          categories=selectors.categories(), sources=selectors.sources_for_user(user),
+                          base_depth=_scope_depth(user))
 
 
 def _filtered(request, form):
@@ -259,11 +273,16 @@ def todo(request):
 @require_perm(VIEW)
 @require_GET
 def task_list(request):
+    # The filter selects' typed search (?options=unit|person&term=…) answers from here: it is a
+    # part of this page, under this page's permission.
+    search = {"unit": _unit_options, "person": _person_options}.get(request.GET.get("options"))
+    if search is not None:
+        return search(request)
     form = _filter_form(request)
     filters, qs = _filtered(request, form)
     per_page = _int(request.GET.get("per_page"), PAGE_SIZES[1])
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[1]
-    page = Paginator(qs, per_page).get_page(request.GET.get("page"))
+    page = ui_queries.CappedPaginator(qs, per_page).get_page(request.GET.get("page"))
     sort = filters["sort"]
     columns = []
     for key, label in LIST_COLUMNS:
@@ -277,6 +296,7 @@ def task_list(request):
     summary_qs = qs if not filters.get("light") else _filtered_without_light(request, form)
     context = {"form": form, "mode": form.mode, "page": page, "columns": columns, "sort": sort,
                "light_summary": ui_queries.light_counts(summary_qs), "light_filter": filters.get("light") or "",
+               "count_cap": ui_queries.COUNT_CAP,
                "per_page": per_page, "page_sizes": PAGE_SIZES, "export_query": request.GET.urlencode(),
                "light_labels": dict(Light.choices), "status_badges": STATUS_BADGES,
                "can_manage": permissions.can(request.user, MANAGE)}
@@ -284,6 +304,37 @@ def task_list(request):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+def _search_term(request) -> str:
+    return (request.GET.get("term") or "").strip()[:50]
+
+
+def _unit_options(request):
+    """The unit filter's typed search: <option>s of active units in the user's subtree whose
+    name contains the term (the select then holds them; the list re-validates the choice)."""
+    term = _search_term(request)
+    units = []
+    if term:
+        units = list(_filter_units(request.user).filter(name__icontains=term).order_by("depth", "path")
+                     [:TaskFilterForm.SEARCH_RESULTS_MAX])
+    # Village names repeat across townships: each is named with its parent (one query for all).
+    parents = dict(_filter_units(request.user).model.objects.filter(
+        path__in={u.path[:-u.steplen] for u in units if u.depth > 1}).values_list("path", "name"))
+    options = [(u.pk, f"{u.name}({parents[u.path[:-u.steplen]]})" if u.path[:-u.steplen] in parents else u.name)
+               for u in units]
+    return render(request, "tasks/_options.html", {"options": options, "empty_label": _("全部单位")})
+
+
+def _person_options(request):
+    """The person filter's typed search: people in the user's subtree by name."""
+    term = _search_term(request)
+    people = []
+    if term:
+        people = list(_filter_people(request.user).filter(name__icontains=term).order_by("name", "unit__path")
+                      [:TaskFilterForm.SEARCH_RESULTS_MAX])
+    options = [(p.pk, person_label(p)) for p in people]
+    return render(request, "tasks/_options.html", {"options": options, "empty_label": _("请选择人员")})
 
 
 @require_perm(VIEW)

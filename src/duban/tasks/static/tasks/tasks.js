@@ -31,6 +31,16 @@
     }
   });
 
+  // Typed search next to a unit/person filter: its text is not a filter, so its change events
+  // must not reach the filter form (which reloads the list on change), and Enter must not
+  // submit the search's own empty form.
+  document.querySelectorAll(".option-search").forEach((input) => {
+    input.addEventListener("change", (event) => event.stopPropagation());
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") event.preventDefault();
+    });
+  });
+
   // Todo tabs: keep the active tab marked after an htmx switch.
   document.querySelectorAll(".todo-tabs .nav-link").forEach((tab) => {
     tab.addEventListener("click", () => {

@@ -1,0 +1,182 @@
+"""The list pages at province scale: filters that never list a whole province in a <select>,
+typed search that stays inside the user's subtree, a count that stops at a cap — and the ledger
+check that reads millions of entries (the fast path must agree with the MAC byte for byte)."""
+
+import json
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+import pytest
+from django.urls import reverse
+
+from duban.core import ledger
+from duban.tasks import forms, ui_queries
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def options(response) -> str:
+    return html(response)
+
+
+# --- scoped filters -----------------------------------------------------------------------------
+def test_a_unit_outside_the_users_subtree_is_refused_and_widens_nothing(build, login):
+    c = build.cast
+    build.assigned(title="芭蕉的任务")
+    build.assigned(title="白果的任务", lead=c.baiguo)
+    response = login(c.bajiao_liaison).get(reverse("tasks:list"), {"unit": c.baiguo.pk})
+    page = html(response)
+    assert response.status_code == 200
+    assert response.context["form"].errors["unit"]
+    assert "白果的任务" not in page and "白果乡" not in page
+    assert "所选项不在可选范围内" in page
+
+
+def test_a_person_outside_the_users_subtree_is_refused(build, login):
+    c = build.cast
+    build.assigned(title="白果的任务", lead=c.baiguo, post=None)
+    response = login(c.bajiao_liaison).get(reverse("tasks:list"), {"mode": "person", "person": c.p_baiguo.pk})
+    assert response.status_code == 200
+    assert response.context["form"].errors["person"]
+    assert list(response.context["page"]) == []
+    assert "赵六" not in html(response)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999", "1.5", "0"])
+def test_a_malformed_unit_or_person_id_is_an_inline_error(build, login, value):
+    build.assigned(title="建设茶叶基地")
+    client = login(build.cast.supervisor)
+    for field in ("unit", "person"):
+        response = client.get(reverse("tasks:list"), {field: value, "mode": field})
+        assert response.status_code == 200
+        assert response.context["form"].errors[field]
+
+
+def test_typed_unit_search_finds_only_units_in_scope(build, login):
+    c = build.cast
+    url = reverse("tasks:list")
+    liaison = login(c.bajiao_liaison)
+    found = options(liaison.get(url, {"options": "unit", "term": "村"}))
+    assert f'value="{c.xiaojiaping.pk}"' in found and "肖家坪村(芭蕉侗族乡)" in found
+    assert "斑竹园村" not in found
+    supervisor = login(c.supervisor)
+    found = options(supervisor.get(url, {"options": "unit", "term": "村"}))
+    assert "肖家坪村" in found and "斑竹园村" in found
+    assert "<html" not in found
+
+
+def test_typed_person_search_finds_only_people_in_scope(build, login):
+    c = build.cast
+    url = reverse("tasks:list")
+    found = options(login(c.bajiao_liaison).get(url, {"options": "person", "term": "赵"}))
+    assert "赵六" not in found and "没有找到匹配项" in found
+    found = options(login(c.supervisor).get(url, {"options": "person", "term": "赵"}))
+    assert f'value="{c.p_baiguo.pk}"' in found and "赵六(白果乡 · 党政办主任)" in found
+
+
+def test_the_search_needs_the_list_permission(build, login):
+    response = login(build.cast.auditor).get(reverse("tasks:list"), {"options": "unit", "term": "村"})
+    assert response.status_code == 403
+
+
+def test_a_large_scope_lists_its_top_levels_and_finds_the_rest_by_typing(build, login, monkeypatch):
+    c = build.cast
+    monkeypatch.setattr(forms, "FILTER_OPTIONS_MAX", 4)
+    build.assigned(title="村里的任务", lead=c.xiaojiaping)
+    build.assigned(title="乡里的任务")
+    client = login(c.supervisor)
+    response = client.get(reverse("tasks:list"))
+    select = response.context["form"].fields["unit"].widget.choices
+    assert [str(label).strip("\u3000") for _value, label in select][1:] == sorted(
+        ["中共恩施市委员会", "市委办公室", "芭蕉侗族乡", "白果乡"], key=lambda n: [
+            u.name for u in response.context["form"].fields["unit"].queryset.order_by("path")].index(n))
+    page = html(response)
+    assert 'id="id_unit_search"' in page and "?options=unit" in page
+    # A village found by typing filters the list and shows as the chosen option.
+    response = client.get(reverse("tasks:list"), {"unit": c.xiaojiaping.pk})
+    assert [t.title for t in response.context["page"]] == ["村里的任务"]
+    assert f'<option value="{c.xiaojiaping.pk}" selected>' in html(response)
+
+
+def test_a_small_scope_keeps_the_complete_drop_down(build, login):
+    c = build.cast
+    response = login(c.supervisor).get(reverse("tasks:list"))
+    page = html(response)
+    assert 'id="id_unit_search"' not in page
+    assert all(f'value="{u.pk}"' in page for u in (c.city, c.bajiao, c.xiaojiaping, c.baiguo, c.banzhuyuan))
+
+
+# --- capped count -----------------------------------------------------------------------------
+def test_a_long_list_counts_to_the_cap_and_still_pages_on(build, login, monkeypatch):
+    monkeypatch.setattr(ui_queries, "COUNT_CAP", 5)
+    for i in range(23):
+        build.task(title=f"任务{i:02d}")
+    client = login(build.cast.supervisor)
+    response = client.get(reverse("tasks:list"), {"per_page": 20})
+    page = response.context["page"]
+    assert len(page) == 20 and page.has_next() and not page.has_previous()
+    assert not page.paginator.count_exact
+    text = html(response)
+    assert "共 5+ 条" in text and "第 1 页" in text and "page=2" in text
+    response = client.get(reverse("tasks:list"), {"per_page": 20, "page": 2})
+    page = response.context["page"]
+    assert len(page) == 3 and not page.has_next() and page.has_previous()
+    # A page past the end falls back to the first instead of an error.
+    response = client.get(reverse("tasks:list"), {"per_page": 20, "page": 9})
+    assert response.status_code == 200 and len(response.context["page"]) == 20
+
+
+def test_a_list_under_the_cap_keeps_its_exact_count(build, login):
+    for i in range(3):
+        build.task(title=f"任务{i:02d}")
+    response = login(build.cast.supervisor).get(reverse("tasks:list"))
+    assert response.context["page"].paginator.count_exact
+    assert "共 3 条" in html(response)
+
+
+def test_the_list_query_count_does_not_grow_with_units_people_or_rows(build, login, django_assert_max_num_queries):
+    c = build.cast
+    for i in range(30):
+        build.assigned(title=f"任务{i:02d}", co_units=[c.baiguo])
+    client = login(c.supervisor)
+    client.get(reverse("tasks:list"))
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("tasks:list"), {"unit": c.bajiao.pk, "light": "green"}).status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("tasks:list"), {"mode": "person", "person": c.p_bajiao_a.pk}).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert client.get(reverse("tasks:list"), {"options": "unit", "term": "村"}).status_code == 200
+
+
+# --- ledger verification ------------------------------------------------------------------------
+@pytest.mark.parametrize("data", [
+    {}, {"to": "acknowledged", "from": "assigned"}, {"z": [1, 2.5, None, True], "a": {"y": "乡", "b": "\u2028\n\"\\"}},
+    {"n": 10**20, "f": -0.0, "e": 1e-7, "s": "😀</script>"},
+])
+@pytest.mark.parametrize("strings", [
+    dict(actor_id=None, actor_name="", actor_role="", ip=None, request_id="", object_repr=""),
+    dict(actor_id=42, actor_name="张三\t", actor_role="supervisor", ip="::1", request_id="abc\"", object_repr="任务“一”"),
+])
+def test_the_verify_fast_path_signs_exactly_what_compute_mac_signs(data, strings):
+    at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt_timezone.utc)
+    data = json.loads(json.dumps(data))
+    fields = dict(seq=7, prev_mac="0" * 64, event="task_report", outcome="success", object_type="tasks.task",
+                  object_id="12", data=data, **strings)
+    mac = ledger.compute_mac(created_at=at, **fields)
+    payload = ledger._payload_maker()(
+        fields["seq"], fields["prev_mac"], ledger._isoformat_utc(at), fields["actor_id"], fields["actor_name"],
+        fields["actor_role"], fields["ip"], fields["request_id"], fields["event"], fields["outcome"],
+        fields["object_type"], fields["object_id"], fields["object_repr"], data)
+    assert payload == ledger._canonical({
+        "seq": 7, "prev": "0" * 64, "at": ledger._isoformat_utc(at), "actor": fields["actor_id"],
+        "actor_name": fields["actor_name"], "role": fields["actor_role"], "ip": fields["ip"],
+        "rid": fields["request_id"], "event": "task_report", "outcome": "success", "otype": "tasks.task",
+        "oid": "12", "orepr": fields["object_repr"], "data": data})
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    assert hmac.new(settings.DUBAN_LEDGER_KEY.encode(), payload, hashlib.sha256).hexdigest() == mac
