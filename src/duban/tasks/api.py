@@ -473,7 +473,7 @@ def task_list(request, query: Query[TaskQuery]):
 def task_export(request, query: Query[TaskQuery]):
     _need(request, permissions.TASKS_VIEW)
     qs = selectors.task_list(_user(request), _filters(_user(request), query))
-    data = excel.export_tasks(qs, title=None)
+    data = services.tasks_export(actor=_user(request), queryset=qs)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote("督办任务台账.xlsx")
     return response
