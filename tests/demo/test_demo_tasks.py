@@ -44,3 +44,10 @@ def test_the_demo_tasks_have_todos_for_the_acting_b_holder_and_the_supervisor(de
 
 def test_the_ledger_verifies_after_the_demo(demo):
     assert ledger.verify().ok
+
+
+def test_every_task_event_of_the_demo_names_who_did_it(demo):
+    from duban.core.models import AuditEntry
+
+    anonymous = AuditEntry.objects.filter(object_type="tasks.task", actor_name="")
+    assert not anonymous.exists(), list(anonymous.values_list("event", flat=True)[:5])

@@ -223,7 +223,7 @@ def _edit(*, actor, draft: IntakeDraft, expected_version: int | None, event: str
         current.title = title
         fields.append("title")
     _save(current, draft, expected, fields)
-    ledger.append(event=event, obj=current, data=ledger_data)
+    ledger.append(event=event, obj=current, data=ledger_data, actor=actor)
     return current
 
 
@@ -283,7 +283,7 @@ def topic_mapping_create(*, actor, keyword: str, units, unit_names=()) -> TopicM
     mapping = TopicMapping.objects.create(keyword=keyword, unit_names=names)
     mapping.units.set(units)
     ledger.append(event="intake_topic_create", obj=mapping,
-                  data={"keyword": keyword, "units": [u.pk for u in units], "unit_names": names})
+                  data={"keyword": keyword, "units": [u.pk for u in units], "unit_names": names}, actor=actor)
     return mapping
 
 
@@ -300,7 +300,7 @@ def topic_mapping_update(*, actor, mapping: TopicMapping, keyword: str, units, u
     save_versioned(current, expected_version=expected, fields=["keyword", "unit_names", "updated_at"])
     current.units.set(units)
     after = {"keyword": keyword, "units": sorted(u.pk for u in units), "unit_names": names}
-    ledger.append(event="intake_topic_update", obj=current, data={"changes": ledger.diff(before, after)})
+    ledger.append(event="intake_topic_update", obj=current, data={"changes": ledger.diff(before, after)}, actor=actor)
     return current
 
 
@@ -314,7 +314,7 @@ def topic_mapping_delete(*, actor, mapping: TopicMapping) -> None:
     pk = current.pk
     current.delete()
     ledger.append(event="intake_topic_delete", object_type="intake.topicmapping", object_id=str(pk),
-                  object_repr=data["keyword"], data=data)
+                  object_repr=data["keyword"], data=data, actor=actor)
 
 
 # --- upload -----------------------------------------------------------------------------------
@@ -437,7 +437,7 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
                 title=(data["meta"].get("title") or "")[:SOURCE_TITLE_MAX], data=data)
             ledger.append(event="intake_draft_create", obj=draft,
                           data={"file_name": name, "size": len(raw), "sha256": sha, "encoding": data.get("encoding"),
-                                "items": sum(1 for n in walk(data["outline"]) if n.get("role") in ("task", "subtask"))})
+                                "items": sum(1 for n in walk(data["outline"]) if n.get("role") in ("task", "subtask"))}, actor=actor)
     except IntegrityError:  # the same file uploaded twice at once: the other upload's draft won
         winner = IntakeDraft.objects.filter(raw_sha256=sha, status=DraftStatus.DRAFT).first()
         if winner is None:
@@ -709,7 +709,7 @@ def draft_discard(*, actor, draft: IntakeDraft, expected_version: int | None = N
     expected = current.version
     current.status = DraftStatus.DISCARDED
     _save(current, draft, expected, ["status"])
-    ledger.append(event="intake_draft_discard", obj=current, data={"file_name": current.file_name})
+    ledger.append(event="intake_draft_discard", obj=current, data={"file_name": current.file_name}, actor=actor)
     return current
 
 
@@ -844,5 +844,5 @@ def draft_confirm(*, actor, draft: IntakeDraft, expected_version: int | None = N
     _save(current, draft, expected, ["status", "source", "confirmed_by", "confirmed_at"])
     ledger.append(event="intake_draft_confirm", obj=current,
                   data={"source": source.pk, "update": update_source is not None,
-                        "tasks": [t.pk for t in created]})
+                        "tasks": [t.pk for t in created]}, actor=actor)
     return source

@@ -116,8 +116,9 @@ def _sync(target, source) -> None:
     target._state.fields_cache = dict(source._state.fields_cache)
 
 
-def _ledger_task(event: str, task: Task, data: dict) -> None:
-    ledger.append(event=event, obj=task, object_type="tasks.task", data=data)
+def _ledger_task(event: str, task: Task, data: dict, *, actor) -> None:
+    # The actor is passed, not taken from the request: jobs, commands and the demo act too.
+    ledger.append(event=event, obj=task, object_type="tasks.task", data=data, actor=actor)
 
 
 def _fields_for_ledger(values: dict) -> dict:
@@ -140,7 +141,7 @@ def category_create(*, actor, name: str, sort_order: int = 0) -> Category:
     if Category.objects.filter(name=name).exists():
         raise ValidationError({"name": _("类别“%(name)s”已存在。") % {"name": name}})
     category = Category.objects.create(name=name, sort_order=sort_order)
-    ledger.append(event="category_create", obj=category, data={"name": name, "sort_order": sort_order})
+    ledger.append(event="category_create", obj=category, data={"name": name, "sort_order": sort_order}, actor=actor)
     return category
 
 
@@ -156,7 +157,7 @@ def policy_update(*, actor, yellow_days: int, report_todo_days: int, expected_ve
     save_versioned(policy, expected_version=expected_version, fields=["yellow_days", "report_todo_days"])
     ledger.append(event="task_policy_update", obj=policy,
                   data={"changes": ledger.diff(before, {"yellow_days": yellow_days,
-                                                        "report_todo_days": report_todo_days})})
+                                                        "report_todo_days": report_todo_days})}, actor=actor)
     return policy
 
 
@@ -201,7 +202,7 @@ def source_create(*, actor, kind: str, title: str, date: date | None = None, iss
             raise ValidationError({"text": _("该来源已导入过。")}, code="duplicate_source") from None
         ledger.append(event="source_create", obj=source,
                       data={"kind": kind, "title": title, "date": str(date) if date else None,
-                            "content_hash": content_hash})
+                            "content_hash": content_hash}, actor=actor)
     return source
 
 
@@ -328,7 +329,7 @@ def task_create(*, actor, title: str, parent: Task | None = None, co_units=(), m
                         milestones=milestones)
     _ledger_task("task_create", task, {"parent": parent.pk if parent else None,
                                        "fields": _fields_for_ledger({"title": task.title, **values}),
-                                       "co_units": [u.pk for u in co_units]})
+                                       "co_units": [u.pk for u in co_units]}, actor=actor)
     return task
 
 
@@ -356,7 +357,7 @@ def task_decompose(*, actor, parent: Task, children: list[dict]) -> list[Task]:
         parent.refresh_from_db()
     for task, child, co_units in created:
         _ledger_task("task_create", task, {"parent": parent.pk, "fields": _fields_for_ledger(child),
-                                           "co_units": [u.pk for u in co_units]})
+                                           "co_units": [u.pk for u in co_units]}, actor=actor)
     return [task for task, _child, _co in created]
 
 
@@ -418,7 +419,7 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
             newcomers += [u for u in co_units if u.pk in added]
         _notify(current, newcomers, NotificationKind.ASSIGNED, current.title)
     diff = ledger.diff(before, snapshot(current, changes.keys()))
-    _ledger_task("task_update", current, {"changes": diff, **extra})
+    _ledger_task("task_update", current, {"changes": diff, **extra}, actor=actor)
     _sync(task, current)
     return current
 
@@ -449,7 +450,7 @@ def task_move(*, actor, task: Task, parent: Task | None, expected_version: int |
         Task.objects.move(current, Task.objects.get_last_root_node(), "last-sibling")
     current.refresh_from_db()
     _ledger_task("task_move", current, {"from_parent": old_parent.pk if old_parent else None,
-                                        "to_parent": parent.pk if parent else None})
+                                        "to_parent": parent.pk if parent else None}, actor=actor)
     _sync(task, current)
     return current
 
@@ -548,7 +549,7 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
             data["files"] = [{"name": f.original_name, "sha256": f.sha256, "size": f.size} for f in checked]
         if notify:
             _notify(current, notify[0], notify[1], current.title)
-        _ledger_task(f"task_{name}", current, data)
+        _ledger_task(f"task_{name}", current, data, actor=actor)
     _sync(task, current)
     return current
 
@@ -680,7 +681,7 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
         elif updates:
             Task.objects.filter(pk=current.pk).update(**updates)
         data["report"] = report.pk
-        _ledger_task("task_report", current, data)
+        _ledger_task("task_report", current, data, actor=actor)
     _sync(task, current)
     return report
 
@@ -706,7 +707,7 @@ def extension_request(*, actor, task: Task, requested_due: date, reason: str) ->
     extension = ExtensionRequest.objects.create(task=current, requested_by=actor, current_due=current.due_date,
                                                 requested_due=requested_due, reason=reason)
     _ledger_task("task_extension_request", current, {"extension": extension.pk, "from": str(current.due_date),
-                                                     "to": str(requested_due), "reason": reason})
+                                                     "to": str(requested_due), "reason": reason}, actor=actor)
     return extension
 
 
@@ -745,7 +746,7 @@ def extension_decide(*, actor, extension: ExtensionRequest, approve: bool, reaso
     save_versioned(current_ext, expected_version=expected_version,
                    fields=["status", "decided_by", "decided_at", "decision_reason"])
     _notify(task, [task.lead_unit], NotificationKind.EXTENSION_DECIDED, task.title)
-    _ledger_task("task_extension_approve" if approve else "task_extension_refuse", task, data)
+    _ledger_task("task_extension_approve" if approve else "task_extension_refuse", task, data, actor=actor)
     _sync(extension, current_ext)
     return current_ext
 
@@ -774,7 +775,7 @@ def instruction_add(*, actor, task: Task, text: str) -> Instruction:
     text = _clean_text(text, "text", required=True, max_length=5000, label=_("批示内容"))
     instruction = Instruction.objects.create(task=current, author=actor, text=text)
     _notify(current, _lead_and_co_units(current), NotificationKind.INSTRUCTION, text[:200])
-    _ledger_task("task_instruct", current, {"instruction": instruction.pk, "text": text})
+    _ledger_task("task_instruct", current, {"instruction": instruction.pk, "text": text}, actor=actor)
     return instruction
 
 
@@ -791,7 +792,7 @@ def milestone_set_done(*, actor, milestone: Milestone, done: bool) -> Milestone:
     current.done = bool(done)
     current.done_at = timezone.now() if done else None
     current.save(update_fields=["done", "done_at"])
-    _ledger_task("task_milestone", task, {"milestone": current.pk, "name": current.name, "done": current.done})
+    _ledger_task("task_milestone", task, {"milestone": current.pk, "name": current.name, "done": current.done}, actor=actor)
     return current
 
 
