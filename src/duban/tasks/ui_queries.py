@@ -5,20 +5,23 @@ The list pages paginate with CappedPaginator, which never counts more than COUNT
 from __future__ import annotations
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+from duban.tasks import lights
 from duban.tasks.models import Light
 
 LIGHT_ORDER = (Light.RED, Light.YELLOW, Light.GREEN, Light.GREY)
 
 
-def light_counts(tasks: QuerySet) -> list[tuple[str, int]]:
-    """(light, count) for a list already annotated with ``light`` (selectors.task_list), in
-    urgency order, counted by the database in one GROUP BY."""
-    rows = tasks.order_by().values("light").annotate(n=Count("pk"))
-    counts = {row["light"]: row["n"] for row in rows}
-    return [(str(light), counts.get(str(light), 0)) for light in LIGHT_ORDER]
+def light_counts(tasks: QuerySet, today=None, cap: int | None = None) -> list[tuple[str, int]]:
+    """(light, count) for a scoped list, in urgency order. Each light is counted up to the cap
+    (min(n, cap + 1); the chips say "1000+") with the index-friendly light filter: one GROUP BY
+    over a city's 60,000 tasks cost 120 ms, four capped counts a few."""
+    today = today or lights.today()
+    warn = lights.yellow_days()
+    return [(str(light), capped_count(tasks.filter(lights.light_q(light, today, warn_days=warn)), cap))
+            for light in LIGHT_ORDER]
 
 
 # Counting a list stops here: a city's red tasks are 19,000 rows, and COUNT(*) over them cost

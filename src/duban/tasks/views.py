@@ -282,7 +282,14 @@ def task_list(request):
     filters, qs = _filtered(request, form)
     per_page = _int(request.GET.get("per_page"), PAGE_SIZES[1])
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[1]
-    page = ui_queries.CappedPaginator(qs, per_page).get_page(request.GET.get("page"))
+    # The light summary counts the list without its own light filter, so every chip stays
+    # clickable; with a light chosen, its chip is the list's count (no second count).
+    summary_qs = qs if not filters.get("light") else _filtered_without_light(request, form)
+    light_summary = ui_queries.light_counts(summary_qs)
+    paginator = ui_queries.CappedPaginator(qs, per_page)
+    if filters.get("light") in dict(light_summary):
+        paginator.count = dict(light_summary)[filters["light"]]
+    page = paginator.get_page(request.GET.get("page"))
     sort = filters["sort"]
     columns = []
     for key, label in LIST_COLUMNS:
@@ -292,10 +299,8 @@ def task_list(request):
         opposite = key if first.startswith("-") else f"-{key}"
         columns.append({"key": key, "label": label, "direction": direction,
                         "next": opposite if sort == first else first})
-    # The light summary counts the list without its own light filter, so every chip stays clickable.
-    summary_qs = qs if not filters.get("light") else _filtered_without_light(request, form)
     context = {"form": form, "mode": form.mode, "page": page, "columns": columns, "sort": sort,
-               "light_summary": ui_queries.light_counts(summary_qs), "light_filter": filters.get("light") or "",
+               "light_summary": light_summary, "light_filter": filters.get("light") or "",
                "count_cap": ui_queries.COUNT_CAP,
                "per_page": per_page, "page_sizes": PAGE_SIZES, "export_query": request.GET.urlencode(),
                "light_labels": dict(Light.choices), "status_badges": STATUS_BADGES,
