@@ -323,11 +323,15 @@ def _unit_options(request):
     if term:
         units = list(_filter_units(request.user).filter(name__icontains=term).order_by("depth", "path")
                      [:TaskFilterForm.SEARCH_RESULTS_MAX])
-    # Village names repeat across townships: each is named with its parent (one query for all).
-    parents = dict(_filter_units(request.user).model.objects.filter(
-        path__in={u.path[:-u.steplen] for u in units if u.depth > 1}).values_list("path", "name"))
-    options = [(u.pk, f"{u.name}({parents[u.path[:-u.steplen]]})" if u.path[:-u.steplen] in parents else u.name)
-               for u in units]
+    # Village names repeat across townships: each is named with its parent (one query for all),
+    # when the parent is inside the user's subtree too (a liaison's county is not named to them).
+    parent_paths = {u.path[:-u.steplen] for u in units if u.depth > 1}
+    parents = dict(org_selectors.units_for_user(request.user).filter(path__in=parent_paths)
+                   .values_list("path", "name")) if parent_paths else {}
+    options = []
+    for u in units:
+        parent = parents.get(u.path[:-u.steplen])
+        options.append((u.pk, f"{u.name}({parent})" if parent else u.name))
     return render(request, "tasks/_options.html", {"options": options, "empty_label": _("全部单位")})
 
 
