@@ -96,6 +96,7 @@ def test_a_large_scope_lists_its_top_levels_and_finds_the_rest_by_typing(build, 
             u.name for u in response.context["form"].fields["unit"].queryset.order_by("path")].index(n))
     page = html(response)
     assert 'id="id_unit_search"' in page and "?options=unit" in page
+    assert 'hx-push-url="false"' in page  # the typed term never lands in the list's URL
     # A village found by typing filters the list and shows as the chosen option.
     response = client.get(reverse("tasks:list"), {"unit": c.xiaojiaping.pk})
     assert [t.title for t in response.context["page"]] == ["村里的任务"]
