@@ -184,3 +184,39 @@ def test_the_verify_fast_path_signs_exactly_what_compute_mac_signs(data, strings
     from django.conf import settings
 
     assert hmac.new(settings.DUBAN_LEDGER_KEY.encode(), payload, hashlib.sha256).hexdigest() == mac
+
+
+# --- export -------------------------------------------------------------------------------------
+def _export_rows(response) -> list[list]:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(BytesIO(response.content)).active
+    return [[cell.value for cell in row] for row in ws.iter_rows(min_row=5)]
+
+
+def test_the_export_shows_each_tasks_latest_report_and_co_units(build, login):
+    from duban.tasks import services as svc
+
+    c = build.cast
+    task = build.in_progress(title="建设茶叶基地", co_units=[c.baiguo, c.xiaojiaping])
+    svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="完成选址", percent=20)
+    svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="开工建设", percent=45)
+    build.assigned(title="没有报送的任务")
+    rows = _export_rows(login(c.supervisor).get(reverse("tasks:export")))
+    by_title = {row[1]: row for row in rows}
+    assert by_title["建设茶叶基地"][11:13] == ["开工建设", 45]
+    assert set(by_title["建设茶叶基地"][4].split("、")) == {"白果乡", "肖家坪村"}
+    assert by_title["建设茶叶基地"][9] == "办理中"
+    assert by_title["没有报送的任务"][11] is None and by_title["没有报送的任务"][12] is None
+
+
+def test_the_export_query_count_does_not_grow_with_rows(build, login, django_assert_max_num_queries):
+    c = build.cast
+    for i in range(25):
+        build.assigned(title=f"任务{i:02d}", co_units=[c.baiguo])
+    client = login(c.supervisor)
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("tasks:export"))
+    assert len(_export_rows(response)) == 25
