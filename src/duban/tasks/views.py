@@ -323,7 +323,7 @@ def _unit_options(request):
     if term:
         units = list(_filter_units(request.user).filter(name__icontains=term).order_by("depth", "path")
                      [:TaskFilterForm.SEARCH_RESULTS_MAX])
-    # Village names repeat across townships: each is named with its parent (one query for all),
+    # Each match is named with its parent so a village is placed at a glance (one query for all),
     # when the parent is inside the user's subtree too (a liaison's county is not named to them).
     parent_paths = {u.path[:-u.steplen] for u in units if u.depth > 1}
     parents = dict(org_selectors.units_for_user(request.user).filter(path__in=parent_paths)
