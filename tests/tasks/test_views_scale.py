@@ -220,3 +220,15 @@ def test_the_export_query_count_does_not_grow_with_rows(build, login, django_ass
     with django_assert_max_num_queries(25):
         response = client.get(reverse("tasks:export"))
     assert len(_export_rows(response)) == 25
+
+
+def test_todo_counts_stop_at_the_cap(build, login, monkeypatch):
+    monkeypatch.setattr(ui_queries, "COUNT_CAP", 2)
+    for i in range(3):
+        build.completion_requested(title=f"待审核{i}")
+    response = login(build.cast.supervisor).get(reverse("tasks:todo"), {"tab": "review"})
+    review = next(t for t in response.context["tabs"] if t["key"] == "review")
+    assert review["count"] == 3  # cap + 1: "more than the cap"
+    assert len(response.context["rows"]) == 3
+    text = html(response)
+    assert "2+" in text and "共 2+ 条" in text
