@@ -157,6 +157,7 @@ def run(dataset: dict, repeat: int, writers_seconds: float) -> None:
     _row("task page (random tasks)", _time_requests(supervisor, [reverse(DETAIL_URL, args=[i]) for i in ids], repeat))
     liaison = _client_for(dataset["township_liaison_id"])
     _row("todo page (township liaison)", _time_requests(liaison, [reverse(TODO_URL)], repeat))
+    _row("todo page (督查室: every completion request to review)", _time_requests(supervisor, [reverse(TODO_URL)], repeat))
 
     # A county's subtree holds about 10,000 tasks at full scale: the export the issue asks for.
     from duban.orgs.models import Unit
