@@ -17,7 +17,7 @@ from django.http import Http404
 
 from duban.core import permissions
 from duban.core.models import AuditEntry
-from duban.orgs.models import Person, Unit
+from duban.orgs.models import Person, Post, Unit
 from duban.orgs.selectors import posts_acted_by
 from duban.tasks import lights, search
 from duban.tasks.models import (
@@ -136,9 +136,13 @@ class TaskFilters:
 
 
 def person_q(person: Person, on: date | None = None) -> Q:
-    acted = posts_acted_by(person, on)
-    return (Q(responsible_leader=person) | Q(responsible_post__a_holder=person)
-            | Q(responsible_post__in=acted.values("pk")))
+    # The person's posts (A holder, or acting today) as a literal id list: the nested post and
+    # ABC subqueries behind an OR made PostgreSQL scan every task (一人一清单 at 1,000,000 tasks:
+    # 200 ms per count); ids let the leader and (post, status) indexes answer.
+    posts = set(posts_acted_by(person, on).values_list("pk", flat=True))
+    posts.update(Post.objects.filter(a_holder=person).values_list("pk", flat=True))
+    q = Q(responsible_leader=person)
+    return q | Q(responsible_post__in=sorted(posts)) if posts else q
 
 
 def task_list(user, filters: TaskFilters | dict | None = None, *, today: date | None = None) -> QuerySet[Task]:
