@@ -206,6 +206,11 @@ def test_export_downloads_the_filtered_list_as_xlsx(build, login):
     sheet = load_workbook(BytesIO(response.content)).worksheets[0]
     titles = [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)]
     assert titles == ["建设茶叶基地"]
+    # The export is in the ledger: who took it, how many rows (AU-01).
+    from duban.core.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(event="tasks_exported").latest("seq")
+    assert entry.actor == c.supervisor and entry.data == {"rows": 1}
 
 
 def test_a_liaisons_export_contains_only_their_subtree(build, login):

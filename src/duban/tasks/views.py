@@ -356,7 +356,7 @@ def task_export(request):
     """导出台账: exactly the filtered list (scoped by the selector) as the Excel ledger."""
     form = _filter_form(request)
     _filters, qs = _filtered(request, form)
-    content = excel.export_tasks(qs)
+    content = services.tasks_export(actor=request.user, queryset=qs)
     return _attachment(content, excel.filename(), XLSX)
 
 
