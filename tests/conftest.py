@@ -51,3 +51,14 @@ def _audit_triggers_around_flush(request, _django_db_helper):
     triggers.install(connection)
     yield
     triggers.uninstall(connection)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request made in English (LocaleMiddleware
+    activates it for the thread) must not leak into the next test's messages."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
