@@ -174,29 +174,27 @@ def role_detail(request, pk):
                   status=400 if request.method == "POST" else 200)
 
 
-@require_perm(permissions.ROLES_GRANT)
-@require_POST
-def role_revoke_view(request, pk):
+def _role_action(request, pk, action, done_message):
+    """Run a security-administrator action on an account and go back to its role page, with the
+    service's refusal (if any) as the message."""
     user = selectors.user_for_admin(pk)
     try:
-        services.role_revoke(actor=request.user, user=user)
+        action(actor=request.user, user=user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("已撤销角色。"))
+        messages.success(request, done_message)
     return redirect("accounts:role_detail", pk=user.pk)
+
+
+@require_perm(permissions.ROLES_GRANT)
+@require_POST
+def role_revoke_view(request, pk):
+    return _role_action(request, pk, services.role_revoke, _("已撤销角色。"))
 
 
 @require_perm(permissions.ROLES_GRANT)
 @require_POST
 def user_unlock_view(request, pk):
-    user = selectors.user_for_admin(pk)
-    try:
-        services.user_unlock(actor=request.user, user=user)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("账户已解锁。"))
-    return redirect("accounts:role_detail", pk=user.pk)
+    return _role_action(request, pk, services.user_unlock, _("账户已解锁。"))
