@@ -13,9 +13,8 @@ from duban.orgs.models import Absence, Person
 
 pytestmark = pytest.mark.django_db
 
-# services._clean_person means to say the first; while its full_clean() still validates the
-# model's unique constraint first, Django's generic wording is what reaches the page.
-DUPLICATE = "芭蕉侗族乡已有名为“{name}”的人员。|包含 单位 和 姓名 的 人员 已经存在。"
+# The service's own wording, on the name field (not Django's generic unique-constraint message).
+DUPLICATE = "芭蕉侗族乡已有名为“{name}”的人员。"
 
 DIRECTORY_ROLES = ["supervisor", "leader", "discipline", "bajiao_liaison", "bajiao_admin", "sysadmin",
                    "village_liaison", "baiguo_liaison"]
