@@ -7,18 +7,9 @@ from duban.core.models import AuditEntry
 from duban.orgs import services as org
 from duban.orgs.models import LeadingGroup
 
+from orgs_helpers import DIRECTORY_ROLES, entries, page
+
 pytestmark = pytest.mark.django_db
-
-DIRECTORY_ROLES = ["supervisor", "leader", "discipline", "bajiao_liaison", "bajiao_admin", "sysadmin",
-                   "village_liaison", "baiguo_liaison"]
-
-
-def entries(event):
-    return AuditEntry.objects.filter(event=event).count()
-
-
-def page(response):
-    return response.content.decode()
 
 
 @pytest.fixture

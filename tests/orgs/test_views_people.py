@@ -11,21 +11,12 @@ from duban.orgs import selectors
 from duban.orgs import services as org
 from duban.orgs.models import Absence, Person
 
+from orgs_helpers import DIRECTORY_ROLES, entries, page
+
 pytestmark = pytest.mark.django_db
 
 # The service's own wording, on the name field (not Django's generic unique-constraint message).
 DUPLICATE = "芭蕉侗族乡已有名为“{name}”的人员。"
-
-DIRECTORY_ROLES = ["supervisor", "leader", "discipline", "bajiao_liaison", "bajiao_admin", "sysadmin",
-                   "village_liaison", "baiguo_liaison"]
-
-
-def entries(event):
-    return AuditEntry.objects.filter(event=event).count()
-
-
-def page(response):
-    return response.content.decode()
 
 
 @pytest.fixture

@@ -11,18 +11,9 @@ from duban.orgs import selectors
 from duban.orgs import services as org
 from duban.orgs.models import Person, Post
 
+from orgs_helpers import DIRECTORY_ROLES, entries, page
+
 pytestmark = pytest.mark.django_db
-
-DIRECTORY_ROLES = ["supervisor", "leader", "discipline", "bajiao_liaison", "bajiao_admin", "sysadmin",
-                   "village_liaison", "baiguo_liaison"]
-
-
-def entries(event):
-    return AuditEntry.objects.filter(event=event).count()
-
-
-def page(response):
-    return response.content.decode()
 
 
 @pytest.fixture
