@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from duban.accounts import services
 from duban.accounts.models import ApiToken, User
-from duban.accounts.roles import Role
 from duban.core.models import AuditEntry
+from duban.core.roles import Role
 
 pytestmark = pytest.mark.django_db
 

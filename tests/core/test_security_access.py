@@ -7,9 +7,9 @@ from django.test import Client
 
 from duban.accounts import services
 from duban.accounts.models import User
-from duban.accounts.roles import ADMIN_ROLES, Role
 from duban.core import permissions
 from duban.core.models import AuditEntry
+from duban.core.roles import ADMIN_ROLES, Role
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,9 @@ from django.test import Client
 
 from duban.accounts import services as acc
 from duban.accounts.models import User
-from duban.accounts.roles import Role
 from duban.core import context, ledger
 from duban.core.models import AppendOnlyError, AuditEntry, Outcome
+from duban.core.roles import Role
 from duban.orgs import services as org
 from duban.orgs.models import AbsenceKind, Unit, UnitKind
 

@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from duban.accounts.models import User
-from duban.accounts.roles import Role
 from duban.core import ledger, triggers
 from duban.core.models import AuditEntry
+from duban.core.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from duban.accounts.models import User
-from duban.accounts.roles import Role
 from duban.core import ledger
 from duban.core.models import AuditEntry
+from duban.core.roles import Role
 from duban.demo.accounts import ACCOUNTS, DEMO_PASSWORD
 from duban.demo.data import units as unit_data
 from duban.orgs import selectors

@@ -59,7 +59,7 @@ def test_a_liaison_cannot_open_or_change_a_draft(cast, login, draft):
 
 def test_the_upload_page_lists_every_supervisors_drafts(cast, supervisor, draft):
     from duban.accounts.models import User
-    from duban.accounts.roles import Role
+    from duban.core.roles import Role
 
     other = User.objects.create(username="supervisor2", role=Role.SUPERVISOR, unit=cast.office)
     IntakeDraft.objects.filter(pk=draft.pk).update(created_by=other)

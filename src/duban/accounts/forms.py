@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from duban.accounts.models import User
-from duban.accounts.roles import Role
+from duban.core.roles import Role
 from duban.orgs.models import Person, Unit
 
 

@@ -16,16 +16,15 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.accounts.models import ApiToken, PasswordHistory, User
-from duban.accounts.roles import ADMIN_ROLES, Role
 from duban.core import context, ledger, permissions
 from duban.core.models import Outcome
+from duban.core.roles import ADMIN_ROLES, Role
 
 UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.LIAISON})
 

@@ -25,7 +25,7 @@ def known_passwords() -> tuple[str, ...]:
 def _privileged(users):
     from django.db.models import Q
 
-    from duban.accounts.roles import ADMIN_ROLES
+    from duban.core.roles import ADMIN_ROLES
 
     return users.filter(Q(role__in=ADMIN_ROLES) | Q(is_superuser=True) | Q(is_staff=True))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from duban.accounts.roles import Role
+from duban.core.roles import Role
 
 # Functions. Names are "<area>.<verb>".
 DIRECTORY_VIEW = "directory.view"

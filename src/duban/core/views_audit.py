@@ -90,7 +90,7 @@ def _events():
 
 
 def _role_label(code: str) -> str:
-    from duban.accounts.roles import Role
+    from duban.core.roles import Role
 
     return Role(code).label if code in Role.values else code
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from duban.accounts import services
 from duban.accounts.models import User
-from duban.accounts.roles import ADMIN_ROLES, Role
+from duban.core.roles import ADMIN_ROLES, Role
 from duban.demo.directory import ON_LEAVE_TODAY
 
 # For local demonstration only. It satisfies the password policy (length, three character

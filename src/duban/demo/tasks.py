@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from duban.accounts import services as account_services
 from duban.accounts.models import User
-from duban.accounts.roles import Role
+from duban.core.roles import Role
 from duban.tasks import services
 from duban.tasks.models import ReportCycle, SourceKind, Task
 

@@ -229,7 +229,7 @@ def _alert_supervisors(evidence) -> None:
     """FU-04: besides the ledger row, the 督查室 gets an in-app alert (one per file and day, so a
     user retrying a download does not flood it)."""
     from duban.accounts.models import User
-    from duban.accounts.roles import Role
+    from duban.core.roles import Role
     from duban.tasks.lights import today
     from duban.tasks.models import Notification, NotificationKind
 

@@ -29,10 +29,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.accounts.roles import Role
 from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
+from duban.core.roles import Role
 from duban.orgs import selectors as org_selectors
 from duban.tasks import evidence as evidence_files
 from duban.tasks import excel, lights, selectors, services, statemachine, ui_queries

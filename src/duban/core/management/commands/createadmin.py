@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from duban.accounts import services
-from duban.accounts.roles import Role
 from duban.core import context
+from duban.core.roles import Role
 
 
 class Command(BaseCommand):
