@@ -1,0 +1,112 @@
+"""Progress reports and evidence."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from duban.core.services import save_versioned
+from duban.orgs.models import Unit
+from duban.tasks import evidence as evidence_files
+from duban.tasks import lights, statemachine
+from duban.tasks.models import (
+    Evidence,
+    ProgressReport,
+    ReportKind,
+    Task,
+)
+from duban.tasks.services._common import (
+    S,
+    _clean_text,
+    _decimal,
+    _ledger_task,
+    _lock,
+    _sync,
+)
+
+
+# --- reports and evidence ---------------------------------------------------------------------
+def _percent(value) -> int:
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not 0 <= value <= 100:
+        raise ValidationError({"percent": _("完成进度应为 0 到 100 之间的整数。")})
+    return value
+
+
+def _acting_unit(user, task: Task) -> Unit:
+    """The unit a report is filed for: the lead unit if the user acts for it, else their co-unit."""
+    if statemachine.acts_for_lead(user, task):
+        return task.lead_unit
+    own = user.unit
+    co = task.co_units.filter(path__startswith=own.path).order_by("depth").first()
+    return co or own
+
+
+def _evidence_rows(task, report, actor, checked, names) -> list[Evidence]:
+    return [Evidence.objects.create(task=task, report=report, original_name=f.original_name, storage_name=name,
+                                    file_type=f.file_type, content_type=f.content_type, size=f.size,
+                                    sha256=f.sha256, uploaded_by=actor)
+            for f, name in zip(checked, names, strict=True)]
+
+
+@transaction.atomic
+def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None, files=(),
+                  corrects: ProgressReport | None = None) -> ProgressReport:
+    """A progress report (进展) by the lead unit or a co-unit. A report on an acknowledged task
+    starts it. Reports are appended, never edited: a correction names the report it corrects.
+
+    Reports do not bump the task's version: they are appends, not edits, so a report never makes
+    a colleague's open edit form stale. The row is locked so a report cannot slip in after a
+    completion review."""
+    current = _lock(task)
+    statemachine.check_actor(actor, statemachine.PARTICIPANT, current, _("报送进展"))
+    if current.status not in statemachine.REPORTABLE:
+        raise ValidationError(_("任务当前状态为“%(status)s”,不能报送进展。") % {"status": current.get_status_display()},
+                              code="bad_state")
+    narrative = _clean_text(narrative, "narrative", required=True, max_length=10000, label=_("进展情况"))
+    percent = _percent(percent)
+    quantity = _decimal(quantity, "quantity", _("完成数量"))
+    if corrects is not None:
+        if corrects.task_id != current.pk:
+            raise ValidationError({"corrects": _("只能更正本任务的报告。")})
+        if corrects.kind != ReportKind.PROGRESS:
+            raise ValidationError({"corrects": _("办结申请不能通过进展报告更正。")})
+    checked = evidence_files.check_uploads(files)
+    today = lights.today()
+    data = {"percent": percent, "quantity": str(quantity) if quantity is not None else None,
+            "corrects": corrects.pk if corrects else None,
+            "files": [{"name": f.original_name, "sha256": f.sha256, "size": f.size} for f in checked]}
+    updates: dict = {}
+    if current.status == S.ACKNOWLEDGED:
+        updates["status"] = S.IN_PROGRESS
+        data["from"], data["to"] = S.ACKNOWLEDGED, S.IN_PROGRESS
+    if current.status != S.COMPLETION_REQUESTED:
+        updates["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
+    with evidence_files.stored(checked) as names:
+        report = ProgressReport.objects.create(task=current, kind=ReportKind.PROGRESS,
+                                               unit=_acting_unit(actor, current), author=actor,
+                                               narrative=narrative, percent=percent, quantity=quantity,
+                                               corrects=corrects)
+        _evidence_rows(current, report, actor, checked, names)
+        for field, value in updates.items():
+            setattr(current, field, value)
+        if "status" in updates:  # a state change: concurrent editors must reload
+            save_versioned(current, expected_version=current.version, fields=list(updates))
+        elif updates:
+            Task.objects.filter(pk=current.pk).update(**updates)
+        data["report"] = report.pk
+        _ledger_task("task_report", current, data, actor=actor)
+    _sync(task, current)
+    return report
+
+
+def evidence_open(*, user, evidence: Evidence) -> bytes:
+    """The bytes of an evidence file the user may see (fetch it with
+    selectors.evidence_get_for_user first). A digest mismatch raises EvidenceIntegrityError after
+    recording ``integrity_failure``; the download view answers with a generic error."""
+    data = evidence_files.read_verified(evidence)
+    return data

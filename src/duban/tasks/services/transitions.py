@@ -1,0 +1,187 @@
+"""State transitions, applied from the table in duban.tasks.statemachine and nowhere else."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban.core import permissions
+from duban.core.services import ConcurrentEditError, save_versioned
+from duban.tasks import evidence as evidence_files
+from duban.tasks import lights, statemachine
+from duban.tasks.models import (
+    CLOSED_STATUSES,
+    NotificationKind,
+    ProgressReport,
+    ReportKind,
+    Task,
+)
+from duban.tasks.services._common import (
+    S,
+    _clean_text,
+    _decimal,
+    _lead_and_co_units,
+    _ledger_task,
+    _lock,
+    _notify,
+    _require,
+    _sync,
+)
+from duban.tasks.services.reports import _acting_unit, _evidence_rows, _percent
+
+
+# --- transitions ------------------------------------------------------------------------------
+def _open_children(task: Task) -> int:
+    return Task.objects.filter(path__startswith=task.path, depth=task.depth + 1).exclude(
+        status__in=CLOSED_STATUSES).count()
+
+
+@transaction.atomic
+def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_version: int | None = None,
+                    narrative: str = "", files=(), percent: int = 100, quantity=None) -> Task:
+    """Apply the transition ``name`` from the table in statemachine.TRANSITIONS.
+
+    Refusals raise PermissionDenied (who) or ValidationError (state, inputs) before anything is
+    written; a stale ``expected_version`` raises ConcurrentEditError."""
+    transition = statemachine.get(name)
+    expected_version = task.version if expected_version is None else expected_version
+    current = _lock(task)
+    if current.version != expected_version:
+        raise ConcurrentEditError()
+    statemachine.check(actor, transition, current)
+    reason = _clean_text(reason, "reason", required=transition.needs_reason, max_length=2000,
+                         label=_("理由"))
+    if transition.separation_of_duties and current.completion_requested_by_id == actor.pk:
+        raise PermissionDenied(_("不能审核自己提交的办结申请。"))
+    today = lights.today()
+    now = timezone.now()
+    changes: dict = {"status": transition.target}
+    data: dict = {"from": current.status, "to": transition.target, "reason": reason}
+    notify: tuple | None = None
+    report = None
+    checked = []
+
+    if name == "assign":
+        if current.lead_unit_id is None:
+            raise ValidationError({"lead_unit": _("交办前请指定牵头单位。")})
+        if current.due_date is None:
+            raise ValidationError({"due_date": _("交办前请填写完成时限。")})
+        if current.due_date < today:
+            raise ValidationError({"due_date": _("完成时限已过,请先修改完成时限再交办。")})
+        changes["assigned_at"] = now
+        notify = (_lead_and_co_units(current), NotificationKind.ASSIGNED)
+    elif name == "acknowledge":
+        changes["acknowledged_at"] = now
+        changes["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
+    elif name == "start":
+        if current.next_report_due is None:
+            changes["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
+    elif name == "request_completion":
+        narrative = _clean_text(narrative, "narrative", required=True, max_length=10000, label=_("办结情况"))
+        if not files:
+            raise ValidationError({"files": _("申请办结须上传佐证材料。")})
+        if _open_children(current):
+            raise ValidationError(_("还有未办结的下级任务,不能申请办结。"))
+        percent = _percent(percent)
+        quantity = _decimal(quantity, "quantity", _("完成数量"))
+        checked = evidence_files.check_uploads(files)
+        changes["completion_requested_by"] = actor
+        changes["next_report_due"] = None
+    elif name == "approve":
+        if _open_children(current):
+            raise ValidationError(_("还有未办结或未中止的下级任务,不能办结。"), code="open_children")
+        changes["completed_at"] = now
+        changes["next_report_due"] = None
+        notify = ([current.lead_unit], NotificationKind.COMPLETED)
+    elif name == "return":
+        changes["completion_requested_by"] = None
+        changes["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
+        notify = ([current.lead_unit], NotificationKind.RETURNED)
+    elif name == "cancel":
+        if _open_children(current):
+            raise ValidationError(_("还有未办结或未中止的下级任务,请先处理下级任务。"), code="open_children")
+        changes["next_report_due"] = None
+        changes["completion_requested_by"] = None
+        notify = (_lead_and_co_units(current), NotificationKind.CANCELLED) if current.lead_unit_id else None
+    elif name == "reopen":
+        parent = Task.objects.get_parent(current)
+        if parent is not None and parent.status in CLOSED_STATUSES:
+            raise ValidationError(_("上级任务已办结或中止,请先重新打开上级任务。"))
+        changes["completed_at"] = None
+        changes["completion_requested_by"] = None
+        changes["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
+
+    for field, value in changes.items():
+        setattr(current, field, value)
+    with evidence_files.stored(checked) as names:
+        save_versioned(current, expected_version=expected_version, fields=list(changes))
+        if name == "request_completion":
+            report = ProgressReport.objects.create(task=current, kind=ReportKind.COMPLETION,
+                                                   unit=_acting_unit(actor, current), author=actor,
+                                                   narrative=narrative, percent=percent, quantity=quantity)
+            _evidence_rows(current, report, actor, checked, names)
+            data["report"] = report.pk
+            data["files"] = [{"name": f.original_name, "sha256": f.sha256, "size": f.size} for f in checked]
+        if notify:
+            _notify(current, notify[0], notify[1], current.title)
+        _ledger_task(f"task_{name}", current, data, actor=actor)
+    _sync(task, current)
+    return current
+
+
+def task_assign(*, actor, task, expected_version=None):
+    return task_transition(actor=actor, task=task, name="assign", expected_version=expected_version)
+
+
+@transaction.atomic
+def task_assign_subtree(*, actor, task: Task) -> list[Task]:
+    """Assign a decomposed goal in one step: every draft in the subtree, top-down, all or
+    nothing (one ``task_assign`` ledger entry per task). Tasks already issued are left as they
+    are. Every refusal is collected and reported together, naming the task."""
+    _require(actor, permissions.TASKS_MANAGE)
+    drafts = list(Task.objects.filter(path__startswith=task.path, status=S.DRAFT).order_by("path"))
+    if not drafts:
+        raise ValidationError(_("该任务及其下级任务中没有待交办的草稿。"), code="nothing_to_assign")
+    assigned, errors = [], []
+    for draft in drafts:
+        try:
+            with transaction.atomic():
+                assigned.append(task_transition(actor=actor, task=draft, name="assign"))
+        except ValidationError as exc:
+            errors.append(_("“%(title)s”:%(error)s") % {"title": draft.title, "error": ";".join(exc.messages)})
+    if errors:
+        raise ValidationError(errors)
+    return assigned
+
+
+def task_acknowledge(*, actor, task, expected_version=None):
+    return task_transition(actor=actor, task=task, name="acknowledge", expected_version=expected_version)
+
+
+def task_start(*, actor, task, expected_version=None):
+    return task_transition(actor=actor, task=task, name="start", expected_version=expected_version)
+
+
+def task_request_completion(*, actor, task, narrative, files, percent=100, quantity=None, expected_version=None):
+    return task_transition(actor=actor, task=task, name="request_completion", narrative=narrative, files=files,
+                           percent=percent, quantity=quantity, expected_version=expected_version)
+
+
+def task_approve(*, actor, task, reason="", expected_version=None):
+    return task_transition(actor=actor, task=task, name="approve", reason=reason, expected_version=expected_version)
+
+
+def task_return(*, actor, task, reason, expected_version=None):
+    return task_transition(actor=actor, task=task, name="return", reason=reason, expected_version=expected_version)
+
+
+def task_cancel(*, actor, task, reason, expected_version=None):
+    return task_transition(actor=actor, task=task, name="cancel", reason=reason, expected_version=expected_version)
+
+
+def task_reopen(*, actor, task, reason, expected_version=None):
+    return task_transition(actor=actor, task=task, name="reopen", reason=reason, expected_version=expected_version)
+
+
