@@ -73,7 +73,7 @@ def test_an_export_round_trips_through_import(build):
     c = build.cast
     _tree(build)
     data = excel.export_tasks(selectors.task_list(c.supervisor))
-    created = excel.import_tasks(actor=c.supervisor, file=SimpleUploadedFile("台账.xlsx", data))
+    created = svc.tasks_import(actor=c.supervisor, file=SimpleUploadedFile("台账.xlsx", data))
     assert [t.title for t in created] == ['=HYPERLINK("http://evil","点我")', "子任务甲", "孙任务", "子任务乙"]
     root = created[0]
     tree = list(selectors.task_subtree(root))
@@ -91,7 +91,7 @@ def test_an_import_creates_the_tree_under_a_source(build):
         ("1.1", "任务一", "", "芭蕉", "", date(2026, 1, 1), "2026年6月30日"),
         ("2", "目标二", "", "白果乡", "", "", "2026/12/31"),
     ])
-    created = excel.import_tasks(actor=c.supervisor, file=file, source=source)
+    created = svc.tasks_import(actor=c.supervisor, file=file, source=source)
     assert [t.title for t in created] == ["目标一", "任务一", "目标二"]
     assert {u.name for u in created[0].co_units.all()} == {"白果乡", "市委办公室"}
     assert created[1].due_date == date(2026, 6, 30) and Task.objects.get_parent(created[1]) == created[0]
@@ -114,7 +114,7 @@ def test_every_bad_row_is_reported_and_nothing_is_created(build):
         ("1", "重复编号", "", "芭蕉侗族乡", "", "", ""),
     ])
     with pytest.raises(ValidationError) as info:
-        excel.import_tasks(actor=c.supervisor, file=file)
+        svc.tasks_import(actor=c.supervisor, file=file)
     text = "\n".join(info.value.messages)
     for row, reason in [(4, "火星乡"), (5, "早于开始日期"), (6, "晚于上级"), (7, "序号"), (8, "上级"),
                         (9, "天文"), (10, "任务名称为空"), (11, "不是有效日期"), (12, "重复")]:
@@ -132,7 +132,7 @@ def test_a_row_refused_by_the_services_rolls_back_the_whole_import(build):
         ("2", "牵头即配合", "", "芭蕉侗族乡", "芭蕉侗族乡", "", "2026-12-31"),
     ])
     with pytest.raises(ValidationError) as info:
-        excel.import_tasks(actor=c.supervisor, file=file)
+        svc.tasks_import(actor=c.supervisor, file=file)
     assert "第 4 行" in " ".join(info.value.messages)
     assert state() == before
 
@@ -145,25 +145,25 @@ def test_a_row_refused_by_the_services_rolls_back_the_whole_import(build):
 def test_files_that_are_not_spreadsheets_are_refused(build, name, data, reason):
     before = state()
     with pytest.raises(ValidationError, match=reason):
-        excel.import_tasks(actor=build.cast.supervisor, file=SimpleUploadedFile(name, data))
+        svc.tasks_import(actor=build.cast.supervisor, file=SimpleUploadedFile(name, data))
     assert state() == before
 
 
 def test_a_sheet_without_the_header_is_refused(build):
     with pytest.raises(ValidationError, match="表头"):
-        excel.import_tasks(actor=build.cast.supervisor, file=_xlsx([("1", "x")], header=("编码", "名称")))
+        svc.tasks_import(actor=build.cast.supervisor, file=_xlsx([("1", "x")], header=("编码", "名称")))
 
 
 def test_an_oversized_import_is_refused(build, settings):
     settings.DUBAN_MAX_IMPORT_BYTES = 1000
     file = _xlsx([(str(i), f"任务{i}" * 20, "", "芭蕉侗族乡", "", "", "") for i in range(1, 50)])
     with pytest.raises(ValidationError, match="上限"):
-        excel.import_tasks(actor=build.cast.supervisor, file=file)
+        svc.tasks_import(actor=build.cast.supervisor, file=file)
 
 
 def test_only_the_supervision_office_imports(build):
     with pytest.raises(PermissionDenied):
-        excel.import_tasks(actor=build.cast.bajiao_liaison, file=_xlsx([("1", "x", "", "芭蕉侗族乡", "", "", "")]))
+        svc.tasks_import(actor=build.cast.bajiao_liaison, file=_xlsx([("1", "x", "", "芭蕉侗族乡", "", "", "")]))
 
 
 def test_formula_injection_is_neutralised():

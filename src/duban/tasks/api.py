@@ -30,7 +30,7 @@ from duban.core.services import ConcurrentEditError
 from duban.orgs.models import Person, Post, Unit
 from duban.orgs.selectors import acting_holders
 from duban.tasks import evidence as evidence_files
-from duban.tasks import excel, selectors, services, statemachine
+from duban.tasks import selectors, services, statemachine
 from duban.tasks.models import Category, ExtensionRequest, ProgressReport, Source, Task
 
 # Function permissions in the auth step (duban.api.auth): 403 before the body is read. Scoping
@@ -484,7 +484,7 @@ def task_export(request, query: Query[TaskQuery]):
 def task_import(request, file: File[UploadedFile], source: Form[int | None] = None):
     user = _user(request)
     src = selectors.source_get_for_user(user, source) if source else None
-    created = excel.import_tasks(actor=user, file=file, source=src)
+    created = services.tasks_import(actor=user, file=file, source=src)
     qs = selectors.with_light(selectors.base_queryset().filter(pk__in=[t.pk for t in created])).order_by("path")
     return 201, {"count": len(created), "items": _tasks_out(qs.prefetch_related("co_units"))}
 

@@ -6,9 +6,8 @@ it, 仿宋/宋体 fonts, borders, wrapped text, landscape A4 fitting the width. 
 spreadsheet would run as a formula (= + - @ and control characters) is neutralised with a
 leading apostrophe and stored as text.
 
-Import is all-or-nothing: every row is checked and every bad row reported with its row number
-and reason; the tasks are created through services.task_create inside one transaction, so a
-single bad row creates nothing.
+Import is parsing only: every row is checked and every bad row reported with its row number and
+reason (``parse_import``); duban.tasks.services.tasks_import creates the tasks, all or nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +29,6 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from duban.core import permissions
 from duban.orgs.models import Person, Post, Unit, UnitAlias
 from duban.orgs.selectors import acting_holders
 from duban.tasks import lights
@@ -449,13 +446,9 @@ def _check_tree(parsed: list[ImportRow], root: Task | None) -> list[str]:
     return errors
 
 
-def import_tasks(*, actor, file, source=None, parent: Task | None = None) -> list[Task]:
-    """Create the tasks of an .xlsx list as drafts (under ``parent`` if given). All or nothing:
-    a ValidationError lists every bad row ("第 N 行:…") and nothing is created."""
-    from duban.tasks import services
-
-    if not permissions.can(actor, permissions.TASKS_MANAGE):
-        raise PermissionDenied(_("您没有执行此操作的权限。"))
+def parse_import(file, *, parent: Task | None = None) -> list[ImportRow]:
+    """The rows of an .xlsx task list, checked: every bad row is reported together in one
+    ValidationError ("第 N 行:…"). Reads only; services.tasks_import creates the tasks."""
     rows, columns = _read_sheet(file)
     if "title" not in columns:
         raise ValidationError(_("表头缺少“任务名称”列。"), code="bad_header")
@@ -465,26 +458,7 @@ def import_tasks(*, actor, file, source=None, parent: Task | None = None) -> lis
         raise ValidationError(_("文件中没有任务。"), code="empty")
     if errors:
         raise ValidationError(errors[:500])
-    created: dict[str, Task] = {}
-    with transaction.atomic():
-        for item in parsed:
-            parent_number = item.number.rsplit(".", 1)[0] if "." in item.number else None
-            if parent_number and parent_number not in created:
-                continue  # its parent failed and is reported; the child cannot be placed
-            node_parent = created[parent_number] if parent_number else parent
-            values = {k: v for k, v in item.values.items() if v not in (None, "") or k in ("detail",)}
-            if source is not None:
-                values["source"] = source
-            try:
-                created[item.number] = services.task_create(actor=actor, parent=node_parent,
-                                                            co_units=item.co_units, **values)
-            except ValidationError as exc:
-                errors.append(_("第 %(row)s 行:%(reasons)s。") % {"row": item.row, "reasons": ";".join(exc.messages)})
-        if errors:
-            transaction.set_rollback(True)
-    if errors:
-        raise ValidationError(errors[:500])
-    return list(created.values())
+    return parsed
 
 
 def filename(prefix: str = "督办台账") -> str:

@@ -383,8 +383,8 @@ def task_import(request):
             status = 413
         elif form.is_valid():
             try:
-                created = excel.import_tasks(actor=request.user, file=form.cleaned_data["file"],
-                                             source=form.cleaned_data["source"])
+                created = services.tasks_import(actor=request.user, file=form.cleaned_data["file"],
+                                                source=form.cleaned_data["source"])
             except ValidationError as exc:
                 for message in exc.messages:
                     m = ROW_ERROR.match(message)

@@ -15,6 +15,7 @@ from duban.tasks.services._common import TASK_FIELDS
 from duban.tasks.services.categories import category_create, policy_update
 from duban.tasks.services.exports import tasks_export
 from duban.tasks.services.extensions import extension_decide, extension_request
+from duban.tasks.services.imports import tasks_import
 from duban.tasks.services.instructions import instruction_add, milestone_set_done, notification_mark_read
 from duban.tasks.services.reports import evidence_open, report_submit
 from duban.tasks.services.sources import source_create
@@ -59,4 +60,5 @@ __all__ = [
     "task_transition",
     "task_update",
     "tasks_export",
+    "tasks_import",
 ]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from duban.core import ledger
+from duban.tasks import excel
 
 
 # --- exports ----------------------------------------------------------------------------------
 def tasks_export(*, actor, queryset, title=None) -> bytes:
     """The 台账 (the filtered responsibility list) as .xlsx, recorded in the ledger with its row
     count (AU-01): who took which part of the list out of the system, and when."""
-    from duban.tasks import excel  # excel's import side uses these services
-
     rows = queryset.count()
     data = excel.export_tasks(queryset, title=title)
     ledger.append(event="tasks_exported", actor=actor, object_type="tasks.export", data={"rows": rows})
