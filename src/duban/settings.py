@@ -206,7 +206,7 @@ STORAGES = {
 # Stop reading an upload as soon as it passes DUBAN_MAX_UPLOAD_BYTES: nothing past the limit
 # reaches memory or disk.
 FILE_UPLOAD_HANDLERS = [
-    "duban.tasks.uploads.LimitedUploadHandler",
+    "duban.core.uploads.SizeLimitHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
