@@ -25,6 +25,7 @@ from duban.api.auth import require
 from duban.core import permissions
 from duban.core.services import ConcurrentEditError
 from duban.intake import selectors, services
+from duban.intake.draft import plan
 from duban.intake.models import IntakeDraft
 
 # INTAKE_USE is checked in the auth step (duban.api.auth): 403 before a file or body is read.
@@ -125,7 +126,7 @@ def _draft_out(draft: IntakeDraft) -> dict:
         "id": draft.pk, "status": draft.status, "version": draft.version, "title": draft.title,
         "file_name": draft.file_name, "file_size": draft.file_size, "sha256": draft.raw_sha256,
         "created_at": draft.created_at, "created_by": draft.created_by.username if draft.created_by else None,
-        "source": draft.source_id, "tasks_planned": len(services.plan(draft.data)),
+        "source": draft.source_id, "tasks_planned": len(plan(draft.data)),
         "match": {"source": match.source.pk, "title": match.source.title, "same_text": match.same_text,
                   "added": match.added, "removed": match.removed} if match else None,
         "draft": draft.data,

@@ -6,7 +6,6 @@ scope); everyone else gets nothing, and a single draft outside that is a 404.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,6 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from duban.core import permissions
+from duban.intake.draft import creates_task, norm_title, plan, walk
 from duban.intake.models import DraftStatus, IntakeDraft, TopicMapping
 from duban.orgs.models import Unit, UnitAlias
 from duban.tasks.models import Source, Task
@@ -35,10 +35,6 @@ def draft_get_for_user(user, pk) -> IntakeDraft:
         return IntakeDraft.objects.select_related("created_by", "source", "confirmed_by").get(pk=int(pk))
     except (IntakeDraft.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-
-
-def open_drafts() -> QuerySet[IntakeDraft]:
-    return IntakeDraft.objects.filter(status=DraftStatus.DRAFT)
 
 
 # --- directory for the engine -----------------------------------------------------------------
@@ -96,12 +92,6 @@ def engine_topic_map() -> dict[str, list[str]]:
 
 
 # --- reading a stored draft -------------------------------------------------------------------
-def walk(nodes):
-    for node in nodes:
-        yield node
-        yield from walk(node.get("children", []))
-
-
 KIND_LABELS = {
     "preamble": _("开场白"), "section": _("部分"), "area": _("工作领域"), "group": _("任务组"), "item": _("条目"),
     "directive": _("工作要求"), "area_goal": _("领域目标"), "org_directive": _("单位要求"), "subitem": _("子项"),
@@ -148,8 +138,6 @@ class ReviewNode:
 
 def review_nodes(draft: IntakeDraft) -> list[ReviewNode]:
     """The outline flattened for display, with units resolved and the confirm plan applied."""
-    from duban.intake.services import creates_task
-
     data = draft.data
     ids = {pk for n in walk(data["outline"]) for pk in [n.get("lead_unit"), *n.get("co_units", [])] if pk}
     units = Unit.objects.in_bulk(ids)
@@ -207,15 +195,9 @@ class SourceMatch:
     task_count: int = 0
 
 
-def _norm(title: str) -> str:
-    return re.sub(r"[\s\W_]+", "", title or "")
-
-
 def source_match(draft: IntakeDraft) -> SourceMatch | None:
     """An existing source this draft re-imports: the same text (content hash), or the same
     title and date (a revised version). With what confirming as an update would change."""
-    from duban.intake.services import plan
-
     source = None
     same_text = False
     if draft.text_hash:
@@ -230,10 +212,10 @@ def source_match(draft: IntakeDraft) -> SourceMatch | None:
     if source is None or (draft.source_id == source.pk and draft.status == DraftStatus.CONFIRMED):
         return None
     existing = list(Task.objects.filter(source=source).order_by("path").values_list("title", flat=True))
-    existing_norm = {_norm(t) for t in existing}
+    existing_norm = {norm_title(t) for t in existing}
     planned = [node["title"] for node, _depth in plan(draft.data)]
-    planned_norm = {_norm(t) for t in planned}
+    planned_norm = {norm_title(t) for t in planned}
     return SourceMatch(source=source, same_text=same_text,
-                       added=[t for t in planned if _norm(t) not in existing_norm],
-                       removed=[t for t in existing if _norm(t) not in planned_norm],
+                       added=[t for t in planned if norm_title(t) not in existing_norm],
+                       removed=[t for t in existing if norm_title(t) not in planned_norm],
                        task_count=len(existing))

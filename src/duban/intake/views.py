@@ -24,6 +24,7 @@ from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.core.services import ConcurrentEditError
 from duban.intake import selectors, services
+from duban.intake.draft import plan, walk
 from duban.intake.forms import MetaForm, NodeForm, ParentForm, SplitForm, TopicForm, UploadForm
 from duban.intake.models import DraftStatus
 from duban.tasks.models import Source
@@ -96,7 +97,7 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
     meta = draft.data.get("meta", {})
     meta_form = meta_form or MetaForm(initial={**{k: meta.get(k) for k in ("title", "speaker", "post", "speech_date")},
                                                "kind": draft.data.get("source_kind", "speech")}, prefix="meta")
-    planned = services.plan(draft.data)
+    planned = plan(draft.data)
     match = selectors.source_match(draft) if draft.is_open else None
     context = {
         "draft": draft, "data": draft.data, "meta": meta, "rows": rows, "edit_row": edit_row,
@@ -224,7 +225,7 @@ def node_split(request, pk, node_id):
 def _offset_of(draft, node_id: str, phrase: str) -> int:
     """Where the second part starts: the phrase's first occurrence inside the item, after its
     first character (splitting at the very start would leave the first part empty)."""
-    node = next((n for n in services.walk(draft.data["outline"]) if n["id"] == node_id), None)
+    node = next((n for n in walk(draft.data["outline"]) if n["id"] == node_id), None)
     if node is None:
         raise ValidationError(_("草稿中没有该条目,可能已被合并或删除,请刷新后重试。"))
     at = draft.data["text"].find(phrase, node["start"] + 1, node["end"])
