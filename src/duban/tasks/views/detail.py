@@ -1,0 +1,339 @@
+"""The task page with every action the user may take now, and the evidence download."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from duban.core import permissions
+from duban.core.decorators import require_perm
+from duban.core.forms import apply_validation_error
+from duban.core.roles import Role
+from duban.orgs import selectors as org_selectors
+from duban.tasks import evidence as evidence_files
+from duban.tasks import lights, selectors, services, statemachine
+from duban.tasks.forms import (
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    InstructionForm,
+    ReportForm,
+    TransitionForm,
+)
+from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, ReportKind, Task, TaskStatus
+from duban.tasks.views._common import (
+    MANAGE,
+    STATUS_BADGES,
+    VIEW,
+    _attachment,
+    _oversized,
+    _status_for,
+    _task,
+    limited_uploads,
+)
+
+# Ledger events of a task, as the timeline names them.
+EVENTS = {
+    "task_create": gettext_lazy("创建任务"),
+    "task_update": gettext_lazy("修改任务"),
+    "task_move": gettext_lazy("调整上级任务"),
+    "task_assign": gettext_lazy("交办"),
+    "task_acknowledge": gettext_lazy("签收"),
+    "task_start": gettext_lazy("开始办理"),
+    "task_report": gettext_lazy("报送进展"),
+    "task_request_completion": gettext_lazy("申请办结"),
+    "task_approve": gettext_lazy("审核办结"),
+    "task_return": gettext_lazy("退回"),
+    "task_cancel": gettext_lazy("中止"),
+    "task_reopen": gettext_lazy("重新打开"),
+    "task_extension_request": gettext_lazy("申请延期"),
+    "task_extension_approve": gettext_lazy("同意延期"),
+    "task_extension_refuse": gettext_lazy("不同意延期"),
+    "task_instruct": gettext_lazy("领导批示"),
+    "task_milestone": gettext_lazy("更新节点"),
+    "task_overdue_report": gettext_lazy("进展报送逾期"),
+}
+
+
+# --- the task page -----------------------------------------------------------------------------
+def _visible_ids(user, ids) -> set[int]:
+    return set(selectors.tasks_for_user(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Task._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _timeline(task) -> list[dict]:
+    labels = dict(TaskStatus.choices)
+    roles = dict(Role.choices)
+    rows = []
+    for entry in selectors.task_timeline(task):
+        data = entry.data or {}
+        from_status, to_status = data.get("from"), data.get("to")
+        is_status = from_status in labels or to_status in labels
+        rows.append({
+            "at": entry.created_at, "actor": entry.actor_name, "role": roles.get(entry.actor_role, ""),
+            "seq": entry.seq,
+            "event": EVENTS.get(entry.event, entry.event),
+            "from": labels.get(from_status, from_status) if is_status else from_status,
+            "to": labels.get(to_status, to_status) if is_status else to_status,
+            "reason": data.get("reason") or data.get("text") or "",
+            "files": [f.get("name") for f in data.get("files") or []],
+            "percent": data.get("percent") if entry.event in ("task_report", "task_request_completion") else None,
+            "changes": [_field_label(name) for name in (data.get("changes") or {})],
+        })
+    return rows
+
+
+def _correctable(task):
+    """The task's own progress reports, which a new report may correct (completion requests are
+    corrected by a new request, not by a report)."""
+    return selectors.reports_for_task(task).filter(kind=ReportKind.PROGRESS)
+
+
+def _action(key, title, url, form, button, *, icon="", style="primary", enctype=False, confirm=""):
+    return {"key": key, "title": title, "url": url, "form": form, "button": button, "icon": icon,
+            "style": style, "enctype": enctype, "confirm": confirm}
+
+
+# Titles of the actions that are not state transitions (for a form re-shown after a refusal).
+ACTION_TITLES = {"report": gettext_lazy("报送进展"), "extension": gettext_lazy("申请延期"),
+                 "decide": gettext_lazy("审批延期申请"), "instruct": gettext_lazy("领导批示")}
+
+TRANSITION_STYLE = {"approve": ("success", "check2-circle"), "return": ("warning", "arrow-return-left"),
+                    "cancel": ("outline-danger", "x-octagon"), "reopen": ("outline-secondary", "arrow-repeat"),
+                    "assign": ("primary", "send"), "acknowledge": ("primary", "inbox"),
+                    "start": ("primary", "play"), "request_completion": ("success", "flag")}
+
+
+def _actions(user, task, pending) -> list[dict]:
+    """Everything this user may do to this task now, as forms (empty, or bound on a re-render)."""
+    actions = []
+    for transition in statemachine.available(user, task):
+        style, icon = TRANSITION_STYLE.get(transition.name, ("primary", ""))
+        form = TransitionForm(prefix=transition.name, transition=transition, initial={"version": task.version})
+        actions.append(_action(transition.name, transition.label, reverse("tasks:transition", args=[task.pk,
+                               transition.name]), form, transition.label, icon=icon, style=style,
+                               enctype=transition.needs_evidence,
+                               confirm=_("确定中止该任务?") if transition.name == "cancel" else ""))
+    if task.status in statemachine.REPORTABLE and statemachine.may(user, statemachine.PARTICIPANT, task):
+        actions.append(_action("report", _("报送进展"), reverse("tasks:report", args=[task.pk]),
+                               ReportForm(prefix="report", reports=_correctable(task)), _("报送进展"),
+                               icon="journal-plus", enctype=True))
+    if (task.status in statemachine.EXTENDABLE and task.due_date and pending is None
+            and statemachine.may(user, statemachine.LEAD, task)):
+        actions.append(_action("extension", _("申请延期"), reverse("tasks:extension_request", args=[task.pk]),
+                               ExtensionRequestForm(prefix="extension"), _("提交延期申请"), icon="calendar-plus",
+                               style="outline-primary"))
+    if (pending is not None and permissions.can(user, MANAGE) and pending.requested_by_id != user.pk
+            and task.status not in CLOSED_STATUSES):
+        actions.append(_action("decide", _("审批延期申请"), reverse("tasks:extension_decide", args=[pending.pk]),
+                               ExtensionDecisionForm(prefix="decide", initial={"version": pending.version}),
+                               "", icon="calendar-check"))
+    if task.status in statemachine.INSTRUCTABLE and statemachine.may(user, statemachine.INSTRUCT, task):
+        actions.append(_action("instruct", _("领导批示"), reverse("tasks:instruct", args=[task.pk]),
+                               InstructionForm(prefix="instruct"), _("提交批示"), icon="pen"))
+    return actions
+
+
+def _render_task(request, task, *, failed=None, status=200):
+    """The task page. ``failed`` = (action key, bound form) re-renders that form with its errors
+    in place (and adds it if the action is no longer on offer, so the reason is still shown)."""
+    user = request.user
+    today = lights.today()
+    ancestors = list(selectors.task_ancestors(task))
+    visible = _visible_ids(user, [a.pk for a in ancestors])
+    subtree = list(selectors.task_list(user, {"parent": task, "sort": "number"})[:300])
+    for row in subtree:
+        row.rel_depth = row.depth - task.depth
+    extensions = list(selectors.extensions_for_task(task))
+    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    reports = list(selectors.reports_for_task(task))
+    latest = reports[0] if reports else None
+    acting = org_selectors.acting_holder(task.responsible_post) if task.responsible_post_id else None
+    actions = _actions(user, task, pending)
+    if failed is not None:
+        key, form = failed
+        for action in actions:
+            if action["key"] == key:
+                action["form"] = form
+                action["failed"] = True
+                break
+        else:
+            title = (statemachine.TRANSITIONS[key].label if key in statemachine.TRANSITIONS
+                     else ACTION_TITLES.get(key, key))
+            actions.insert(0, {**_action(key, title, request.path, form, title), "failed": True})
+    context = {
+        "task": task, "today": today,
+        "light": lights.light_for(task, today), "light_labels": dict(Light.choices),
+        "status_badge": STATUS_BADGES.get(task.status, ""), "status_badges": STATUS_BADGES,
+        "ancestors": [{"task": a, "visible": a.pk in visible} for a in ancestors],
+        "subtree": subtree, "base_depth": task.depth,
+        "co_units": list(task.co_units.all()),
+        "milestones": list(task.milestones.all()),
+        "reports": reports, "latest": latest,
+        "extensions": extensions, "pending": pending,
+        "instructions": list(task.instructions.select_related("author")),
+        "acting": acting, "timeline": _timeline(task), "actions": actions,
+        "failed": failed is not None,
+        "can_manage": permissions.can(user, MANAGE) and task.status not in CLOSED_STATUSES,
+        "can_toggle_milestones": task.status in (TaskStatus.ACKNOWLEDGED, TaskStatus.IN_PROGRESS)
+        and statemachine.may(user, statemachine.LEAD, task),
+    }
+    return render(request, "tasks/detail.html", context, status=status)
+
+
+@require_perm(VIEW)
+@require_GET
+def task_detail(request, pk):
+    return _render_task(request, _task(request, pk))
+
+
+def _service_call(request, task, key, form, call, success):
+    """Run a service for a form; on refusal re-render the task page with the form's errors."""
+    try:
+        call()
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        task.refresh_from_db()
+        status = 413 if any(getattr(e, "code", None) == "too_large"
+                            for e in getattr(exc, "error_list", [])) else 400
+        return _render_task(request, task, failed=(key, form), status=status)
+    messages.success(request, success)
+    return redirect("tasks:detail", task.pk)
+
+
+@require_perm(VIEW)
+@require_POST
+@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
+def task_transition(request, pk, name):
+    task = _task(request, pk)
+    transition = statemachine.TRANSITIONS.get(name)
+    if transition is None:
+        raise Http404
+    statemachine.check_actor(request.user, transition.who, task, transition.label)
+    form = TransitionForm(request.POST, request.FILES, prefix=name, transition=transition)
+    if _oversized(request, form, "files") or not form.is_valid():
+        return _render_task(request, task, failed=(name, form), status=_status_for(form))
+    data = form.cleaned_data
+
+    def call():
+        services.task_transition(actor=request.user, task=task, name=name, reason=data.get("reason", ""),
+                                 expected_version=data["version"], narrative=data.get("narrative", ""),
+                                 files=data.get("files") or [], percent=data.get("percent", 100),
+                                 quantity=data.get("quantity"))
+
+    return _service_call(request, task, name, form, call,
+                         _("已%(action)s:%(title)s") % {"action": transition.label, "title": task.title})
+
+
+@require_perm(VIEW)
+@require_POST
+@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
+def report_submit(request, pk):
+    task = _task(request, pk)
+    statemachine.check_actor(request.user, statemachine.PARTICIPANT, task, _("报送进展"))
+    form = ReportForm(request.POST, request.FILES, prefix="report", reports=_correctable(task))
+    if _oversized(request, form, "files") or not form.is_valid():
+        return _render_task(request, task, failed=("report", form), status=_status_for(form))
+    data = form.cleaned_data
+
+    def call():
+        services.report_submit(actor=request.user, task=task, narrative=data["narrative"], percent=data["percent"],
+                               quantity=data.get("quantity"), files=data.get("files") or [],
+                               corrects=data.get("corrects"))
+
+    return _service_call(request, task, "report", form, call, _("进展已报送。"))
+
+
+@require_perm(VIEW)
+@require_POST
+def extension_request(request, pk):
+    task = _task(request, pk)
+    statemachine.check_actor(request.user, statemachine.LEAD, task, _("申请延期"))
+    form = ExtensionRequestForm(request.POST, prefix="extension")
+    if not form.is_valid():
+        return _render_task(request, task, failed=("extension", form), status=400)
+
+    def call():
+        services.extension_request(actor=request.user, task=task, requested_due=form.cleaned_data["requested_due"],
+                                   reason=form.cleaned_data["reason"])
+
+    return _service_call(request, task, "extension", form, call, _("延期申请已提交,等待督查室审批。"))
+
+
+@require_perm(MANAGE)
+@require_POST
+def extension_decide(request, pk):
+    extension = selectors.extension_get_for_user(request.user, pk)
+    task = _task(request, extension.task_id)
+    form = ExtensionDecisionForm(request.POST, prefix="decide")
+    if not form.is_valid():
+        return _render_task(request, task, failed=("decide", form), status=400)
+    approve = form.cleaned_data["decision"] == "approve"
+
+    def call():
+        services.extension_decide(actor=request.user, extension=extension, approve=approve,
+                                  reason=form.cleaned_data["reason"], expected_version=form.cleaned_data["version"])
+
+    return _service_call(request, task, "decide", form, call,
+                         _("已同意延期。") if approve else _("已不同意延期申请。"))
+
+
+@require_perm(VIEW)
+@require_POST
+def instruct(request, pk):
+    task = _task(request, pk)
+    statemachine.check_actor(request.user, statemachine.INSTRUCT, task, _("批示"))
+    form = InstructionForm(request.POST, prefix="instruct")
+    if not form.is_valid():
+        return _render_task(request, task, failed=("instruct", form), status=400)
+
+    def call():
+        services.instruction_add(actor=request.user, task=task, text=form.cleaned_data["text"])
+
+    return _service_call(request, task, "instruct", form, call, _("批示已送达牵头单位。"))
+
+
+@require_perm(VIEW)
+@require_POST
+def milestone_toggle(request, pk, milestone_pk):
+    task = _task(request, pk)
+    milestone = next((m for m in task.milestones.all() if m.pk == milestone_pk), None)
+    if milestone is None:
+        raise Http404
+    try:
+        services.milestone_set_done(actor=request.user, milestone=milestone, done=request.POST.get("done") == "1")
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+        return _render_task(request, task, status=400)
+    messages.success(request, _("节点“%(name)s”已更新。") % {"name": milestone.name})
+    return redirect("tasks:detail", task.pk)
+
+
+@require_perm(VIEW)
+@require_GET
+def evidence_download(request, pk):
+    """The only way to an evidence file (AC-09): visible task or 404, digest re-checked (FU-04),
+    a download whatever the file contains (FU-03)."""
+    evidence = selectors.evidence_get_for_user(request.user, pk)
+    try:
+        content = services.evidence_open(user=request.user, evidence=evidence)
+    except evidence_files.EvidenceIntegrityError:
+        # Generic on purpose: the ledger has the details, the user only needs to report it.
+        return render(request, "tasks/file_unavailable.html", status=500)
+    content_type = evidence_files.CONTENT_TYPES.get(evidence.file_type, "application/octet-stream")
+    response = _attachment(content, evidence.original_name, content_type)
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
