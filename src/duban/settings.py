@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "duban.core",
     "duban.accounts",
     "duban.orgs",
+    "duban.notices",
     "duban.tasks",
     "duban.intake",
     "duban.api",

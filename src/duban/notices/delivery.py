@@ -1,0 +1,5 @@
+"""Outbox delivery (filled in below)."""
+
+import threading
+
+WAKE = threading.Event()

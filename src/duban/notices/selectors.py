@@ -1,0 +1,60 @@
+"""Reads: a user's inbox (follows the posts they act for today), unread counts, flagged problems."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from duban.core.roles import Role
+from duban.notices.models import Delivery, DeliveryState, Notice, NoticeRead
+from duban.orgs.selectors import posts_acted_by, today
+
+UNREAD_CAP = 99
+
+
+def inbox_filter(user, on: date | None = None) -> Q:
+    """Notices to the user's account, to their person, to a post they act for on ``on`` (A, or
+    B/C while A is away: the inbox follows the acting holder) and, for the 督查室, flagged problems."""
+    q = Q(user=user)
+    person = getattr(user, "person", None)
+    if person is not None:
+        q |= Q(person=person) | Q(post__in=posts_acted_by(person, on or today()).values("pk"))
+    if user.role == Role.SUPERVISOR:
+        q |= Q(role=Role.SUPERVISOR)
+    return q
+
+
+def inbox(user, *, kind: str = "", unread_only: bool = False, on: date | None = None) -> QuerySet[Notice]:
+    if user is None or not user.is_authenticated:
+        return Notice.objects.none()
+    qs = Notice.objects.filter(inbox_filter(user, on)).annotate(
+        is_read=Exists(NoticeRead.objects.filter(notice=OuterRef("pk"), user=user)))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if unread_only:
+        qs = qs.filter(is_read=False)
+    return qs.select_related("post", "reached").order_by("-created_at", "-id")
+
+
+def unread_count(user, on: date | None = None) -> int:
+    """Unread notices, counted up to UNREAD_CAP + 1 (the header shows "99+")."""
+    if user is None or not user.is_authenticated:
+        return 0
+    qs = Notice.objects.filter(inbox_filter(user, on)).exclude(
+        Exists(NoticeRead.objects.filter(notice=OuterRef("pk"), user=user)))
+    return len(qs.values_list("pk", flat=True)[: UNREAD_CAP + 1])
+
+
+def unread_badge(count: int) -> str:
+    return f"{UNREAD_CAP}+" if count > UNREAD_CAP else str(count)
+
+
+def flagged_problems() -> QuerySet[Notice]:
+    """Notices that could not reach anyone who can act (no holder, A/B/C all away, no leader set):
+    the 督查室's list of problems to fix."""
+    return Notice.objects.filter(flagged=True).select_related("unit", "post").order_by("-created_at", "-id")
+
+
+def dead_letters() -> QuerySet[Delivery]:
+    return Delivery.objects.filter(state=DeliveryState.DEAD).select_related("notice").order_by("-id")

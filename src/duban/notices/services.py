@@ -1,0 +1,360 @@
+"""Sending notices, reading them, and the per-user / per-unit channel settings.
+
+``notice_send`` resolves who a notice reaches (the acting holder of a post on the day, the unit's
+liaison post, the unit's principal leader, ...), inserts the notices and their outbox rows, and
+appends ONE ledger entry for the batch. It never talks to the outside world: the worker job in
+duban.notices.jobs delivers the outbox after commit. ``notices_send_bulk`` does the same for many
+notices at once (what a scan uses): one insert for the notices, one for the outbox, one ledger row.
+
+Idempotence: with a ``dedupe_key`` the same (recipient, kind, subject, dedupe_key) is never stored
+twice (a partial unique constraint; inserts use ``ignore_conflicts``), so a scan that runs twice,
+or two scans racing, send nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban.core import ledger
+from duban.core.roles import Role
+from duban.notices import conf
+from duban.notices.models import (
+    Channel,
+    Delivery,
+    Notice,
+    NoticeKind,
+    NoticeRead,
+    UnitChannel,
+    UnitSetting,
+    UserPreference,
+)
+from duban.orgs.models import Person, Post, Unit
+from duban.orgs.selectors import acting_holders
+
+ITEM_FIELDS = ("kind", "subject", "url", "title", "body", "to_post", "to_unit", "to_person", "to_user",
+               "copy_unit_leader", "copy_leaders", "dedupe_key", "on")
+
+
+def notice_send(*, actor, kind, subject=None, url: str = "", title: str, body: str = "", to_post=None, to_unit=None,
+                to_person=None, to_user=None, copy_unit_leader: bool = False, copy_leaders=(), dedupe_key: str = "",
+                on: date | None = None) -> list[Notice]:
+    """Send one notice to its recipients; returns the notices created (none when all were sent before)."""
+    item = dict(kind=kind, subject=subject, url=url, title=title, body=body, to_post=to_post, to_unit=to_unit,
+                to_person=to_person, to_user=to_user, copy_unit_leader=copy_unit_leader, copy_leaders=copy_leaders,
+                dedupe_key=dedupe_key, on=on)
+    return notices_send_bulk(actor=actor, items=[item])
+
+
+@transaction.atomic
+def notices_send_bulk(*, actor, items) -> list[Notice]:
+    """Send many notices: ``items`` are dicts with notice_send's keyword arguments (without actor).
+    One bulk insert of notices, one of outbox rows, one ledger entry."""
+    items = [_clean(item) for item in items]
+    if not items:
+        return []
+    batch = uuid.uuid4().hex
+    resolver = _Resolver(items)
+    drafts: list[Notice] = []
+    seen: set[tuple] = set()
+    for item in items:
+        for notice in resolver.resolve(item):
+            key = (notice.recipient_key, notice.kind, notice.subject_key, notice.dedupe_key)
+            if notice.dedupe_key and key in seen:
+                continue
+            seen.add(key)
+            notice.batch = batch
+            notice.sent_by = actor if getattr(actor, "is_authenticated", False) else None
+            drafts.append(notice)
+    Notice.objects.bulk_create(drafts, batch_size=500, ignore_conflicts=True)
+    created = list(Notice.objects.filter(batch=batch).order_by("id"))
+    deliveries = _outbox_rows(created, resolver)
+    Delivery.objects.bulk_create(deliveries, batch_size=500)
+    if created:
+        kinds: dict[str, int] = defaultdict(int)
+        for n in created:
+            kinds[n.kind] += 1
+        first = created[0]
+        ledger.append(
+            event="notice.send", object_type="notices.batch", object_id=batch,
+            object_repr=(first.title if len(created) == 1 else _("%(title)s 等 %(n)d 条通知")
+                         % {"title": first.title, "n": len(created)})[:255],
+            data={"notices": len(created), "deliveries": len(deliveries), "kinds": dict(kinds),
+                  "skipped_as_sent_before": len(drafts) - len(created),
+                  "subject": first.subject_key if len({n.subject_key for n in created}) == 1 else ""},
+            actor=actor,
+        )
+        if deliveries:
+            transaction.on_commit(_kick)
+    return created
+
+
+def _kick() -> None:
+    """After commit: let an in-process worker know there is mail (no external call here)."""
+    from duban.notices import delivery
+
+    delivery.WAKE.set()
+
+
+# --- input ---------------------------------------------------------------------------------------
+def _clean(item: dict) -> dict:
+    unknown = set(item) - set(ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown notice fields: {sorted(unknown)}")
+    item = {**{"subject": None, "url": "", "body": "", "to_post": None, "to_unit": None, "to_person": None,
+               "to_user": None, "copy_unit_leader": False, "copy_leaders": (), "dedupe_key": "", "on": None}, **item}
+    if item["kind"] not in NoticeKind.values:
+        raise ValidationError({"kind": _("未知的通知类型:%(kind)s") % {"kind": item["kind"]}})
+    title = (item.get("title") or "").strip()
+    if not title:
+        raise ValidationError({"title": _("通知标题不能为空。")})
+    item["title"] = title[:200]
+    if not any(item[k] is not None for k in ("to_post", "to_unit", "to_person", "to_user")) and not item["copy_leaders"]:
+        raise ValidationError({"to_post": _("通知没有收件人:请指定岗位、单位、人员或账户。")})
+    if len(item["dedupe_key"] or "") > 200:
+        raise ValidationError({"dedupe_key": _("去重键过长。")})
+    item["on"] = item["on"] or timezone.localdate()
+    subject = item["subject"]
+    if subject is not None:
+        ct = ContentType.objects.get_for_model(subject)
+        item["_subject"] = (ct, str(subject.pk), f"{ct.pk}:{subject.pk}", str(subject)[:200])
+    else:
+        item["_subject"] = (None, "", "", "")
+    return item
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
+# --- who a notice reaches --------------------------------------------------------------------------
+def substitution_note(acting) -> str:
+    """"因A角孙西雪请假,由B角粟志光代办" for an acting B/C; "" when A acts."""
+    if acting.person is None:
+        return _("A、B、C角均不在岗")
+    if not acting.skipped:
+        return ""
+    why = "、".join(
+        _("%(letter)s角%(name)s%(kind)s") % {"letter": letter, "name": person.name, "kind": absence.get_kind_display()}
+        if absence is not None
+        else _("%(letter)s角%(name)s已不在职") % {"letter": letter, "name": person.name}
+        for letter, person, absence in acting.skipped
+    )
+    return _("因%(why)s,由%(letter)s角%(name)s代办") % {"why": why, "letter": acting.letter, "name": acting.person.name}
+
+
+@dataclass
+class _Resolver:
+    """Loads everything a batch needs in a few queries, then resolves each item in memory."""
+
+    items: list
+    posts: dict = field(default_factory=dict)
+    liaison_posts: dict = field(default_factory=lambda: defaultdict(list))
+    acting: dict = field(default_factory=dict)
+    units: dict = field(default_factory=dict)
+    unit_admins: dict = field(default_factory=lambda: defaultdict(list))
+    leaders: dict = field(default_factory=dict)
+    people: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        items = self.items
+        unit_ids = {_pk(i["to_unit"]) for i in items if i["to_unit"] is not None}
+        post_ids = {_pk(i["to_post"]) for i in items if i["to_post"] is not None}
+        holders = ("unit", "a_holder", "b_holder", "c_holder")
+        if post_ids:
+            self.posts = {p.pk: p for p in Post.objects.filter(pk__in=post_ids).select_related(*holders)}
+            missing = post_ids - set(self.posts)
+            if missing:
+                raise ValidationError({"to_post": _("岗位不存在:%(ids)s") % {"ids": sorted(missing)}})
+        if unit_ids:
+            titles = conf.liaison_post_titles()
+            for post in Post.objects.filter(unit_id__in=unit_ids, title__in=titles).select_related(*holders) \
+                    .order_by("unit_id", "id"):
+                self.liaison_posts[post.unit_id].append(post)
+                self.posts.setdefault(post.pk, post)
+        unit_ids |= {p.unit_id for p in self.posts.values()}
+        self.units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids)}
+        if _pk_set(items, "to_unit") - set(self.units):
+            raise ValidationError({"to_unit": _("单位不存在。")})
+        for on in {i["on"] for i in items}:
+            for post_id, acting in acting_holders(self.posts.values(), on).items():
+                self.acting[(post_id, on)] = acting
+        from django.contrib.auth import get_user_model
+
+        User = get_user_model()
+        for u in User.objects.filter(unit_id__in=unit_ids, role=Role.UNIT_ADMIN, is_active=True).order_by("id"):
+            self.unit_admins[u.unit_id].append(u)
+        if any(i["copy_unit_leader"] for i in items):
+            for s in UnitSetting.objects.filter(unit_id__in=unit_ids, principal_leader__isnull=False) \
+                    .select_related("principal_leader"):
+                self.leaders[s.unit_id] = s.principal_leader
+            # Without a setting, the unit's leader account (role 领导) linked to a person stands in.
+            for u in User.objects.filter(unit_id__in=unit_ids - set(self.leaders), role=Role.LEADER, is_active=True,
+                                         person__isnull=False).select_related("person").order_by("id"):
+                self.leaders.setdefault(u.unit_id, u.person)
+        person_ids = {_pk(i["to_person"]) for i in items if i["to_person"] is not None}
+        person_ids |= {_pk(p) for i in items for p in i["copy_leaders"] if isinstance(p, (Person, int))}
+        if person_ids:
+            self.people = {p.pk: p for p in Person.objects.filter(pk__in=person_ids)}
+
+    # each item -> unsaved notices
+    def resolve(self, item) -> list[Notice]:
+        ct, sid, skey, slabel = item["_subject"]
+        on = item["on"]
+
+        def make(recipient_key, *, is_copy=False, flagged=False, kind=None, title=None, body=None, dedupe=None,
+                 **fields) -> Notice:
+            return Notice(kind=kind or item["kind"], title=title or item["title"],
+                          body=item["body"] if body is None else body, url=item["url"], subject_type=ct,
+                          subject_id=sid, subject_key=skey, subject_label=slabel, recipient_key=recipient_key,
+                          is_copy=is_copy, flagged=flagged, on=on,
+                          dedupe_key=item["dedupe_key"] if dedupe is None else dedupe, **fields)
+
+        out: list[Notice] = []
+        reached: set[int] = set()
+        posts: list[Post] = []
+        unit_for_leader = None
+        if item["to_post"] is not None:
+            post = self.posts[_pk(item["to_post"])]
+            posts.append(post)
+            unit_for_leader = post.unit
+        if item["to_unit"] is not None:
+            unit = self.units[_pk(item["to_unit"])]
+            unit_for_leader = unit
+            unit_posts = self.liaison_posts.get(unit.pk, [])
+            if not unit_posts:
+                out += self._to_unit_admins(item, make, unit, _("%(unit)s未设置督办联络岗位") % {"unit": unit.name})
+            posts += [p for p in unit_posts if p not in posts]
+        for post in posts:
+            acting = self.acting[(post.pk, on)]
+            note = substitution_note(acting)
+            out.append(make(f"post:{post.pk}", post=post, unit=post.unit, reached=acting.person, note=note))
+            if acting.person is None:
+                out += self._to_unit_admins(
+                    item, make, post.unit,
+                    _("岗位%(post)s的A、B、C角均不在岗或已不在职") % {"post": post}, post=post)
+            else:
+                reached.add(acting.person.pk)
+        if item["to_person"] is not None:
+            person = self.people.get(_pk(item["to_person"]))
+            if person is None:
+                raise ValidationError({"to_person": _("人员不存在。")})
+            if person.pk not in reached:
+                reached.add(person.pk)
+                out.append(make(f"person:{person.pk}", person=person, unit_id=person.unit_id, reached=person))
+        if item["to_user"] is not None:
+            user = item["to_user"]
+            out.append(make(f"user:{user.pk}", user=user, unit_id=user.unit_id))
+        if item["copy_unit_leader"]:
+            if unit_for_leader is None:
+                raise ValidationError({"copy_unit_leader": _("抄送单位主要负责人时须指定岗位或单位。")})
+            leader = self.leaders.get(unit_for_leader.pk)
+            if leader is None:
+                out.append(self._flag(item, make, _("%(unit)s未设置主要负责人,通知未能抄送") % {"unit": unit_for_leader.name}))
+            elif leader.pk not in reached:
+                reached.add(leader.pk)
+                out.append(make(f"person:{leader.pk}", person=leader, unit_id=leader.unit_id, reached=leader,
+                                is_copy=True))
+        for leader in item["copy_leaders"]:
+            if isinstance(leader, (Person, int)):
+                person = self.people.get(_pk(leader))
+                if person is None:
+                    raise ValidationError({"copy_leaders": _("人员不存在。")})
+                if person.pk not in reached:
+                    reached.add(person.pk)
+                    out.append(make(f"person:{person.pk}", person=person, unit_id=person.unit_id, reached=person,
+                                    is_copy=True))
+            else:  # a user account
+                out.append(make(f"user:{leader.pk}", user=leader, unit_id=leader.unit_id, is_copy=True))
+        return out
+
+    def _to_unit_admins(self, item, make, unit, problem, post=None) -> list[Notice]:
+        """Nobody can act: the unit's administrators get it, and the 督查室 sees the problem flagged."""
+        out = [make(f"user:{admin.pk}", user=admin, unit=unit, post=None,
+                    note=_("%(problem)s,转单位管理员") % {"problem": problem})
+               for admin in self.unit_admins.get(unit.pk, [])]
+        if not out:
+            problem = _("%(problem)s,且无单位管理员") % {"problem": problem}
+        out.append(self._flag(item, make, problem, unit=unit, post=post))
+        return out
+
+    def _flag(self, item, make, problem, **fields) -> Notice:
+        dedupe = f"flag:{item['kind']}:{item['dedupe_key']}" if item["dedupe_key"] else ""
+        body = _("%(problem)s。原通知:%(title)s") % {"problem": problem, "title": item["title"]}
+        fields = {"note": problem, **fields}
+        return make(f"role:{Role.SUPERVISOR}", role=Role.SUPERVISOR, kind=NoticeKind.SYSTEM, flagged=True,
+                    title=(_("通知无法送达:%(problem)s") % {"problem": problem})[:200], body=body, dedupe=dedupe,
+                    **fields)
+
+
+def _pk_set(items, key) -> set:
+    return {_pk(i[key]) for i in items if i[key] is not None}
+
+
+# --- outbox -------------------------------------------------------------------------------------
+def _outbox_rows(created: list[Notice], resolver: _Resolver) -> list[Delivery]:
+    """External messages for the notices just created: email/SMS by each person's preferences,
+    the unit's group robots for what reaches a unit's post or administrators."""
+    if not created:
+        return []
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    person_ids = {n.reached_id for n in created if n.reached_id} | {n.person_id for n in created if n.person_id}
+    user_ids = {n.user_id for n in created if n.user_id}
+    users = User.objects.filter(Q(person_id__in=person_ids) | Q(pk__in=user_ids), is_active=True) \
+        .select_related("person")
+    by_person, by_id = {}, {}
+    for u in users:
+        by_id[u.pk] = u
+        if u.person_id:
+            by_person[u.person_id] = u
+    prefs = {p.user_id: p for p in UserPreference.objects.filter(user_id__in=by_id)}
+    unit_ids = {n.unit_id for n in created if n.unit_id and (n.post_id or n.user_id) and not n.is_copy}
+    robots = defaultdict(list)
+    for ch in UnitChannel.objects.filter(unit_id__in=unit_ids, enabled=True).order_by("id"):
+        robots[ch.unit_id].append(ch)
+    rows: list[Delivery] = []
+    robot_sent: set[tuple] = set()
+    for n in created:
+        if n.role:
+            continue
+        user = by_id.get(n.user_id) if n.user_id else by_person.get(n.reached_id or n.person_id)
+        pref = prefs.get(user.pk) if user else None
+        if pref is not None:
+            if pref.email and user.email:
+                rows.append(Delivery(notice=n, channel=Channel.EMAIL, target=user.email))
+            phone = user.person.phone if user.person_id else ""
+            if pref.sms and phone:
+                rows.append(Delivery(notice=n, channel=Channel.SMS, target=phone))
+        if n.unit_id in unit_ids and not n.is_copy and (n.post_id or n.user_id):
+            for ch in robots.get(n.unit_id, []):
+                key = (ch.pk, n.kind, n.subject_key, n.title)
+                if key in robot_sent:  # two liaison posts of one unit: one group message
+                    continue
+                robot_sent.add(key)
+                rows.append(Delivery(notice=n, channel=ch.channel, target=f"unitchannel:{ch.pk}"))
+    return rows
+
+
+# --- read state ----------------------------------------------------------------------------------
+def notice_mark_read(*, actor, notice: Notice) -> None:
+    """Mark one notice (already scoped to the actor's inbox by the caller) as read. Read state
+    is personal bookkeeping, not a change of business data: no ledger entry."""
+    NoticeRead.objects.get_or_create(notice=notice, user=actor)
+
+
+def notices_mark_all_read(*, actor, queryset) -> int:
+    ids = list(queryset.exclude(reads__user=actor).values_list("pk", flat=True)[:10000])
+    NoticeRead.objects.bulk_create([NoticeRead(notice_id=i, user=actor) for i in ids], ignore_conflicts=True,
+                                   batch_size=500)
+    return len(ids)
