@@ -279,7 +279,7 @@ def test_an_oversized_upload_is_cut_off_while_it_arrives(api, build, settings, t
     temp_dir = tmp_path / "uploads"
     temp_dir.mkdir()
     settings.FILE_UPLOAD_HANDLERS = [
-        "duban.tasks.uploads.LimitedUploadHandler",
+        "duban.core.uploads.SizeLimitHandler",
         "django.core.files.uploadhandler.MemoryFileUploadHandler",
         "django.core.files.uploadhandler.TemporaryFileUploadHandler",
     ]

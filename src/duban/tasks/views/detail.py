@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from duban.core import permissions
+from duban.core import permissions, uploads
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.core.roles import Role
@@ -31,10 +31,7 @@ from duban.tasks.views._common import (
     STATUS_BADGES,
     VIEW,
     _attachment,
-    _oversized,
-    _status_for,
     _task,
-    limited_uploads,
 )
 
 # Ledger events of a task, as the timeline names them.
@@ -207,8 +204,7 @@ def _service_call(request, task, key, form, call, success):
     except ValidationError as exc:
         apply_validation_error(form, exc)
         task.refresh_from_db()
-        status = 413 if any(getattr(e, "code", None) == "too_large"
-                            for e in getattr(exc, "error_list", [])) else 400
+        status = 413 if uploads.is_too_large(exc) else 400
         return _render_task(request, task, failed=(key, form), status=status)
     messages.success(request, success)
     return redirect("tasks:detail", task.pk)
@@ -216,7 +212,7 @@ def _service_call(request, task, key, form, call, success):
 
 @require_perm(VIEW)
 @require_POST
-@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
+@uploads.limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
 def task_transition(request, pk, name):
     task = _task(request, pk)
     transition = statemachine.TRANSITIONS.get(name)
@@ -224,8 +220,8 @@ def task_transition(request, pk, name):
         raise Http404
     statemachine.check_actor(request.user, transition.who, task, transition.label)
     form = TransitionForm(request.POST, request.FILES, prefix=name, transition=transition)
-    if _oversized(request, form, "files") or not form.is_valid():
-        return _render_task(request, task, failed=(name, form), status=_status_for(form))
+    if uploads.apply_refusal(request, form, "files") or not form.is_valid():
+        return _render_task(request, task, failed=(name, form), status=uploads.status_for(form))
     data = form.cleaned_data
 
     def call():
@@ -240,13 +236,13 @@ def task_transition(request, pk, name):
 
 @require_perm(VIEW)
 @require_POST
-@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
+@uploads.limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
 def report_submit(request, pk):
     task = _task(request, pk)
     statemachine.check_actor(request.user, statemachine.PARTICIPANT, task, _("报送进展"))
     form = ReportForm(request.POST, request.FILES, prefix="report", reports=_correctable(task))
-    if _oversized(request, form, "files") or not form.is_valid():
-        return _render_task(request, task, failed=("report", form), status=_status_for(form))
+    if uploads.apply_refusal(request, form, "files") or not form.is_valid():
+        return _render_task(request, task, failed=("report", form), status=uploads.status_for(form))
     data = form.cleaned_data
 
     def call():

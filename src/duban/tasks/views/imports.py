@@ -11,18 +11,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from duban.core import uploads
 from duban.core.decorators import require_perm
 from duban.tasks import excel, selectors, services
 from duban.tasks.forms import (
     ImportForm,
-    too_large,
 )
 from duban.tasks.views._common import (
     MANAGE,
     XLSX,
     _attachment,
-    _oversized,
-    limited_uploads,
 )
 
 
@@ -38,14 +36,14 @@ ROW_ERROR = re.compile(r"^第\s*(\d+)\s*行[::](.*)$")
 
 @require_perm(MANAGE)
 @require_http_methods(["GET", "POST"])
-@limited_uploads("DUBAN_MAX_IMPORT_BYTES")
+@uploads.limited_uploads("DUBAN_MAX_IMPORT_BYTES")
 def task_import(request):
     sources = selectors.sources_for_user(request.user)
     form = ImportForm(request.POST or None, request.FILES or None, sources=sources)
     rows, problems, status = [], [], 200
     if request.method == "POST":
         status = 400
-        if _oversized(request, form, "file"):
+        if uploads.apply_refusal(request, form, "file"):
             status = 413
         elif form.is_valid():
             try:
@@ -58,12 +56,12 @@ def task_import(request):
                         rows.append({"row": int(m[1]), "reason": m[2].strip()})
                     else:
                         problems.append(message)
-                if any(getattr(e, "code", None) == "too_large" for e in exc.error_list):
+                if uploads.is_too_large(exc):
                     status = 413
             else:
                 messages.success(request, _("已导入 %(n)s 项任务(草稿),请核对后交办。") % {"n": len(created)})
                 return redirect(reverse("tasks:list") + "?status=draft")
-        elif too_large(form):
+        elif uploads.status_for(form) == 413:
             status = 413
     return render(request, "tasks/import.html", {"form": form, "rows": rows, "problems": problems,
                                                  "columns": excel.HEADER_ALIASES}, status=status)

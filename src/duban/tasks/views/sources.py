@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from duban.core import permissions
+from duban.core import permissions, uploads
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.tasks import selectors, services
@@ -21,9 +21,6 @@ from duban.tasks.views._common import (
     MANAGE,
     STATUS_BADGES,
     VIEW,
-    _oversized,
-    _status_for,
-    limited_uploads,
 )
 
 
@@ -52,10 +49,10 @@ def source_detail(request, pk):
 
 @require_perm(MANAGE)
 @require_http_methods(["GET", "POST"])
-@limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
+@uploads.limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
 def source_create(request):
     form = SourceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and not _oversized(request, form, "file") and form.is_valid():
+    if request.method == "POST" and not uploads.apply_refusal(request, form, "file") and form.is_valid():
         data = form.cleaned_data
         try:
             source = services.source_create(actor=request.user, kind=data["kind"], title=data["title"],
@@ -66,5 +63,5 @@ def source_create(request):
         else:
             messages.success(request, _("已录入来源“%(title)s”。") % {"title": source.title})
             return redirect("tasks:source_detail", source.pk)
-    status = 200 if request.method == "GET" else _status_for(form)
+    status = 200 if request.method == "GET" else uploads.status_for(form)
     return render(request, "tasks/source_form.html", {"form": form}, status=status)
