@@ -63,7 +63,8 @@ def test_bad_files_are_refused_and_nothing_is_stored(client, cast, token, raw, n
 def test_an_oversized_file_is_413(client, cast, token, settings):
     settings.DUBAN_MAX_IMPORT_BYTES = 50
     response = upload(client, token(cast.supervisor), TEXT.encode() * 5)
-    assert response.status_code == 413 and "文件过大" in response.json()["detail"]
+    assert response.status_code == 413 and "上限" in response.json()["detail"]
+    assert list(response.json()["errors"]) == ["file"]
     assert IntakeDraft.objects.count() == 0
 
 

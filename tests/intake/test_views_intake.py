@@ -92,11 +92,27 @@ def test_a_bad_upload_is_refused_with_a_chinese_error_and_nothing_is_stored(cast
     assert IntakeDraft.objects.count() == 0
 
 
-def test_an_oversized_upload_is_refused_before_analysis(cast, supervisor, settings):
+def test_an_oversized_upload_is_refused_while_it_is_received_and_named(cast, supervisor, settings):
     settings.DUBAN_MAX_IMPORT_BYTES = 100
     response = post_file(supervisor, TEXT.encode() * 10)
-    assert response.status_code == 400 and "文件过大" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 413 and "speech.txt" in page and "上限" in page
     assert IntakeDraft.objects.count() == 0
+    assert not AuditEntry.objects.filter(event="intake_draft_create").exists()
+
+
+def test_the_upload_form_still_needs_its_csrf_token(cast, fake_engine):  # noqa: F811
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(cast.supervisor)
+    response = post_file(browser)
+    assert response.status_code == 403 and IntakeDraft.objects.count() == 0
+    page = browser.get("/intake/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    response = browser.post("/intake/", {"file": SimpleUploadedFile("speech.txt", TEXT.encode()),
+                                         "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and IntakeDraft.objects.count() == 1
 
 
 def test_a_bad_date_on_the_upload_form_is_refused(cast, supervisor):

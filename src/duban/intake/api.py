@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict
 
 from duban.api.auth import require
-from duban.core import permissions
+from duban.core import permissions, uploads
 from duban.core.services import ConcurrentEditError
 from duban.intake import selectors, services
 from duban.intake.draft import plan
@@ -45,11 +44,6 @@ def _body(exc: ValidationError) -> dict:
     return body
 
 
-def _codes(exc: ValidationError) -> set[str]:
-    errors = [e for v in exc.error_dict.values() for e in v] if hasattr(exc, "error_dict") else exc.error_list
-    return {e.code for e in errors if e.code}
-
-
 def service_errors(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -63,7 +57,7 @@ def service_errors(view):
             version = IntakeDraft.objects.filter(pk=current).values_list("version", flat=True).first()
             return JsonResponse({"detail": "；".join(exc.messages), "code": "stale", "version": version}, status=409)
         except ValidationError as exc:
-            return JsonResponse(_body(exc), status=413 if "too_large" in _codes(exc) else 400)
+            return JsonResponse(_body(exc), status=413 if uploads.is_too_large(exc) else 400)
         except PermissionDenied as exc:
             return JsonResponse({"detail": str(exc) or "permission_denied"}, status=403)
 
@@ -149,10 +143,7 @@ def intake_draft_list(request, status: str = ""):
 def intake_draft_create(request, file: File[UploadedFile], speech_date: Form[date | None] = None,
                  term_end: Form[date | None] = None):
     _need(request)
-    if file.size > settings.DUBAN_MAX_IMPORT_BYTES:  # refuse before reading it into memory
-        limit = f"{settings.DUBAN_MAX_IMPORT_BYTES / 1024 / 1024:g}"
-        raise ValidationError({"file": ValidationError(_("文件过大,导入文件不能超过 %(limit)s MB。") % {"limit": limit},
-                                                       code="too_large")})
+    uploads.check_size(file, setting_name="DUBAN_MAX_IMPORT_BYTES")  # 413 before reading it into memory
     draft = services.draft_create(actor=request.auth, raw=file.read(), file_name=file.name or "",
                                   speech_date=speech_date, term_end=term_end)
     return Status(201, _draft_out(draft))

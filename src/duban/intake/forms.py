@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from duban.intake import selectors
@@ -48,14 +47,6 @@ class UploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].widget.attrs["accept"] = ".txt,.docx,.html,.htm"
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = settings.DUBAN_MAX_IMPORT_BYTES
-        if upload.size > limit:  # refuse before reading the whole file into memory
-            raise forms.ValidationError(_("文件过大,导入文件不能超过 %(limit)s MB。") % {"limit": f"{limit / 1024 / 1024:g}"},
-                                        code="too_large")
-        return upload
 
 
 class MetaForm(forms.Form):

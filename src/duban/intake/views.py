@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import permissions
+from duban.core import permissions, uploads
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.core.services import ConcurrentEditError
@@ -42,11 +42,14 @@ def _draft_page(request):
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")), status
 
 
+@uploads.limited_uploads("DUBAN_MAX_IMPORT_BYTES")
 @require_perm(USE)
 @require_http_methods(["GET", "POST"])
 def upload(request):
+    """A file past DUBAN_MAX_IMPORT_BYTES is refused while it is received (413, nothing read)."""
     form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    refused = request.method == "POST" and uploads.apply_refusal(request, form, "file")
+    if request.method == "POST" and not refused and form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
             draft = services.draft_create(actor=request.user, raw=upload_file.read(), file_name=upload_file.name,
@@ -63,7 +66,7 @@ def upload(request):
     page, status = _draft_page(request)
     return render(request, "intake/upload.html",
                   {"form": form, "page": page, "status": status, "statuses": DraftStatus.choices},
-                  status=400 if request.method == "POST" else 200)
+                  status=uploads.status_for(form) if request.method == "POST" else 200)
 
 
 # --- review -----------------------------------------------------------------------------------
