@@ -110,7 +110,7 @@ def test_disabling_an_account_ends_its_sessions_and_tokens(cast, login, client):
 
     victim = Client()
     assert victim.post("/accounts/login/", {"username": "bajiao", "password": cast.password}).status_code == 302
-    services.token_issue(user=cast.bajiao_liaison)
+    services.token_issue(actor=cast.bajiao_liaison)
     admin = login(cast.sysadmin)
     response = admin.post(f"/accounts/users/{cast.bajiao_liaison.pk}/active/", {"active": "0"})
     assert response.status_code == 302
@@ -227,7 +227,7 @@ def test_services_refuse_callers_without_the_function_permission(cast):
     with pytest.raises(PermissionDenied):
         services.user_unlock(actor=cast.sysadmin, user=cast.leader)
     with pytest.raises(PermissionDenied):
-        services.password_set_by_admin(admin=cast.auditor, user=cast.leader, new_password=GOOD)
+        services.password_set_by_admin(actor=cast.auditor, user=cast.leader, new_password=GOOD)
 
 
 @pytest.mark.parametrize("who, url, expected", [

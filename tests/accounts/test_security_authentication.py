@@ -454,15 +454,15 @@ def test_none_of_the_last_five_passwords_can_be_reused(cast):
     user = cast.leader
     previous = cast.password
     for new in PASSWORDS[:5]:
-        services.password_change(user=user, old_password=previous, new_password=new)
+        services.password_change(actor=user, old_password=previous, new_password=new)
         previous = new
     # The current password and the four before it are remembered; the cast's original is the 6th.
     for old in PASSWORDS[:4]:
         with pytest.raises(ValidationError, match="最近 5 次"):
-            services.password_change(user=user, old_password=previous, new_password=old)
+            services.password_change(actor=user, old_password=previous, new_password=old)
     assert User.objects.get(pk=user.pk).check_password(PASSWORDS[4])
     assert _events("password_change_failed", actor=user) == 4
-    services.password_change(user=user, old_password=previous, new_password=cast.password)
+    services.password_change(actor=user, old_password=previous, new_password=cast.password)
     assert User.objects.get(pk=user.pk).check_password(cast.password)
 
 
@@ -512,7 +512,7 @@ def test_the_nightly_job_disables_idle_and_expired_accounts_once(cast):
     User.objects.filter(pk=cast.bajiao_b.pk).update(last_login=None, date_joined=T0 - timedelta(days=200))
     User.objects.filter(pk=cast.baiguo_liaison.pk).update(valid_until=date(2026, 2, 28))
     User.objects.filter(pk=cast.auditor.pk).update(last_login=T0 - timedelta(days=365))  # 三员 are left alone
-    services.token_issue(user=cast.leader)
+    services.token_issue(actor=cast.leader)
     with time_machine.travel(T0, tick=False):
         jobs.REGISTRY["disable_stale_accounts"].func()
         jobs.REGISTRY["disable_stale_accounts"].func()  # idempotent

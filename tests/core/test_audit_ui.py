@@ -17,18 +17,6 @@ from duban.core.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _default_language():
-    # A request that switched to English leaves it active in the thread; services called
-    # directly by these tests must speak the default language.
-    from django.conf import settings
-    from django.utils import translation
-
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 def _seqs(response):
     import re
 

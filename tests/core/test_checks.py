@@ -6,21 +6,9 @@ from django.core import checks
 from django.test import override_settings
 
 from duban.accounts.models import User
-from duban.core.checks import check_accounts
+from duban.accounts.checks import check_accounts
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _default_language():
-    # A request that switched to English leaves it active in the thread; services called
-    # directly by these tests must speak the default language.
-    from django.conf import settings
-    from django.utils import translation
-
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def _ids():
@@ -70,3 +58,13 @@ def test_an_active_account_without_a_usable_password_is_an_error_in_production(c
     user.set_unusable_password()
     User.objects.filter(pk=user.pk).update(password=user.password)
     assert _ids() == ["duban.E003"]
+
+
+@override_settings(PRODUCTION=True)
+def test_an_administrator_left_with_the_demo_password_is_an_error_in_production(cast):
+    from duban.demo.accounts import DEMO_PASSWORD
+
+    user = User.objects.get(pk=cast.secadmin.pk)
+    user.set_password(DEMO_PASSWORD)
+    User.objects.filter(pk=user.pk).update(password=user.password)
+    assert _ids() == ["duban.E004"]

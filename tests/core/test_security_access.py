@@ -14,17 +14,6 @@ from duban.core.roles import ADMIN_ROLES, Role
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _default_language():
-    # A request that switched to English leaves it active in the thread; services called
-    # directly by these tests must speak the default language.
-    from django.conf import settings
-    from django.utils import translation
-
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
 GOOD = "Qiu-Shui-Lake#2031"
 
 

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户")
 
     def ready(self) -> None:
-        from duban.accounts import signals  # noqa: F401
+        from duban.accounts import checks  # noqa: F401  (registers the production checks)

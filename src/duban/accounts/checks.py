@@ -6,6 +6,11 @@ under production settings: a development database full of demo accounts is not a
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import DatabaseError
+from django.db.models import Q
+
+from duban.accounts.models import User
+from duban.accounts.services import RESERVED_USERNAMES
+from duban.core.roles import ADMIN_ROLES
 
 # Passwords that installers, vendors' manuals and scanners use. The password policy already
 # refuses all of them for every account created through duban; this list catches accounts
@@ -14,29 +19,25 @@ KNOWN_DEFAULT_PASSWORDS = ("admin", "123456", "12345678", "password", "Passw0rd"
                            "Admin@123", "admin123", "Aa123456", "root", "1qaz@WSX", "Abc@1234")
 
 
-def known_passwords() -> tuple[str, ...]:
-    """Published passwords: the usual defaults and the demo's (docs/demo.md), so a development
-    database with demo accounts that ends up in production is flagged."""
-    from duban.demo.accounts import DEMO_PASSWORD
-
-    return (*KNOWN_DEFAULT_PASSWORDS, DEMO_PASSWORD)
-
-
-def _privileged(users):
-    from django.db.models import Q
-
-    from duban.core.roles import ADMIN_ROLES
-
+def privileged(users):
+    """The accounts that matter most: the administrators and anything with Django's staff or
+    superuser flags."""
     return users.filter(Q(role__in=ADMIN_ROLES) | Q(is_superuser=True) | Q(is_staff=True))
+
+
+def privileged_with_password(passwords, *, id: str, why: str) -> list[Error]:
+    """An error for every active privileged account whose password is one of ``passwords``.
+    Hashing every password against the list costs one Argon2 run per pair, so only the
+    privileged accounts are tried. Other apps reuse it (duban.demo.checks: the demo password)."""
+    return [Error(f"Account '{user.username}' uses {why}.", id=id)
+            for user in privileged(User.objects.filter(is_active=True)).only("username", "password")
+            if user.has_usable_password() and any(user.check_password(pw) for pw in passwords)]
 
 
 @register(Tags.security, deploy=True)
 def check_accounts(app_configs=None, **kwargs):
     if not settings.PRODUCTION:
         return []
-    from duban.accounts.models import User
-    from duban.accounts.services import RESERVED_USERNAMES
-
     errors = []
     try:
         active = User.objects.filter(is_active=True)
@@ -53,13 +54,8 @@ def check_accounts(app_configs=None, **kwargs):
             if not user.has_usable_password():
                 errors.append(Error(f"Active account '{user.username}' has no usable password (IA-01).",
                                     id="duban.E003"))
-        # Hashing every password against the list costs one Argon2 run per pair, so only the
-        # accounts that matter most are tried: the administrators and anything with Django's
-        # staff or superuser flags.
-        for user in _privileged(active).only("username", "password"):
-            if user.has_usable_password() and any(user.check_password(pw) for pw in known_passwords()):
-                errors.append(Error(f"Account '{user.username}' uses a known default password (AC-01).",
-                                    id="duban.E004"))
+        errors += privileged_with_password(KNOWN_DEFAULT_PASSWORDS, id="duban.E004",
+                                           why="a known default password (AC-01)")
     except DatabaseError:
         return []  # not migrated yet
     return errors

@@ -5,9 +5,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from duban.core import ledger
-from duban.core.models import Outcome
-
+from duban.accounts import services
 
 SEEN_GRANULARITY_SECONDS = 60
 
@@ -28,8 +26,7 @@ class SessionTimeoutMiddleware:
             idle = now - seen >= settings.DUBAN_SESSION_IDLE.total_seconds()
             too_old = now - auth_at >= settings.DUBAN_SESSION_ABSOLUTE.total_seconds()
             if idle or too_old:
-                ledger.append(event="session_timeout", outcome=Outcome.FAILURE, obj=user, actor=user,
-                              data={"kind": "idle" if idle else "absolute"})
+                services.session_timeout_record(actor=user, kind="idle" if idle else "absolute")
                 logout(request)
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "session_expired"}, status=401)

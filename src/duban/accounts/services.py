@@ -8,12 +8,11 @@ surviving restarts); and every event in duban's own hash-chained ledger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -28,17 +27,6 @@ from duban.core.roles import ADMIN_ROLES, Role
 
 UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.LIAISON})
 
-# A fixed hash checked for unknown usernames, so they cost the same time as known ones.
-_DUMMY_HASH: str | None = None
-
-
-def _dummy_hash() -> str:
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = make_password("duban-timing-equaliser-not-a-password")
-    return _DUMMY_HASH
-
-
 class LoginFailed(Exception):
     """Raised with one generic message whatever the cause (IA-06)."""
 
@@ -47,12 +35,6 @@ class LoginFailed(Exception):
 
 class LoginThrottled(Exception):
     pass
-
-
-@dataclass
-class _Outcome:
-    user: User | None
-    reason: str
 
 
 def _ip_key(ip: str | None) -> str:
@@ -122,6 +104,23 @@ def authenticate_password(username: str, password: str) -> User:
                       data={"changed_at": user.password_changed_at.isoformat(),
                             "max_age_days": getattr(settings, "DUBAN_PASSWORD_MAX_AGE_DAYS", 90)})
     return user
+
+
+def login_record(*, actor: User) -> None:
+    """The sign-in that ``authenticate_password`` admitted has started a session: one ``login``
+    entry. Called by the login view right after Django's ``login()``; nothing else signs in."""
+    ledger.append(event="login", obj=actor, actor=actor)
+
+
+def logout_record(*, actor: User) -> None:
+    """``actor`` signed out: one ``logout`` entry (the view then ends the session)."""
+    ledger.append(event="logout", obj=actor, actor=actor)
+
+
+def session_timeout_record(*, actor: User, kind: str) -> None:
+    """``actor``'s session ran past the idle or absolute limit (``kind``): one entry; the
+    middleware then ends the session."""
+    ledger.append(event="session_timeout", outcome=Outcome.FAILURE, obj=actor, actor=actor, data={"kind": kind})
 
 
 def _register_failure(user: User, now) -> None:
@@ -211,9 +210,11 @@ def _set_password(user: User, password: str, *, must_change: bool) -> None:
     ApiToken.objects.filter(user=user).delete()
 
 
-def password_change(*, user: User, old_password: str, new_password: str) -> None:
+def password_change(*, actor: User, old_password: str, new_password: str) -> None:
     """The user changes their own password. A wrong old password or a password the policy
-    rejects is one ``password_change_failed`` row; success is one ``password_changed`` row."""
+    rejects is one ``password_change_failed`` row; success is one ``password_changed`` row.
+    ``actor`` is both who acts and the account acted upon."""
+    user = actor
     try:
         with transaction.atomic():
             if not user.check_password(old_password):
@@ -236,20 +237,20 @@ def _guard_admin_target(actor: User | None, user: User) -> None:
         raise ValidationError(_("系统管理员不能操作安全管理员或审计管理员的账户。"), code="separation_of_duties")
 
 
-def password_set_by_admin(*, admin: User, user: User, new_password: str) -> None:
+def password_set_by_admin(*, actor: User, user: User, new_password: str) -> None:
     """The system administrator sets a one-time password: the user must change it at the next
     sign-in (IA-04), and the user's sessions and tokens end."""
-    _require(admin, permissions.ACCOUNTS_MANAGE)
+    _require(actor, permissions.ACCOUNTS_MANAGE)
     try:
         with transaction.atomic():
-            if user.pk == admin.pk:
+            if user.pk == actor.pk:
                 raise ValidationError(_("请通过“修改密码”修改自己的密码。"), code="own_account")
-            _guard_admin_target(admin, user)
+            _guard_admin_target(actor, user)
             _set_password(user, new_password, must_change=True)
-            ledger.append(event="password_reset", obj=user, actor=admin)
+            ledger.append(event="password_reset", obj=user, actor=actor)
     except ValidationError as exc:
         user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password"])
-        _refuse(event="password_reset_refused", actor=admin, user=user, exc=exc)
+        _refuse(event="password_reset_refused", actor=actor, user=user, exc=exc)
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -466,13 +467,25 @@ def user_unlock(*, actor: User, user: User) -> None:
 
 # --- API tokens -------------------------------------------------------------------------------
 @transaction.atomic
-def token_issue(*, user: User, name: str = "") -> str:
+def token_issue(*, actor: User, name: str = "") -> str:
+    """A bearer token for ``actor`` themself (POST /api/auth/token after the password check)."""
     key = ApiToken.new_key()
     now = timezone.now()
-    ApiToken.objects.create(user=user, key_hash=ApiToken.hash_key(key), name=name[:100],
+    ApiToken.objects.create(user=actor, key_hash=ApiToken.hash_key(key), name=name[:100],
                             created_at=now, last_used_at=now, expires_at=now + settings.DUBAN_SESSION_ABSOLUTE)
-    ledger.append(event="api_token_issued", obj=user, actor=user)
+    ledger.append(event="api_token_issued", obj=actor, actor=actor)
     return key
+
+
+@transaction.atomic
+def api_tokens_purge_expired(*, now=None) -> int:
+    """Delete the bearer tokens past their absolute lifetime (the worker, hourly); one
+    ``api_tokens_purged`` entry with the count when there were any."""
+    now = now or timezone.now()
+    count, _ = ApiToken.objects.filter(expires_at__lt=now).delete()
+    if count:
+        ledger.append(event="api_tokens_purged", actor=None, data={"count": count})
+    return count
 
 
 def token_user(key: str) -> User | None:

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from duban.accounts import selectors, services
 from duban.accounts.forms import (LoginForm, PasswordChangeForm, RoleGrantForm, SetPasswordForm, UserCreateForm,
                                   UserFilterForm)
-from duban.core import ledger, permissions
+from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 
@@ -34,6 +35,9 @@ def login_view(request):
             error, status = services.LoginFailed.message, 400
         else:
             login(request, user, backend="duban.accounts.backends.RoleBackend")  # cycles the session key (IA-08)
+            now = timezone.now().timestamp()
+            request.session["duban_auth_at"] = request.session["duban_seen_at"] = now
+            services.login_record(actor=user)
             target = request.POST.get("next") or request.GET.get("next")
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
                 target = settings.LOGIN_REDIRECT_URL
@@ -45,7 +49,7 @@ def login_view(request):
 @require_POST
 def logout_view(request):
     if request.user.is_authenticated:
-        ledger.append(event="logout", obj=request.user, actor=request.user)
+        services.logout_record(actor=request.user)
     logout(request)  # deletes the session row (IA-08)
     response = redirect(settings.LOGOUT_REDIRECT_URL)
     response["Clear-Site-Data"] = '"cache", "storage"'
@@ -58,7 +62,7 @@ def password_change_view(request):
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.password_change(user=request.user, old_password=form.cleaned_data["old_password"],
+            services.password_change(actor=request.user, old_password=form.cleaned_data["old_password"],
                                      new_password=form.cleaned_data["new_password1"])
         except ValidationError as exc:
             apply_validation_error(form, exc, default_field="new_password1")
@@ -136,7 +140,7 @@ def user_password_reset_view(request, pk):
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.password_set_by_admin(admin=request.user, user=user, new_password=form.cleaned_data["new_password1"])
+            services.password_set_by_admin(actor=request.user, user=user, new_password=form.cleaned_data["new_password1"])
         except ValidationError as exc:
             apply_validation_error(form, exc, default_field="new_password1")
         else:

@@ -45,7 +45,7 @@ def issue_token(request, payload: TokenIn):
         raise HttpError(401, "invalid_credentials") from None
     if user.must_change_password:
         raise HttpError(403, "password_change_required")
-    key = account_services.token_issue(user=user, name=payload.name)
+    key = account_services.token_issue(actor=user, name=payload.name)
     return {"token": key, "expires_in": int(settings.DUBAN_SESSION_ABSOLUTE.total_seconds())}
 
 

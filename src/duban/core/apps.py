@@ -6,6 +6,3 @@ class CoreConfig(AppConfig):
     name = "duban.core"
     label = "core"
     verbose_name = _("核心")
-
-    def ready(self) -> None:
-        from duban.core import checks  # noqa: F401  (registers system checks)

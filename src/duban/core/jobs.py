@@ -84,9 +84,3 @@ def clear_expired_sessions() -> None:
 
     Session.objects.filter(expire_date__lt=timezone.now()).delete()
 
-
-@periodic("purge_expired_api_tokens", timedelta(hours=1))
-def purge_expired_api_tokens() -> None:
-    from duban.accounts.models import ApiToken
-
-    ApiToken.objects.filter(expires_at__lt=timezone.now()).delete()
