@@ -33,7 +33,7 @@ def snapshot():
 
 
 def test_a_supervisor_exports_the_whole_directory(cast):
-    content, counts = excel.export_directory(user=cast.supervisor)
+    content, counts = services.directory_export(actor=cast.supervisor)
     assert counts == {"单位": 6, "人员": 5, "岗位": 1}
     units = rows(content, "单位")
     assert units[0] == ["中共恩施市委员会", None, "党的机关", "市委", "SW", "市委", 0, "是"]
@@ -42,7 +42,7 @@ def test_a_supervisor_exports_the_whole_directory(cast):
 
 
 def test_a_liaison_exports_only_their_own_subtree(cast):
-    content, counts = excel.export_directory(user=cast.bajiao_liaison)
+    content, counts = services.directory_export(actor=cast.bajiao_liaison)
     names = [r[0] for r in rows(content, "单位")]
     assert names == ["芭蕉侗族乡", "肖家坪村"]
     people = {r[0] for r in rows(content, "人员")}
@@ -52,7 +52,7 @@ def test_a_liaison_exports_only_their_own_subtree(cast):
 
 
 def test_every_export_is_ledgered_with_its_row_counts(cast):
-    excel.export_directory(user=cast.bajiao_liaison)
+    services.directory_export(actor=cast.bajiao_liaison)
     entry = AuditEntry.objects.order_by("-seq").first()
     assert entry.event == "directory_exported"
     assert entry.actor == cast.bajiao_liaison
@@ -62,7 +62,7 @@ def test_every_export_is_ledgered_with_its_row_counts(cast):
 def test_formula_like_cells_are_neutralised_on_export(cast):
     for i, value in enumerate(["=1+2", "+cmd", "-2+3", "@SUM(A1)", "'quoted"]):
         services.person_create(name=f"测{i}", unit=cast.bajiao, title=value)
-    content, _counts = excel.export_directory(user=cast.supervisor)
+    content, _counts = services.directory_export(actor=cast.supervisor)
     wb = load_workbook(io.BytesIO(content))
     titles = {row[0].value: row[2] for row in wb["人员"].iter_rows(min_row=2)}
     assert titles["测0"].value == "'=1+2"
@@ -79,8 +79,8 @@ def test_an_export_reimports_unchanged(cast):
     services.post_create(unit=cast.baiguo, title="协调员", a_holder=cast.p_baiguo, b_holder=cast.p_bajiao_b)
     services.unit_update(unit=cast.banzhuyuan, is_active=False, sort_order=-3)
     state = snapshot()
-    content, counts = excel.export_directory(user=cast.supervisor)
-    result = excel.import_directory(user=cast.supervisor, upload=upload(content))
+    content, counts = services.directory_export(actor=cast.supervisor)
+    result = services.directory_import(actor=cast.supervisor, file=upload(content))
     assert result.ok, result.issues
     assert {s: c.as_dict() for s, c in result.counts.items()} == {
         s: {"created": 0, "updated": 0, "unchanged": n} for s, n in counts.items()
@@ -91,21 +91,21 @@ def test_an_export_reimports_unchanged(cast):
 
 def test_a_unit_admins_export_reimports_unchanged_for_them(cast):
     state = snapshot()
-    content, _counts = excel.export_directory(user=cast.bajiao_admin)
-    result = excel.import_directory(user=cast.bajiao_admin, upload=upload(content))
+    content, _counts = services.directory_export(actor=cast.bajiao_admin)
+    result = services.directory_import(actor=cast.bajiao_admin, file=upload(content))
     assert result.ok, result.issues
     assert snapshot() == state
 
 
 def test_an_edited_export_updates_in_place(cast):
-    content, _counts = excel.export_directory(user=cast.supervisor)
+    content, _counts = services.directory_export(actor=cast.supervisor)
     wb = load_workbook(io.BytesIO(content))
     for row in wb["人员"].iter_rows(min_row=2):
         if row[0].value == "赵六":
             row[2].value = "党委副书记"
     buffer = io.BytesIO()
     wb.save(buffer)
-    result = excel.import_directory(user=cast.supervisor, upload=upload(buffer.getvalue()))
+    result = services.directory_import(actor=cast.supervisor, file=upload(buffer.getvalue()))
     assert result.ok
     assert result.counts["人员"].as_dict() == {"created": 0, "updated": 1, "unchanged": 4}
     assert Person.objects.get(name="赵六").title == "党委副书记"
@@ -115,12 +115,12 @@ def test_the_file_layout_does_not_depend_on_the_users_language(cast):
     from django.utils import translation
 
     with translation.override("en"):
-        content, _counts = excel.export_directory(user=cast.supervisor)
+        content, _counts = services.directory_export(actor=cast.supervisor)
         template = excel.build_template()
     assert rows(content, "单位")[0][2] == "党的机关"
     assert load_workbook(io.BytesIO(template)).sheetnames == ["单位", "人员", "岗位", "说明"]
     state = snapshot()
     with translation.override("en"):
-        result = excel.import_directory(user=cast.supervisor, upload=upload(content))
+        result = services.directory_import(actor=cast.supervisor, file=upload(content))
     assert result.ok, result.issues
     assert snapshot() == state

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from duban.core.models import AuditEntry
-from duban.orgs import excel
+from duban.orgs import excel, services
 from duban.orgs.models import Person, Post, Unit, UnitAlias
 
 HEADERS = {name: [c.header for c in cols] for name, cols in excel.COLUMNS.items()}
@@ -68,7 +68,7 @@ GOOD_POSTS = [
 
 
 def test_a_supervisor_imports_units_people_and_posts(cast):
-    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(GOOD_UNITS, GOOD_PEOPLE,
+    result = services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(GOOD_UNITS, GOOD_PEOPLE,
                                                                                          GOOD_POSTS)))
     assert result.ok, result.issues
     assert result.counts[excel.SHEET_UNITS].as_dict() == {"created": 2, "updated": 1, "unchanged": 0}
@@ -76,10 +76,10 @@ def test_a_supervisor_imports_units_people_and_posts(cast):
     assert result.counts[excel.SHEET_POSTS].as_dict() == {"created": 1, "updated": 0, "unchanged": 1}
 
     hongtu = Unit.objects.get(name="红土乡")
-    assert excel._parent_of(hongtu) == cast.city
+    assert Unit.objects.get_parent(hongtu) == cast.city
     assert hongtu.code == "HT" and hongtu.sort_order == 5 and hongtu.kind == "township"
     assert sorted(hongtu.aliases.values_list("name", flat=True)) == ["红土", "红土镇"]
-    assert excel._parent_of(Unit.objects.get(name="石灰窑村")) == hongtu
+    assert Unit.objects.get_parent(Unit.objects.get(name="石灰窑村")) == hongtu
     assert Person.objects.get(name="吴二").unit == hongtu
     assert Person.objects.get(name="郑三").is_active is False
     assert Person.objects.get(name="赵六").title == "党委副书记"
@@ -93,7 +93,7 @@ def test_a_supervisor_imports_units_people_and_posts(cast):
 
 def test_every_change_of_an_import_is_ledgered_with_a_summary_entry(cast):
     before = AuditEntry.objects.order_by("-seq").first().seq
-    excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(GOOD_UNITS, GOOD_PEOPLE, GOOD_POSTS)))
+    services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(GOOD_UNITS, GOOD_PEOPLE, GOOD_POSTS)))
     events = list(AuditEntry.objects.filter(seq__gt=before).order_by("seq").values_list("event", flat=True))
     assert events.count("unit_created") == 2
     assert events.count("person_created") == 3
@@ -107,9 +107,9 @@ def test_every_change_of_an_import_is_ledgered_with_a_summary_entry(cast):
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(cast):
     data = workbook_bytes(GOOD_UNITS, GOOD_PEOPLE, GOOD_POSTS)
-    assert excel.import_directory(user=cast.supervisor, upload=upload(data)).ok
+    assert services.directory_import(actor=cast.supervisor, file=upload(data)).ok
     state = snapshot()
-    result = excel.import_directory(user=cast.supervisor, upload=upload(data))
+    result = services.directory_import(actor=cast.supervisor, file=upload(data))
     assert result.ok
     assert result.counts[excel.SHEET_UNITS].as_dict() == {"created": 0, "updated": 0, "unchanged": 3}
     assert result.counts[excel.SHEET_PEOPLE].as_dict() == {"created": 0, "updated": 0, "unchanged": 4}
@@ -131,7 +131,7 @@ def test_a_file_with_three_bad_rows_reports_all_three_and_imports_nothing(cast):
         ["红土乡", "督办联络员", "", "周一", "周一", ""],  # row 2: B == A
     ]
     state, entries = snapshot(), ledger_count()
-    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(units, people, posts)))
+    result = services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(units, people, posts)))
     assert not result.ok
     located = [(i.sheet, i.row) for i in result.issues]
     assert located == [("单位", 3), ("人员", 4), ("岗位", 2)]
@@ -172,7 +172,7 @@ def test_a_file_with_three_bad_rows_reports_all_three_and_imports_nothing(cast):
 def test_each_kind_of_bad_row_is_explained_and_nothing_changes(cast, sheet, row, expected):
     kwargs = {sheet: [row]}
     state = snapshot()
-    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(**kwargs)))
+    result = services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(**kwargs)))
     assert not result.ok
     assert any(expected in i.message for i in result.issues), [i.message for i in result.issues]
     assert all(i.row == 2 for i in result.issues)
@@ -181,13 +181,13 @@ def test_each_kind_of_bad_row_is_explained_and_nothing_changes(cast, sheet, row,
 
 def test_duplicate_rows_in_the_file_name_the_first_row(cast):
     units = [["红土乡", "", "其他", "", "", "", 0, "是"], ["红土乡", "", "其他", "", "", "", 0, "是"]]
-    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(units)))
+    result = services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(units)))
     assert [(i.row, i.message) for i in result.issues] == [(3, "单位“红土乡”与第 2 行重复。")]
 
 
 def test_a_holder_from_another_unit_is_named_with_at(cast):
     posts = [["芭蕉侗族乡", "协调员", "", "张三", "赵六@白果乡", ""]]
-    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(posts=posts)))
+    result = services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(posts=posts)))
     assert result.ok, result.issues
     assert Post.objects.get(title="协调员").b_holder == cast.p_baiguo
 
@@ -199,10 +199,10 @@ def test_a_move_that_is_also_declared_in_the_file_is_applied_parents_first(cast)
         ["芭蕉侗族乡", "肖家坪村", "乡镇/办事处", "", "BJ", "芭蕉乡、芭蕉", 0, "是"],
         ["肖家坪村", "中共恩施市委员会", "村/社区", "", "XJP", "", 0, "是"],
     ]
-    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(units)))
+    result = services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(units)))
     assert result.ok, result.issues
     cast.bajiao.refresh_from_db()
-    assert excel._parent_of(cast.bajiao).name == "肖家坪村"
+    assert Unit.objects.get_parent(cast.bajiao).name == "肖家坪村"
     assert result.counts[excel.SHEET_UNITS].updated == 2
 
 
@@ -215,7 +215,7 @@ def test_a_unit_admin_cannot_import_outside_their_subtree(cast):
     people = [["周一", "斑竹园村", "", "", "是"], ["吴二", "新村", "", "", "是"]]
     posts = [["芭蕉侗族乡", "协调员", "", "张三", "赵六@白果乡", ""]]
     state = snapshot()
-    result = excel.import_directory(user=cast.bajiao_admin, upload=upload(workbook_bytes(units, people, posts)))
+    result = services.directory_import(actor=cast.bajiao_admin, file=upload(workbook_bytes(units, people, posts)))
     assert not result.ok
     assert [(i.sheet, i.row) for i in result.issues] == [("单位", 2), ("单位", 3), ("人员", 2), ("岗位", 2)]
     assert all("不在您的管理范围内" in i.message for i in result.issues)
@@ -228,20 +228,20 @@ def test_a_unit_admin_imports_into_their_own_subtree(cast):
         ["新村", "芭蕉侗族乡", "村/社区", "", "", "", 0, "是"],
     ]
     people = [["吴二", "新村", "", "", "是"]]
-    result = excel.import_directory(user=cast.bajiao_admin, upload=upload(workbook_bytes(units, people)))
+    result = services.directory_import(actor=cast.bajiao_admin, file=upload(workbook_bytes(units, people)))
     assert result.ok, result.issues
-    assert excel._parent_of(Unit.objects.get(name="新村")) == cast.bajiao
+    assert Unit.objects.get_parent(Unit.objects.get(name="新村")) == cast.bajiao
 
 
 def test_a_unit_admin_cannot_move_their_own_unit(cast):
     units = [["芭蕉侗族乡", "白果乡", "乡镇/办事处", "", "BJ", "芭蕉乡、芭蕉", 0, "是"]]
-    result = excel.import_directory(user=cast.bajiao_admin, upload=upload(workbook_bytes(units)))
+    result = services.directory_import(actor=cast.bajiao_admin, file=upload(workbook_bytes(units)))
     assert [i.message for i in result.issues] == ["不能调整本单位的上级单位。"]
 
 
 def test_a_liaison_may_not_import_at_all(cast):
     with pytest.raises(excel.ImportRejected) as exc:
-        excel.import_directory(user=cast.bajiao_liaison, upload=upload(workbook_bytes(GOOD_UNITS)))
+        services.directory_import(actor=cast.bajiao_liaison, file=upload(workbook_bytes(GOOD_UNITS)))
     assert exc.value.status == 403
 
 
@@ -253,7 +253,7 @@ def test_a_missing_required_column_is_reported_against_the_header_row(cast):
     ws.append(["周一", "科员"])
     buffer = io.BytesIO()
     wb.save(buffer)
-    result = excel.import_directory(user=cast.supervisor, upload=upload(buffer.getvalue()))
+    result = services.directory_import(actor=cast.supervisor, file=upload(buffer.getvalue()))
     assert ("人员", 1) in [(i.sheet, i.row) for i in result.issues]
     assert any("缺少必填列“单位”" in i.message for i in result.issues)
 
@@ -264,13 +264,13 @@ def test_a_workbook_without_directory_sheets_is_refused(cast):
     buffer = io.BytesIO()
     wb.save(buffer)
     with pytest.raises(excel.ImportRejected) as exc:
-        excel.import_directory(user=cast.supervisor, upload=upload(buffer.getvalue()))
+        services.directory_import(actor=cast.supervisor, file=upload(buffer.getvalue()))
     assert "没有“单位”“人员”“岗位”工作表" in exc.value.message
 
 
 def test_formula_looking_cells_are_imported_as_text(cast):
     people = [["周一", "芭蕉侗族乡", "'=HYPERLINK(\"http://x\")", "'+8613900000000", "是"]]
-    assert excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(people=people))).ok
+    assert services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(people=people))).ok
     person = Person.objects.get(name="周一")
     assert person.title == '=HYPERLINK("http://x")'
     assert person.phone == "+8613900000000"
@@ -280,7 +280,7 @@ def test_formula_looking_cells_are_imported_as_text(cast):
 def _rejected(cast, data, name="directory.xlsx"):
     state, entries = snapshot(), ledger_count()
     with pytest.raises(excel.ImportRejected) as exc:
-        excel.import_directory(user=cast.supervisor, upload=upload(data, name))
+        services.directory_import(actor=cast.supervisor, file=upload(data, name))
     assert snapshot() == state
     assert ledger_count() == entries + 1  # the refusal itself is recorded
     entry = AuditEntry.objects.order_by("-seq").first()
@@ -381,7 +381,7 @@ def test_the_template_opens_with_its_sheets_and_validation(cast):
     help_text = " ".join(str(c.value) for row in wb["说明"].iter_rows() for c in row if c.value)
     assert "A角" in help_text and "姓名@单位" in help_text
     # the template imports cleanly as an empty file
-    result = excel.import_directory(user=cast.supervisor, upload=upload(excel.build_template()))
+    result = services.directory_import(actor=cast.supervisor, file=upload(excel.build_template()))
     assert result.ok and all(c.total == 0 for c in result.counts.values())
 
 
@@ -415,7 +415,7 @@ def test_an_external_entity_is_not_resolved(cast, tmp_path):
     doctype = b'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file://' + str(secret).encode() + b'">]>'
     data = _workbook_with_units_sheet(doctype, b"&xxe;")
     try:
-        result = excel.import_directory(user=cast.supervisor, upload=upload(data))
+        result = services.directory_import(actor=cast.supervisor, file=upload(data))
     except excel.ImportRejected:
         return  # refusing the file outright is fine too
     assert "TOP-SECRET" not in str(Unit.objects.values_list("name", flat=True))
@@ -424,6 +424,6 @@ def test_an_external_entity_is_not_resolved(cast, tmp_path):
 
 def test_a_huge_cell_does_not_flood_the_report(cast):
     people = [["周" * 30000, "芭蕉侗族乡", "", "", "是"]]
-    result = excel.import_directory(user=cast.supervisor, upload=upload(workbook_bytes(people=people)))
+    result = services.directory_import(actor=cast.supervisor, file=upload(workbook_bytes(people=people)))
     assert not result.ok
     assert all(len(i.message) <= excel.Issue.MAX_MESSAGE + 1 for i in result.issues)

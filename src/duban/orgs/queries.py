@@ -158,3 +158,26 @@ def groups_with_counts(user):
 def group_members(group) -> tuple[list[Person], list[Unit]]:
     members = list(group.members.select_related("person__unit", "unit").order_by("unit__path", "person__name"))
     return [m.person for m in members if m.person_id], [m.unit for m in members if m.unit_id]
+
+
+def group_hidden(user, group) -> dict:
+    """What ``user`` cannot see of a group but must not lose by saving it: deputies, members,
+    leader and office outside their subtree (``fixed`` names the leader/office fields). The
+    group form shows how much is hidden; services.group_save keeps it."""
+    if group is None or user is None or permissions.has_global_scope(user):
+        return {"deputies": [], "people": [], "units": [], "fixed": ()}
+    people = selectors.people_for_user(user).values("pk")
+    units = selectors.units_for_user(user).values("pk")
+    fixed = []
+    if group.leader is not None and not selectors.unit_in_scope(user, group.leader.unit):
+        fixed.append("leader")
+    if group.office_unit is not None and not selectors.unit_in_scope(user, group.office_unit):
+        fixed.append("office_unit")
+    return {
+        "deputies": list(group.deputies.exclude(pk__in=people)),
+        "people": [m.person for m in group.members.filter(person__isnull=False).exclude(person__in=people)
+                   .select_related("person")],
+        "units": [m.unit for m in group.members.filter(unit__isnull=False).exclude(unit__in=units)
+                  .select_related("unit")],
+        "fixed": tuple(fixed),
+    }

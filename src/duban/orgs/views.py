@@ -30,7 +30,7 @@ from duban.orgs.forms import (
     UnitForm,
     UnitMoveForm,
 )
-from duban.orgs.models import Absence, LeadingGroup, Person, Post, Unit
+from duban.orgs.models import LeadingGroup, Person, Post, Unit
 
 VIEW = permissions.DIRECTORY_VIEW
 EDIT = permissions.DIRECTORY_EDIT
@@ -39,28 +39,22 @@ SEARCH_LIMIT = 50
 
 
 def _unit(request, pk) -> Unit:
-    return permissions.get_or_404(request.user, Unit.objects.all(), "", pk=pk)
+    return selectors.unit_get_for_user(request.user, pk)
 
 
 def _person(request, pk) -> Person:
-    return permissions.get_or_404(request.user, Person.objects.select_related("unit"), "unit", pk=pk)
+    return selectors.person_get_for_user(request.user, pk)
 
 
 def _post(request, pk) -> Post:
-    return permissions.get_or_404(
-        request.user, Post.objects.select_related("unit", "a_holder__unit", "b_holder__unit", "c_holder__unit"),
-        "unit", pk=pk)
+    return selectors.post_get_for_user(request.user, pk)
 
 
 def _group(request, pk) -> LeadingGroup:
-    return permissions.get_or_404(request.user, LeadingGroup.objects.select_related("leader__unit", "office_unit"),
-                                  ["office_unit", "members__unit", "members__person__unit"], pk=pk)
+    return selectors.group_get_for_user(request.user, pk)
 
 
-def _in_scope(user, unit: Unit | None) -> bool:
-    """Whether ``unit`` lies in the user's subtree, decided from the loaded path (no query)."""
-    prefix = permissions.scope_path(user)
-    return unit is not None and prefix is not None and unit.path.startswith(prefix)
+_in_scope = selectors.unit_in_scope
 
 
 def _holder_rows(user, post: Post) -> list[dict]:
@@ -141,7 +135,7 @@ def unit_create(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            unit = services.unit_create(parent=parent, name=data["name"], short_name=data["short_name"],
+            unit = services.unit_create(actor=request.user, parent=parent, name=data["name"], short_name=data["short_name"],
                                         kind=data["kind"], code=data["code"], sort_order=data["sort_order"],
                                         aliases=data["aliases"])
         except ValidationError as exc:
@@ -162,7 +156,7 @@ def unit_edit(request, pk):
         data = form.cleaned_data
         changes = {k: data[k] for k in ("name", "short_name", "kind", "code", "sort_order", "is_active")}
         try:
-            services.unit_update(unit=unit, expected_version=data["version"],
+            services.unit_update(actor=request.user, unit=unit, expected_version=data["version"],
                                  aliases=data["aliases"], **changes)
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -181,11 +175,11 @@ def unit_move(request, pk):
     user = request.user
     # Only a city-wide role can make a unit a root: a unit user's tree must stay under their unit.
     form = UnitMoveForm(request.POST or None, units=queries.visible_units(user),
-                        allow_root=permissions.has_global_scope(user),
+                        allow_root=services.may_place_at_top(user),
                         initial={"parent": Unit.objects.get_parent(unit).pk if unit.depth > 1 else None})
     if request.method == "POST" and form.is_valid():
         try:
-            services.unit_move(unit=unit, new_parent=form.cleaned_data["parent"])
+            services.unit_move(actor=user, unit=unit, new_parent=form.cleaned_data["parent"])
         except ValidationError as exc:
             apply_validation_error(form, exc, default_field="parent")
         else:
@@ -204,7 +198,7 @@ def unit_delete(request, pk):
     if request.method == "POST":
         name = unit.name
         try:
-            services.unit_delete(unit=unit)
+            services.unit_delete(actor=request.user, unit=unit)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
@@ -268,7 +262,7 @@ def person_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            person = services.person_create(name=data["name"], unit=data["unit"], title=data["title"],
+            person = services.person_create(actor=user, name=data["name"], unit=data["unit"], title=data["title"],
                                             phone=data["phone"])
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -288,7 +282,7 @@ def person_edit(request, pk):
         data = form.cleaned_data
         changes = {k: data[k] for k in ("name", "unit", "title", "phone", "is_active")}
         try:
-            services.person_update(person=person, expected_version=data["version"], **changes)
+            services.person_update(actor=request.user, person=person, expected_version=data["version"], **changes)
         except ValidationError as exc:
             apply_validation_error(form, exc)
             person.refresh_from_db()  # the service set the rejected values on this instance
@@ -307,7 +301,7 @@ def absence_create(request, pk):
     form = AbsenceForm(request.POST)
     if form.is_valid():
         try:
-            services.absence_create(person=person, **form.cleaned_data)
+            services.absence_create(actor=request.user, person=person, **form.cleaned_data)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -319,9 +313,9 @@ def absence_create(request, pk):
 @require_perm(EDIT)
 @require_POST
 def absence_delete(request, pk):
-    absence = permissions.get_or_404(request.user, Absence.objects.select_related("person"), "person__unit", pk=pk)
+    absence = selectors.absence_get_for_user(request.user, pk)
     person = absence.person
-    services.absence_delete(absence=absence)
+    services.absence_delete(actor=request.user, absence=absence)
     messages.success(request, _("已删除一条外出/请假记录。"))
     return redirect("orgs:person_detail", person.pk)
 
@@ -418,7 +412,7 @@ def post_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            post = services.post_create(unit=data["unit"], title=data["title"], duties=data["duties"],
+            post = services.post_create(actor=request.user, unit=data["unit"], title=data["title"], duties=data["duties"],
                                         a_holder=data["a_holder"], b_holder=data["b_holder"],
                                         c_holder=data["c_holder"])
         except ValidationError as exc:
@@ -438,7 +432,7 @@ def post_edit(request, pk):
         data = form.cleaned_data
         changes = {k: data[k] for k in ("unit", "title", "duties", "a_holder", "b_holder", "c_holder")}
         try:
-            services.post_update(post=post, expected_version=data["version"], **changes)
+            services.post_update(actor=request.user, post=post, expected_version=data["version"], **changes)
         except ValidationError as exc:
             apply_validation_error(form, exc)
             post = _post(request, pk)
@@ -477,31 +471,9 @@ def group_detail(request, pk):
     })
 
 
-def _group_kept(user, group: LeadingGroup | None) -> dict:
-    """What an editor cannot see of a group but must not lose by saving it: members, deputies,
-    leader and office outside their subtree."""
-    if group is None or permissions.has_global_scope(user):
-        return {"deputies": [], "people": [], "units": [], "fixed": ()}
-    people = selectors.people_for_user(user).values("pk")
-    units = selectors.units_for_user(user).values("pk")
-    fixed = []
-    if group.leader is not None and not _in_scope(user, group.leader.unit):
-        fixed.append("leader")
-    if group.office_unit is not None and not _in_scope(user, group.office_unit):
-        fixed.append("office_unit")
-    return {
-        "deputies": list(group.deputies.exclude(pk__in=people)),
-        "people": [m.person for m in group.members.filter(person__isnull=False).exclude(person__in=people)
-                   .select_related("person")],
-        "units": [m.unit for m in group.members.filter(unit__isnull=False).exclude(unit__in=units)
-                  .select_related("unit")],
-        "fixed": tuple(fixed),
-    }
-
-
 def _group_edit(request, group: LeadingGroup | None):
     user = request.user
-    kept = _group_kept(user, group)
+    hidden = queries.group_hidden(user, group)
     initial = {}
     if group is not None:
         people, units = queries.group_members(group)
@@ -510,19 +482,18 @@ def _group_edit(request, group: LeadingGroup | None):
                    "deputies": [p.pk for p in group.deputies.all()],
                    "member_people": [p.pk for p in people], "member_units": [u.pk for u in units]}
     form = GroupForm(request.POST or None, people=selectors.people_for_user(user).order_by("unit__path", "name"),
-                     units=queries.visible_units(user), editing=group is not None, fixed=kept["fixed"],
+                     units=queries.visible_units(user), editing=group is not None, fixed=hidden["fixed"],
                      initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            # What the editor cannot see of the group (the fields left off the form, members
+            # outside their subtree) the service keeps as it is.
             saved = services.group_save(
-                group=group, name=data["name"],
-                leader=group.leader if "leader" in kept["fixed"] else data["leader"],
-                office_unit=group.office_unit if "office_unit" in kept["fixed"] else data["office_unit"],
-                duties=data["duties"], established=data["established"],
-                deputies=list(data["deputies"]) + kept["deputies"],
-                member_people=list(data["member_people"]) + kept["people"],
-                member_units=list(data["member_units"]) + kept["units"],
+                actor=user, group=group, name=data["name"], leader=data.get("leader"),
+                office_unit=data.get("office_unit"), duties=data["duties"], established=data["established"],
+                deputies=list(data["deputies"]), member_people=list(data["member_people"]),
+                member_units=list(data["member_units"]),
                 expected_version=data["version"] if group is not None else None)
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -531,8 +502,8 @@ def _group_edit(request, group: LeadingGroup | None):
         else:
             messages.success(request, _("已保存领导小组“%(name)s”。") % {"name": saved.name})
             return redirect("orgs:group_detail", saved.pk)
-    hidden = len(kept["deputies"]) + len(kept["people"]) + len(kept["units"]) + len(kept["fixed"])
-    return _edit_response(request, "orgs/group_form.html", {"group": group, "hidden_count": hidden}, form)
+    hidden_count = len(hidden["deputies"]) + len(hidden["people"]) + len(hidden["units"]) + len(hidden["fixed"])
+    return _edit_response(request, "orgs/group_form.html", {"group": group, "hidden_count": hidden_count}, form)
 
 
 @require_perm(EDIT)
