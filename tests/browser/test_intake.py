@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED = REPO_ROOT.parent / "shared" / "seeds" / "000_ad234ba100576d65.txt"
+SEED = Path(__file__).resolve().parents[1] / "data" / "000_ad234ba100576d65.txt"  # tests/data/README.md
 
 
 def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cast):
@@ -19,7 +18,7 @@ def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cas
     from duban.tasks.models import Source, Task
 
     if not SEED.exists():
-        pytest.fail(f"seed file missing: {SEED} (CI keeps shared/ beside the clone)")
+        pytest.fail(f"seed file missing: {SEED} (see tests/data/README.md)")
     page = ui.page
     errors = []
     page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location.get('url', '')}")

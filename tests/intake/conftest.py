@@ -2,16 +2,16 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-SEED = SHARED / "seeds" / "000_ad234ba100576d65.txt"
-SEED_LABELS = SHARED / "seeds" / "000_ad234ba100576d65.labels.json"
+# The project's own copy of the seed speech and its hand labels (tests/data/README.md)
+DATA = Path(__file__).resolve().parents[1] / "data"
+SEED = DATA / "000_ad234ba100576d65.txt"
+SEED_LABELS = DATA / "000_ad234ba100576d65.labels.json"
 
 
 @pytest.fixture(scope="session")
 def seed_path() -> Path:
-    # CI lays shared/ beside the clone: a missing seed is a failure, not a skip
-    assert SEED.is_file(), f"seed missing: {SEED} (shared/ must sit beside the repository)"
+    # part of the repository: a missing seed is a failure, not a skip
+    assert SEED.is_file(), f"seed missing: {SEED} (see tests/data/README.md)"
     assert SEED_LABELS.is_file(), f"labels missing: {SEED_LABELS}"
     return SEED
 

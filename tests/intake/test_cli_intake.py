@@ -48,3 +48,15 @@ def test_intake_score_finds_the_source_beside_the_labels(seed_path):
     data = json.loads(run("intake_score", str(seed_path.with_name(seed_path.stem + ".labels.json")),
                           "--source", str(seed_path), "--json"))
     assert data["recall"] >= 0.95
+
+
+def test_intake_score_without_arguments_scores_the_seed_kept_in_tests_data(seed_path, monkeypatch):
+    monkeypatch.chdir(seed_path.parents[2])  # the repository root
+    data = json.loads(run("intake_score", "--json"))
+    assert data["oracle_items"] == 55 and data["recall"] >= 0.95
+
+
+def test_intake_score_outside_the_repository_says_where_the_default_labels_are(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CommandError, match="tests/data"):
+        run("intake_score")

@@ -24,8 +24,7 @@ from duban.intake.models import DraftStatus, IntakeDraft, TopicMapping
 from duban.tasks import services as task_services
 from duban.tasks.models import Source, Task
 
-REPO = Path(__file__).resolve().parents[2]
-SEED = REPO.parent / "shared" / "seeds" / "000_ad234ba100576d65.txt"
+SEED = Path(__file__).resolve().parents[1] / "data" / "000_ad234ba100576d65.txt"  # tests/data/README.md
 
 TEXT = (
     "打开APP\n"

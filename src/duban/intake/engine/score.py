@@ -1,4 +1,4 @@
-"""Scoring a draft against a labels JSON (the format of shared/seeds/*.labels.json).
+"""Scoring a draft against a labels JSON (the format of tests/data/*.labels.json).
 
 Oracle task items: every object in the labels that has `text`, `char_start`, `char_end` and a
 `responsible_units` key (work-area items, area goals, per-organisation directives, directives

@@ -1,8 +1,13 @@
-"""`duban intake-score LABELS.json [--source FILE] [--json]`: analyse the source and score the draft
-against the labels (precision/recall of task items, deadline and unit accuracy)."""
+"""`duban intake-score [LABELS.json] [--source FILE] [--json]`: analyse the source and score the draft
+against the labels (precision/recall of task items, deadline and unit accuracy).
+
+Without LABELS.json it scores the seed speech kept in the repository's tests/data/ (run it from
+the repository root); see tests/data/README.md for where that speech and its labels come from."""
 
 import json as _json
 from pathlib import Path
+
+DEFAULT_LABELS = "tests/data/000_ad234ba100576d65.labels.json"
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -14,7 +19,8 @@ class Command(BaseCommand):
     help = "按标注文件给引擎的拆解结果打分（不写入数据库）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("labels")
+        parser.add_argument("labels", nargs="?", default=DEFAULT_LABELS,
+                            help=f"标注文件(.labels.json)；默认为仓库中的种子讲话标注 {DEFAULT_LABELS}")
         parser.add_argument("--source", help="原文文件；默认为标注文件旁同名的 .txt")
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--details", action="store_true", help="列出误报、漏报和每个匹配项")
@@ -22,7 +28,9 @@ class Command(BaseCommand):
     def handle(self, *args, labels, source=None, json=False, details=False, **options):
         lpath = Path(labels)
         if not lpath.is_file():
-            raise CommandError(f"找不到标注文件：{labels}")
+            hint = "（默认标注文件在仓库的 tests/data/ 中，请在仓库根目录运行，或指定标注文件）" \
+                if labels == DEFAULT_LABELS else ""
+            raise CommandError(f"找不到标注文件：{labels}{hint}")
         if source is None:
             stem = lpath.name[: -len(".labels.json")] if lpath.name.endswith(".labels.json") else lpath.stem
             candidates = [lpath.with_name(stem + ext) for ext in (".txt", ".html", ".htm", ".docx")]
