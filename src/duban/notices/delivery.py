@@ -1,5 +1,149 @@
-"""Outbox delivery (filled in below)."""
+"""Delivering the outbox: claim with a compare-and-swap, send outside any transaction, record.
+
+A worker pass (``deliver_due``):
+
+1. claims up to N due rows in ONE conditional UPDATE: ``state=pending AND next_attempt_at<=now``
+   or ``state=sending AND lease_until<now`` (a worker that died mid-delivery), setting
+   ``state=sending``, a fresh ``claim_token``, ``lease_until=now+lease`` and ``attempts+1``. The
+   database re-checks the condition row by row under its write lock, so two workers never claim
+   the same row; it reads back its rows by token;
+2. sends them concurrently in a thread pool (no database work in the threads; every channel has
+   a short timeout, so a slow or failing endpoint delays only its own message);
+3. records each result with another conditional UPDATE guarded by the claim token (a worker whose
+   lease ran out and whose row was reclaimed cannot overwrite the newer outcome): sent, or back to
+   pending with exponential backoff, or dead after ``max_attempts``; and a DeliveryAttempt row.
+
+Delivery is at-least-once: a worker killed between a successful send and step 3 leaves the row to
+be reclaimed after the lease, which can repeat that one message. The lease is much longer than the
+webhook timeout so a live worker always finishes first.
+"""
+
+from __future__ import annotations
 
 import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-WAKE = threading.Event()
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from duban.notices import channels, conf
+from duban.notices.models import Delivery, DeliveryAttempt, DeliveryState, UnitChannel
+
+def _due(now) -> Q:
+    return Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(state=DeliveryState.SENDING,
+                                                                        lease_until__lt=now)
+
+
+def claim(*, now=None, limit: int | None = None) -> tuple[str, list[Delivery]]:
+    now = now or timezone.now()
+    limit = limit or conf.batch_size()
+    token = uuid.uuid4().hex
+    ids = list(Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return token, []
+    Delivery.objects.filter(_due(now), pk__in=ids).update(
+        state=DeliveryState.SENDING, claim_token=token, lease_until=now + conf.lease(), attempts=F("attempts") + 1)
+    rows = list(Delivery.objects.filter(claim_token=token, state=DeliveryState.SENDING).select_related("notice"))
+    return token, rows
+
+
+def _site_url() -> str:
+    return getattr(settings, "DUBAN_SITE_URL", "").rstrip("/")
+
+
+def _message(row: Delivery, robots: dict) -> channels.Message | str:
+    """The message for a row, or an error text when it cannot be built (a robot removed since)."""
+    n = row.notice
+    url = n.url
+    if url.startswith("/"):
+        url = _site_url() + url if _site_url() else ""
+    text = n.body or n.title
+    if n.note:
+        text = f"{text}\n\n{n.note}"
+    target, secret = row.target, ""
+    if row.target.startswith("unitchannel:"):
+        robot = robots.get(int(row.target.split(":", 1)[1]))
+        if robot is None or not robot.enabled:
+            return "该单位的机器人已删除或停用"
+        target, secret = robot.webhook_url, robot.secret
+    return channels.Message(delivery_id=row.pk, channel=row.channel, target=target, title=n.title, text=text,
+                            url=url, secret=secret)
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    detail: str
+    ms: int
+
+
+def _send(message) -> Outcome:
+    started = time.monotonic()
+    if isinstance(message, str):
+        return Outcome(False, message, 0)
+    try:
+        detail = channels.deliver(message)
+        ok = True
+    except channels.DeliveryError as exc:
+        detail, ok = str(exc), False
+    except Exception as exc:  # noqa: BLE001 - a broken backend fails this message only
+        detail, ok = f"{type(exc).__name__}: {exc}", False
+    return Outcome(ok, str(detail)[:500], int((time.monotonic() - started) * 1000))
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=conf.delivery_threads(), thread_name_prefix="duban-deliver")
+        return _pool
+
+
+def record(token: str, row: Delivery, outcome: Outcome, now=None) -> None:
+    now = now or timezone.now()
+    mine = Delivery.objects.filter(pk=row.pk, claim_token=token, state=DeliveryState.SENDING)
+    if outcome.ok:
+        updated = mine.update(state=DeliveryState.SENT, sent_at=now, lease_until=None, last_error="")
+    elif row.attempts >= conf.max_attempts():
+        updated = mine.update(state=DeliveryState.DEAD, lease_until=None, last_error=outcome.detail)
+    else:
+        updated = mine.update(state=DeliveryState.PENDING, lease_until=None, last_error=outcome.detail,
+                              next_attempt_at=now + conf.backoff(row.attempts))
+    if updated:
+        DeliveryAttempt.objects.create(delivery_id=row.pk, at=now, ok=outcome.ok, detail=outcome.detail,
+                                       duration_ms=outcome.ms)
+
+
+def deliver_due(*, now=None, limit: int | None = None, rounds: int = 0) -> dict:
+    """Deliver what is due. ``rounds`` = 0 keeps claiming batches until none is due (what the
+    job does); returns counts."""
+    counts = {"sent": 0, "retry": 0, "dead": 0}
+    done = 0
+    while True:
+        token, rows = claim(now=now, limit=limit)
+        if not rows:
+            break
+        robot_ids = {int(r.target.split(":", 1)[1]) for r in rows if r.target.startswith("unitchannel:")}
+        robots = {r.pk: r for r in UnitChannel.objects.filter(pk__in=robot_ids)}
+        messages = [_message(r, robots) for r in rows]
+        outcomes = list(_executor().map(_send, messages))
+        for row, outcome in zip(rows, outcomes, strict=True):
+            record(token, row, outcome, now)
+            if outcome.ok:
+                counts["sent"] += 1
+            elif row.attempts >= conf.max_attempts():
+                counts["dead"] += 1
+            else:
+                counts["retry"] += 1
+        done += 1
+        if rounds and done >= rounds:
+            break
+    return counts

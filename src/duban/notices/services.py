@@ -99,10 +99,12 @@ def notices_send_bulk(*, actor, items) -> list[Notice]:
 
 
 def _kick() -> None:
-    """After commit: let an in-process worker know there is mail (no external call here)."""
-    from duban.notices import delivery
+    """After commit: make the delivery job due now, so the worker's next poll delivers the new
+    outbox rows instead of waiting for the job's interval (no external call here)."""
+    from duban.core.models import JobRun
 
-    delivery.WAKE.set()
+    now = timezone.now()
+    JobRun.objects.filter(name="deliver_notices", next_run_at__gt=now).update(next_run_at=now)
 
 
 # --- input ---------------------------------------------------------------------------------------
@@ -358,3 +360,91 @@ def notices_mark_all_read(*, actor, queryset) -> int:
     NoticeRead.objects.bulk_create([NoticeRead(notice_id=i, user=actor) for i in ids], ignore_conflicts=True,
                                    batch_size=500)
     return len(ids)
+
+
+# --- outbox operations ---------------------------------------------------------------------------
+@transaction.atomic
+def delivery_retry(*, actor, delivery: Delivery) -> Delivery:
+    """Put a dead letter back in the outbox with a fresh count of attempts."""
+    from duban.notices.models import DeliveryState
+
+    if delivery.state != DeliveryState.DEAD:
+        raise ValidationError({"delivery": _("只有发送失败(死信)的消息可以重试。")})
+    updated = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.DEAD).update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now(), lease_until=None, claim_token="")
+    if not updated:
+        raise ValidationError({"delivery": _("该消息已被他人重试。")})
+    delivery.refresh_from_db()
+    ledger.append(event="notice.delivery_retry", obj=delivery, object_repr=f"{delivery.get_channel_display()} "
+                  f"{delivery.notice.title}"[:255], data={"channel": delivery.channel}, actor=actor)
+    transaction.on_commit(_kick)
+    return delivery
+
+
+# --- preferences --------------------------------------------------------------------------------
+@transaction.atomic
+def preference_save(*, actor, email: bool, sms: bool) -> UserPreference:
+    pref, _created = UserPreference.objects.select_for_update().get_or_create(user=actor)
+    before = {"email": pref.email, "sms": pref.sms}
+    if email and not actor.email:
+        raise ValidationError({"email": _("您的账户没有登记电子邮箱,无法接收邮件通知。")})
+    if sms and not (actor.person_id and actor.person.phone):
+        raise ValidationError({"sms": _("您的人员信息没有登记手机号,无法接收短信通知。")})
+    pref.email, pref.sms = bool(email), bool(sms)
+    pref.version += 1
+    pref.save()
+    ledger.append(event="notice.preference", obj=pref, object_repr=str(actor)[:255],
+                  data={"from": before, "to": {"email": pref.email, "sms": pref.sms}}, actor=actor)
+    return pref
+
+
+@transaction.atomic
+def unit_channel_save(*, actor, unit: Unit, channel: str, webhook_url: str, secret: str | None = None,
+                      enabled: bool = True) -> UnitChannel:
+    """Create or change a unit's robot. ``secret=None`` keeps the stored secret (the form never
+    shows it back); ``""`` removes it."""
+    from duban.notices.channels import validate_webhook_url
+
+    if channel not in (Channel.DINGTALK, Channel.WECOM):
+        raise ValidationError({"channel": _("不支持的渠道。")})
+    url = validate_webhook_url(webhook_url)
+    if len(url) > 500:
+        raise ValidationError({"webhook_url": _("Webhook 地址过长。")})
+    if secret is not None and len(secret) > 200:
+        raise ValidationError({"secret": _("加签密钥过长。")})
+    robot = UnitChannel.objects.select_for_update().filter(unit=unit, channel=channel).first()
+    created = robot is None
+    if created:
+        robot = UnitChannel(unit=unit, channel=channel)
+    robot.webhook_url, robot.enabled = url, bool(enabled)
+    if secret is not None:
+        robot.secret = secret.strip()
+    robot.version = (robot.version or 0) + (0 if created else 1)
+    robot.save()
+    ledger.append(event="notice.unit_channel", obj=robot, object_repr=f"{unit.name} {robot.get_channel_display()}",
+                  data={"created": created, "enabled": robot.enabled, "signed": bool(robot.secret),
+                        "host": url.split("/")[2] if "//" in url else ""}, actor=actor)
+    return robot
+
+
+@transaction.atomic
+def unit_channel_delete(*, actor, robot: UnitChannel) -> None:
+    repr_ = f"{robot.unit.name} {robot.get_channel_display()}"
+    pk = robot.pk
+    robot.delete()
+    ledger.append(event="notice.unit_channel_delete", object_type="notices.unitchannel", object_id=str(pk),
+                  object_repr=repr_, actor=actor)
+
+
+@transaction.atomic
+def unit_leader_set(*, actor, unit: Unit, principal_leader: Person | None) -> UnitSetting:
+    if principal_leader is not None and principal_leader.unit_id != unit.pk:
+        raise ValidationError({"principal_leader": _("主要负责人须是本单位人员。")})
+    setting, _created = UnitSetting.objects.select_for_update().get_or_create(unit=unit)
+    before = setting.principal_leader_id
+    setting.principal_leader = principal_leader
+    setting.version += 1
+    setting.save()
+    ledger.append(event="notice.unit_leader", obj=setting, object_repr=unit.name[:255],
+                  data={"from": before, "to": principal_leader.pk if principal_leader else None}, actor=actor)
+    return setting

@@ -1,0 +1,12 @@
+"""The outbox worker job: deliver what is due (see duban.notices.delivery)."""
+
+from datetime import timedelta
+
+from duban.core.jobs import periodic
+
+
+@periodic("deliver_notices", timedelta(seconds=15))
+def deliver_notices() -> None:
+    from duban.notices.delivery import deliver_due
+
+    deliver_due()
