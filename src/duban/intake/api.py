@@ -20,14 +20,14 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import ConfigDict
 
-from duban.api.auth import require
 from duban.core import permissions, uploads
+from duban.core.api_auth import require
 from duban.core.services import ConcurrentEditError
 from duban.intake import selectors, services
 from duban.intake.draft import plan
 from duban.intake.models import IntakeDraft
 
-# INTAKE_USE is checked in the auth step (duban.api.auth): 403 before a file or body is read.
+# INTAKE_USE is checked in the auth step (duban.core.api_auth): 403 before a file or body is read.
 router = Router(tags=["intake"], auth=require(permissions.INTAKE_USE))
 # Operation names are prefixed: every router shares the "api" URL namespace.
 
