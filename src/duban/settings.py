@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "duban.notices",
     "duban.tasks",
     "duban.intake",
+    "duban.supervision",
     "duban.api",
     "duban.demo",
 ]

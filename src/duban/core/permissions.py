@@ -29,14 +29,19 @@ TASKS_HANDLE = "tasks.handle"  # acknowledge, report, request completion/extensi
 TASKS_INSTRUCT = "tasks.instruct"  # leaders' instructions (批示)
 INTAKE_USE = "intake.use"
 API_USE = "api.use"
+SUPERVISION_MANAGE = "supervision.manage"  # rules, 催办, 督办单, 挂牌督办/摘牌 (督查室)
+SUPERVISION_REPLY = "supervision.reply"  # reply to a 督办单 addressed to one's unit (units)
+SUPERVISION_LISTED = "supervision.listed"  # see the 挂牌督办 list (leaders, 督查室, 纪委)
+SUPERVISION_PROPOSALS = "supervision.proposals"  # see 问责建议 (纪委, 督查室)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({DIRECTORY_VIEW, DIRECTORY_EDIT, TASKS_VIEW, TASKS_MANAGE, TASKS_HANDLE,
-                                INTAKE_USE, API_USE}),
-    Role.UNIT_ADMIN: frozenset({DIRECTORY_VIEW, DIRECTORY_EDIT, TASKS_VIEW, TASKS_HANDLE, API_USE}),
-    Role.LIAISON: frozenset({DIRECTORY_VIEW, TASKS_VIEW, TASKS_HANDLE, API_USE}),
-    Role.LEADER: frozenset({DIRECTORY_VIEW, TASKS_VIEW, TASKS_INSTRUCT, API_USE}),
-    Role.DISCIPLINE: frozenset({DIRECTORY_VIEW, TASKS_VIEW, API_USE}),
+                                INTAKE_USE, API_USE, SUPERVISION_MANAGE, SUPERVISION_LISTED,
+                                SUPERVISION_PROPOSALS}),
+    Role.UNIT_ADMIN: frozenset({DIRECTORY_VIEW, DIRECTORY_EDIT, TASKS_VIEW, TASKS_HANDLE, API_USE, SUPERVISION_REPLY}),
+    Role.LIAISON: frozenset({DIRECTORY_VIEW, TASKS_VIEW, TASKS_HANDLE, API_USE, SUPERVISION_REPLY}),
+    Role.LEADER: frozenset({DIRECTORY_VIEW, TASKS_VIEW, TASKS_INSTRUCT, API_USE, SUPERVISION_LISTED}),
+    Role.DISCIPLINE: frozenset({DIRECTORY_VIEW, TASKS_VIEW, API_USE, SUPERVISION_LISTED, SUPERVISION_PROPOSALS}),
     # 三员分立: the system administrator runs accounts (and sees the directory to place them),
     # the security administrator grants roles and sets policy, the auditor reads the audit log.
     Role.SYSADMIN: frozenset({ACCOUNTS_MANAGE, DIRECTORY_VIEW, DIRECTORY_EDIT}),

@@ -1,0 +1,358 @@
+"""The supervision scan: every open task against the rules, in sets, idempotently.
+
+For each rule (one per category plus the default) and each thing a rule asks for, the date
+threshold is computed ONCE per run from today's date and the working-day calendar
+(``workdays.latest_missed_by``), and the candidate tasks are one keyset-paginated query::
+
+    open tasks of the rule's categories
+      with deadline <= threshold            (a column: due_date, next_report_due, assigned date)
+      and NOT EXISTS (the record this step creates for this miss)
+
+So no per-task query, and no per-task working-day arithmetic in Python. Each batch is one
+transaction: the records (reminders, 督办单 with their numbers, listings, proposals), their
+notices (one bulk send) and one ledger entry. A crash mid-run leaves the committed batches in
+place and the rerun's NOT EXISTS skips them; the unique ``dedupe_key`` on every record (and on
+the notices) makes a racing second worker create nothing twice.
+
+The clock: "today" is the Beijing date. A run after a missed day computes thresholds from the
+new date, so everything the missed day would have done is done (deadlines ``<=`` threshold,
+never ``==``); a clock set back an hour gives the same date and the same keys: nothing again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban.core import ledger
+from duban.notices import services as notices
+from duban.notices.models import NoticeKind
+from duban.supervision import workdays
+from duban.supervision.models import (
+    Listing,
+    MissKind,
+    Order,
+    Proposal,
+    Reminder,
+    ReminderKind,
+    Rule,
+)
+from duban.supervision.services import (
+    DEFAULT_REQUIREMENTS,
+    REPORTING,
+    WORKING,
+    _next_seq,
+    discipline_users,
+    listing_item,
+    miss_key,
+    miss_text,
+    order_item,
+    order_matter,
+    reminder_item,
+    task_url,
+)
+from duban.tasks import lights
+from duban.tasks.models import ProgressReport, Task, TaskStatus
+
+log = logging.getLogger("duban.supervision.scan")
+
+BATCH = 500
+STEPS = ("remind", "order", "list", "propose")
+STEP_FIELD = {"remind": "remind_after", "order": "order_after", "list": "list_after", "propose": "propose_after"}
+STEP_LABEL = {"remind": "催办", "order": "督办单", "list": "挂牌督办", "propose": "问责建议",
+              "due_soon": "到期提醒", "report_soon": "报送提醒", "listed_weekly": "挂牌周报提醒"}
+TASK_COLUMNS = ("pk", "title", "lead_unit_id", "responsible_post_id", "responsible_leader_id", "category_id",
+                "due_date", "next_report_due")
+
+
+def batch_committed(step: str, count: int) -> None:
+    """Called after each committed batch (a seam for tests that inject a crash)."""
+
+
+@dataclass
+class Planned:
+    step: str
+    task_id: int
+    title: str
+    miss_kind: str
+    miss_date: date | None
+
+    def describe(self) -> str:
+        return f"{STEP_LABEL[self.step]}\t#{self.task_id}\t{self.title}\t{miss_text(self.miss_kind, self.miss_date)}"
+
+
+@dataclass
+class Result:
+    today: date
+    dry_run: bool
+    counts: dict = field(default_factory=dict)
+    notices: int = 0
+    planned: list = field(default_factory=list)
+    uncovered_years: list = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _row(values: dict) -> Task:
+    """A candidate task as the batch builders need it: an unsaved Task carrying only the values
+    read (no further queries), plus the ``anchor`` (the missed deadline)."""
+    values = dict(values)
+    anchor = values.pop("anchor", None)
+    task = Task(id=values.pop("pk"), **values)
+    task.anchor = anchor
+    return task
+
+
+# --- thresholds ----------------------------------------------------------------------------------
+def _ack_anchor_max(cutoff: date, ack_days: int) -> date:
+    """The latest assignment date A whose acknowledgement deadline (A + ack_days working days) is
+    on or before ``cutoff``."""
+    day = cutoff
+    for _step in range(400):
+        if workdays.add_workdays(day, ack_days) <= cutoff:
+            return day
+        day -= timedelta(days=1)
+    return day
+
+
+def _soon_max(today: date, n: int) -> date:
+    """The latest deadline D that is at most n working days away (today counted as in reach)."""
+    day = today
+    for _step in range(400):
+        nxt = day + timedelta(days=1)
+        if workdays.add_workdays(nxt, -n) > today:
+            return day
+        day = nxt
+    return day
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), lights.BEIJING)
+
+
+# --- the scan ----------------------------------------------------------------------------------------
+class Scan:
+    def __init__(self, today: date | None = None, *, dry_run: bool = False, batch_size: int = BATCH):
+        self.today = today or lights.today()
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.result = Result(today=self.today, dry_run=dry_run,
+                             uncovered_years=workdays.uncovered_years(self.today - timedelta(days=31),
+                                                                      self.today + timedelta(days=62)))
+        rules = list(Rule.objects.all())
+        self.default = next((r for r in rules if r.key == "default"), None) or Rule(key="default")
+        self.own = [r for r in rules if r.category_id is not None]
+        self.cutoffs: dict[int, date] = {}
+
+    def cutoff(self, n: int) -> date:
+        if n not in self.cutoffs:
+            self.cutoffs[n] = workdays.latest_missed_by(self.today, n)
+        return self.cutoffs[n]
+
+    def rule_scopes(self):
+        """(rule, Q of the tasks it governs)."""
+        own_ids = [r.category_id for r in self.own]
+        yield self.default, Q(category__isnull=True) | ~Q(category_id__in=own_ids) if own_ids else Q()
+        for rule in self.own:
+            yield rule, Q(category_id=rule.category_id)
+
+    def run(self) -> Result:
+        for rule, scope in self.rule_scopes():
+            self._before(rule, scope)
+            for miss_kind in (MissKind.ACK, MissKind.REPORT, MissKind.DUE):
+                for step in STEPS:
+                    n = getattr(rule, STEP_FIELD[step])
+                    if n is not None:
+                        self._ladder(rule, scope, miss_kind, step, n)
+        self._unreplied_orders()
+        self._listed_weekly()
+        return self.result
+
+    # candidates ------------------------------------------------------------------------------------
+    def _missed(self, rule: Rule, scope: Q, miss_kind: str, n: int):
+        cutoff = self.cutoff(n)
+        qs = Task.objects.filter(scope)
+        if miss_kind == MissKind.DUE:
+            return qs.filter(status__in=WORKING, due_date__lte=cutoff).annotate(anchor=F("due_date"))
+        if miss_kind == MissKind.REPORT:
+            return qs.filter(status__in=REPORTING, next_report_due__lte=cutoff).annotate(anchor=F("next_report_due"))
+        anchor_max = _ack_anchor_max(cutoff, rule.ack_days)
+        return qs.filter(status=TaskStatus.ASSIGNED, assigned_at__lt=_day_start(anchor_max + timedelta(days=1))) \
+            .annotate(anchor=TruncDate("assigned_at", tzinfo=lights.BEIJING))
+
+    def _not_done(self, qs, step: str, miss_kind: str):
+        if step == "remind":
+            done = Reminder.objects.filter(task=OuterRef("pk"), kind=ReminderKind.LADDER, miss_kind=miss_kind,
+                                           miss_date=OuterRef("anchor"))
+        elif step == "order":
+            done = Order.objects.filter(task=OuterRef("pk"), miss_kind=miss_kind, miss_date=OuterRef("anchor"))
+        elif step == "list":
+            qs = qs.exclude(Exists(Listing.objects.filter(task=OuterRef("pk"), is_active=True)))
+            done = Listing.objects.filter(task=OuterRef("pk"), miss_kind=miss_kind, miss_date=OuterRef("anchor"))
+        else:
+            done = Proposal.objects.filter(task=OuterRef("pk"), miss_kind=miss_kind, miss_date=OuterRef("anchor"))
+        return qs.exclude(Exists(done))
+
+    def _batches(self, qs, extra=()):
+        qs = qs.order_by("pk").values(*TASK_COLUMNS, *extra)
+        last = 0
+        while True:
+            rows = list(qs.filter(pk__gt=last)[:self.batch_size])
+            if not rows:
+                return
+            last = rows[-1]["pk"]
+            yield [_row(r) for r in rows], rows
+
+    # steps -------------------------------------------------------------------------------------------
+    def _before(self, rule: Rule, scope: Q) -> None:
+        for step, column, days, statuses, kind in (
+            ("due_soon", "due_date", rule.remind_due_days, WORKING, NoticeKind.TASK_DUE),
+            ("report_soon", "next_report_due", rule.remind_report_days, REPORTING, NoticeKind.REPORT_DUE),
+        ):
+            if not days:
+                continue
+            last = _soon_max(self.today, days)
+            qs = Task.objects.filter(scope, status__in=statuses, **{f"{column}__gte": self.today,
+                                                                    f"{column}__lte": last}) \
+                .annotate(anchor=F(column))
+            done = Reminder.objects.filter(task=OuterRef("pk"), kind=step, miss_date=OuterRef("anchor"))
+            qs = qs.exclude(Exists(done))
+            for rows, _raw in self._batches(qs, ("anchor",)):
+                self._commit(step, rows, lambda rows, step=step, kind=kind: self._reminders(rows, step, kind))
+
+    def _ladder(self, rule: Rule, scope: Q, miss_kind: str, step: str, n: int) -> None:
+        qs = self._not_done(self._missed(rule, scope, miss_kind, n), step, miss_kind)
+        builder = {"remind": self._remind_rows, "order": self._order_rows, "list": self._list_rows,
+                   "propose": self._propose_rows}[step]
+        for rows, _raw in self._batches(qs, ("anchor",)):
+            self._commit(step, rows, lambda rows, b=builder: b(rows, miss_kind, rule), miss_kind=miss_kind)
+
+    def _unreplied_orders(self) -> None:
+        """A 督办单 not replied by its deadline escalates to 挂牌督办."""
+        orders = Order.objects.filter(reply_due__lt=self.today, replied_at__isnull=True, task__status__in=WORKING)
+        qs = Task.objects.filter(Exists(orders.filter(task=OuterRef("pk")))) \
+            .exclude(Exists(Listing.objects.filter(task=OuterRef("pk"), is_active=True)))
+        qs = qs.annotate(anchor=orders.filter(task=OuterRef("pk")).order_by("reply_due").values("reply_due")[:1])
+        qs = qs.exclude(Exists(Listing.objects.filter(task=OuterRef("pk"), miss_kind=MissKind.REPLY,
+                                                      miss_date=OuterRef("anchor"))))
+        for rows, _raw in self._batches(qs, ("anchor",)):
+            self._commit("list", rows, lambda rows: self._list_rows(rows, MissKind.REPLY, None),
+                         miss_kind=MissKind.REPLY)
+
+    def _listed_weekly(self) -> None:
+        """Listed tasks report weekly: a listed task with no report in the last 7 days (and listed
+        at least 7 days ago) is reminded once per ISO week."""
+        week = self.today - timedelta(days=self.today.weekday())
+        since = self.today - timedelta(days=7)
+        listed = Listing.objects.filter(task=OuterRef("pk"), is_active=True, listed_on__lte=since)
+        recent = ProgressReport.objects.filter(task=OuterRef("pk"), submitted_at__gte=_day_start(since))
+        done = Reminder.objects.filter(task=OuterRef("pk"), kind=ReminderKind.LISTED_WEEKLY, miss_date=week)
+        qs = Task.objects.filter(Exists(listed), status__in=REPORTING).exclude(Exists(recent)).exclude(Exists(done))
+        for rows, _raw in self._batches(qs):
+            for r in rows:
+                r.anchor = week
+            self._commit("listed_weekly", rows, lambda rows: self._reminders(rows, "listed_weekly",
+                                                                             NoticeKind.REMINDER))
+
+    # committing a batch -------------------------------------------------------------------------------
+    def _commit(self, step: str, rows: list[Task], build, *, miss_kind: str = "") -> None:
+        if self.dry_run:
+            self.result.planned += [Planned(step, r.pk, r.title, miss_kind or step, r.anchor) for r in rows]
+            self.result.counts[step] = self.result.counts.get(step, 0) + len(rows)
+            return
+        with transaction.atomic():
+            made, items = build(rows)
+            sent = notices.notices_send_bulk(actor=None, items=items) if items else []
+            ledger.append(event="supervision_scan_batch", object_type="supervision.scan",
+                          object_id=self.today.isoformat(),
+                          data={"step": step, "miss": miss_kind, "on": self.today, "tasks": [r.pk for r in rows],
+                                "created": made, "notices": len(sent)})
+        self.result.counts[step] = self.result.counts.get(step, 0) + made
+        self.result.notices += len(sent)
+        batch_committed(step, made)
+
+    def _reminders(self, rows, step: str, kind):
+        records, items = [], []
+        for r in rows:
+            key = miss_key(r.pk, step, step, r.anchor)
+            if step == "due_soon":
+                title = _("任务临期:%(title)s") % {"title": r.title}
+                body = _("完成时限为 %(d)s,请抓紧办理。") % {"d": r.anchor}
+            elif step == "report_soon":
+                title = _("进展报送临期:%(title)s") % {"title": r.title}
+                body = _("请于 %(d)s 前报送进展。") % {"d": r.anchor}
+            else:
+                title = _("挂牌督办任务请报送本周进展:%(title)s") % {"title": r.title}
+                body = _("挂牌督办期间须每周报送进展,本周尚未报送。")
+            records.append(Reminder(task_id=r.pk, kind=step, miss_date=r.anchor, message=body, dedupe_key=key))
+            items.append(reminder_item(r, title=title, body=body, dedupe_key=key, on=self.today, kind=kind))
+        Reminder.objects.bulk_create(records, ignore_conflicts=True)
+        return len(records), items
+
+    def _remind_rows(self, rows, miss_kind, rule):
+        records, items = [], []
+        for r in rows:
+            key = miss_key(r.pk, "remind", miss_kind, r.anchor)
+            body = _("“%(title)s”%(miss)s,请抓紧办理并及时报送。") % {"title": r.title,
+                                                                 "miss": miss_text(miss_kind, r.anchor)}
+            records.append(Reminder(task_id=r.pk, kind=ReminderKind.LADDER, miss_kind=miss_kind, miss_date=r.anchor,
+                                    message=body, dedupe_key=key))
+            items.append(reminder_item(r, title=_("催办:%(title)s") % {"title": r.title}, body=body,
+                                       dedupe_key=key, on=self.today))
+        Reminder.objects.bulk_create(records, ignore_conflicts=True)
+        return len(records), items
+
+    def _order_rows(self, rows, miss_kind, rule):
+        rows = [r for r in rows if r.lead_unit_id is not None]
+        if not rows:
+            return 0, []
+        first = _next_seq(self.today.year, len(rows))
+        reply_due = workdays.add_workdays(self.today, rule.order_reply_days)
+        orders, items = [], []
+        for i, r in enumerate(rows):
+            order = Order(task_id=r.pk, unit_id=r.lead_unit_id, year=self.today.year, seq=first + i,
+                          miss_kind=miss_kind, miss_date=r.anchor, matter=order_matter(r, miss_kind, r.anchor),
+                          requirements=str(DEFAULT_REQUIREMENTS), reply_due=reply_due, issued_on=self.today,
+                          dedupe_key=miss_key(r.pk, "order", miss_kind, r.anchor))
+            orders.append(order)
+            items.append(order_item(order, r, on=self.today))
+        Order.objects.bulk_create(orders, ignore_conflicts=True)
+        return len(orders), items
+
+    def _list_rows(self, rows, miss_kind, rule):
+        listings, items = [], []
+        for r in rows:
+            listing = Listing(task_id=r.pk, reason=miss_text(miss_kind, r.anchor), miss_kind=miss_kind,
+                              miss_date=r.anchor, listed_on=self.today,
+                              dedupe_key=miss_key(r.pk, "list", miss_kind, r.anchor))
+            listings.append(listing)
+            items.append(listing_item(listing, r, on=self.today))
+        Listing.objects.bulk_create(listings, ignore_conflicts=True)
+        return len(listings), items
+
+    def _propose_rows(self, rows, miss_kind, rule):
+        proposals = [Proposal(task_id=r.pk, unit_id=r.lead_unit_id, miss_kind=miss_kind, miss_date=r.anchor,
+                              reason=_("“%(title)s”%(miss)s,经催办、督办单、挂牌督办仍未整改到位。") % {
+                                  "title": r.title, "miss": miss_text(miss_kind, r.anchor)},
+                              created_on=self.today, dedupe_key=miss_key(r.pk, "propose", miss_kind, r.anchor))
+                     for r in rows]
+        Proposal.objects.bulk_create(proposals, ignore_conflicts=True)
+        readers = discipline_users()
+        items = [dict(kind=NoticeKind.PROPOSAL, subject=r, url=task_url(r.pk),
+                      title=_("问责建议:%(title)s") % {"title": r.title}, body=p.reason, copy_leaders=readers,
+                      dedupe_key=p.dedupe_key, on=self.today)
+                 for r, p in zip(rows, proposals, strict=True)] if readers else []
+        return len(proposals), items
+
+
+def scan(today: date | None = None, *, dry_run: bool = False, batch_size: int = BATCH) -> Result:
+    return Scan(today, dry_run=dry_run, batch_size=batch_size).run()
