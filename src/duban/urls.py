@@ -10,6 +10,8 @@ urlpatterns = [
     path("orgs/io/", include("duban.orgs.urls_io")),
     path("tasks/", include("duban.tasks.urls")),
     path("intake/", include("duban.intake.urls")),
+    path("checks/", include("duban.checks.urls")),
+    path("meetings/", include("duban.meetings.urls")),
     path("supervision/", include("duban.supervision.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),

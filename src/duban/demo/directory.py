@@ -3,6 +3,7 @@ twelve leading groups.
 
 Everything is created through duban.orgs.services, never through the models, so the demo's
 ledger is the same ledger a real deployment would have and ``duban verify-ledger`` passes on it.
+The services run with ``actor=None`` (an internal caller: the directory exists before any account).
 
 ``build_directory()`` returns a dict that later builders (accounts, demo tasks) look objects up
 in, by the stable keys of duban.demo.data:
@@ -78,7 +79,7 @@ def _build_units(directory) -> None:
         # Leave gaps in sort_order so a unit added later by hand can go between two demo units.
         siblings[parent_code] = siblings.get(parent_code, 0) + 10
         units[spec["code"]] = services.unit_create(
-            name=spec["name"], parent=units[parent_code] if parent_code else None, kind=spec["kind"],
+            actor=None, name=spec["name"], parent=units[parent_code] if parent_code else None, kind=spec["kind"],
             short_name=spec["short"], code=spec["code"], sort_order=siblings[parent_code], aliases=spec["aliases"],
         )
 
@@ -88,7 +89,7 @@ def _build_people(directory, new_name) -> None:
         unit = directory["units"][spec["code"]]
         for slot, title, fixed_name in spec["staff"]:
             directory["people"][(spec["code"], slot)] = services.person_create(
-                name=fixed_name or new_name(), unit=unit, title=title)
+                actor=None, name=fixed_name or new_name(), unit=unit, title=title)
 
 
 def _build_posts(directory) -> None:
@@ -97,7 +98,7 @@ def _build_posts(directory) -> None:
         code = spec["code"]
         for title, (a, b, c), duties in spec["posts"]:
             directory["posts"][(code, title)] = services.post_create(
-                unit=directory["units"][code], title=title, duties=duties,
+                actor=None, unit=directory["units"][code], title=title, duties=duties,
                 a_holder=people[(code, a)], b_holder=people[(code, b)], c_holder=people[(code, c)],
             )
 
@@ -105,7 +106,7 @@ def _build_posts(directory) -> None:
 def _build_absences(directory, today: date) -> None:
     away = directory["posts"][ON_LEAVE_TODAY].a_holder
     directory["absences"]["on_leave_today"] = services.absence_create(
-        person=away, kind=AbsenceKind.LEAVE, start=today - timedelta(days=1), end=today + timedelta(days=3),
+        actor=None, person=away, kind=AbsenceKind.LEAVE, start=today - timedelta(days=1), end=today + timedelta(days=3),
         note="年休假",
     )
     # Next Monday to Friday: strictly after today whatever weekday the demo is loaded on, so
@@ -113,7 +114,7 @@ def _build_absences(directory, today: date) -> None:
     monday = today + timedelta(days=7 - today.weekday())
     traveller = directory["posts"][TRIP_NEXT_WEEK].a_holder
     directory["absences"]["trip_next_week"] = services.absence_create(
-        person=traveller, kind=AbsenceKind.TRIP, start=monday, end=monday + timedelta(days=4),
+        actor=None, person=traveller, kind=AbsenceKind.TRIP, start=monday, end=monday + timedelta(days=4),
         note="赴武汉对接重点项目",
     )
 
@@ -126,7 +127,7 @@ def _build_groups(directory) -> None:
 
     for spec in group_data.GROUPS:
         directory["groups"][spec["name"]] = services.group_save(
-            name=spec["name"], leader=people[spec["leader"]], office_unit=units[spec["office"]],
+            actor=None, name=spec["name"], leader=people[spec["leader"]], office_unit=units[spec["office"]],
             duties=spec["duties"], established=spec["established"], deputies=persons(spec["deputies"]),
             member_people=persons(spec["people"]), member_units=[units[code] for code in spec["units"]],
         )

@@ -3,8 +3,10 @@ leading groups.
 
 The same rules as the UI, from the same places: function permissions from
 duban.core.permissions.can (403 when missing), objects through the scoped selectors and
-permissions.get_or_404 (404 outside the caller's subtree, never 403), every write through
-duban.orgs.services (ValidationError -> 400 with field-keyed Chinese messages, a stale
+their ``*_get_for_user`` getters (404 outside the caller's subtree, never 403, ledger row
+``authz_denied``), every id a request names through one scoped lookup (``_resolve``), every
+write through duban.orgs.services called with the caller as ``actor`` — the services decide the
+scope rules, this module only maps their errors (ValidationError -> 400 with field-keyed Chinese messages, a stale
 ``version`` -> 409 with the current data). Request bodies forbid unknown fields, so ``path``,
 ``depth``, ``version`` on create and the like are rejected, not silently ignored (AC-07).
 """
@@ -21,11 +23,10 @@ from ninja.errors import ValidationError as RequestValidationError
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
-from duban.api import auth as api_auth
-from duban.core import permissions
+from duban.core import api_auth, permissions
 from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors, services
-from duban.orgs.models import AbsenceKind, LeadingGroupMember, Person, Post, Unit, UnitKind
+from duban.orgs.models import AbsenceKind, LeadingGroupMember, Post, Unit, UnitKind
 
 try:
     from ninja import Status
@@ -36,7 +37,7 @@ except ImportError:  # django-ninja before 1.5 takes a (status, body) tuple
 URL_NAME_PREFIX = "orgs_"
 
 
-# Function permissions are checked in the auth step (duban.api.auth): 403 before the body is read.
+# Function permissions are checked in the auth step (duban.core.api_auth): 403 before the body is read.
 VIEW = api_auth.require(permissions.DIRECTORY_VIEW)
 EDIT = api_auth.require(permissions.DIRECTORY_EDIT)
 router = Router(tags=["orgs"], auth=VIEW)
@@ -309,28 +310,22 @@ def _conflict(obj, schema):
     return Status(409, {"detail": ConcurrentEditError().messages[0], "current": current})
 
 
-def _unit_in_scope(user, pk: int | None, field: str, errors: dict) -> Unit | None:
-    """A unit named in a request body: one outside the caller's subtree is reported exactly
-    like one that does not exist."""
+# --- ids named by a request ---------------------------------------------------------------------
+def _scoped(user, kind: str):
+    return {"unit": selectors.units_for_user, "person": selectors.people_for_user}[kind](user)
+
+
+def _resolve(user, kind: str, pk: int | None, field: str = "", errors: dict | None = None):
+    """Every id a request names (a filter or a body field) goes through this one scoped lookup:
+    an id outside the caller's subtree is answered exactly like one that does not exist (None,
+    and with ``errors`` the service's field-keyed message for it)."""
     if pk is None:
         return None
-    unit = selectors.units_for_user(user).filter(pk=pk).first()
-    if unit is None:
-        errors.setdefault(field, []).append(_("单位不存在或不在您的管理范围内。"))
-    return unit
-
-
-def _person_in_scope(user, pk: int | None, field: str, errors: dict) -> Person | None:
-    if pk is None:
-        return None
-    person = selectors.people_for_user(user).filter(pk=pk).first()
-    if person is None:
-        errors.setdefault(field, []).append(_("人员不存在或不在您的管理范围内。"))
-    return person
-
-
-def _may_place_at_top(user) -> bool:
-    return permissions.has_global_scope(user)
+    found = _scoped(user, kind).filter(pk=pk).first()
+    if found is None and errors is not None:
+        message = services.unit_out_of_scope_message() if kind == "unit" else services.person_out_of_scope_message()
+        errors.setdefault(field, []).append(message)
+    return found
 
 
 def _units_qs(user):
@@ -342,7 +337,7 @@ def _subtree_filter(user, unit_id: int | None, field: str = "unit"):
     nothing (the list stays scoped either way)."""
     if unit_id is None:
         return Q()
-    unit = selectors.units_for_user(user).filter(pk=unit_id).first()
+    unit = _resolve(user, "unit", unit_id)
     if unit is None:
         return Q(pk__in=[])
     return Q(**{f"{field}__path__startswith": unit.path})
@@ -360,7 +355,7 @@ def unit_list(request, parent: int | None = None, q: str = "", kind: UnitKind | 
     _require(request, permissions.DIRECTORY_VIEW)
     qs = _units_qs(request.auth)
     if parent is not None:
-        parent_unit = selectors.units_for_user(request.auth).filter(pk=parent).first()
+        parent_unit = _resolve(request.auth, "unit", parent)
         if parent_unit is None:
             return qs.none()
         qs = qs.filter(path__startswith=parent_unit.path, depth=parent_unit.depth + 1)
@@ -376,7 +371,7 @@ def unit_list(request, parent: int | None = None, q: str = "", kind: UnitKind | 
 @router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS}, url_name="orgs_unit_detail")
 def unit_detail(request, unit_id: int):
     _require(request, permissions.DIRECTORY_VIEW)
-    return permissions.get_or_404(request.auth, _units_qs(request.auth), "", pk=unit_id)
+    return selectors.unit_get_for_user(request.auth, unit_id, _units_qs(request.auth))
 
 
 @router.post("/units", auth=EDIT, response={201: UnitOut, **ERRORS}, url_name="orgs_unit_create")
@@ -384,13 +379,11 @@ def unit_create(request, payload: UnitCreateIn):
     _require(request, permissions.DIRECTORY_EDIT)
     user = request.auth
     errors: dict[str, list[str]] = {}
-    parent = _unit_in_scope(user, payload.parent, "parent", errors)
-    if payload.parent is None and not _may_place_at_top(user):
-        errors.setdefault("parent", []).append(_("请选择上级单位:只能在本单位及下级单位中新建单位。"))
+    parent = _resolve(user, "unit", payload.parent, "parent", errors)
     if errors:
         return _bad_request(errors)
     try:
-        unit = services.unit_create(name=payload.name, parent=parent, kind=payload.kind,
+        unit = services.unit_create(actor=user, name=payload.name, parent=parent, kind=payload.kind,
                                     short_name=payload.short_name, code=payload.code,
                                     sort_order=payload.sort_order, aliases=payload.aliases)
     except ValidationError as exc:
@@ -401,7 +394,7 @@ def unit_create(request, payload: UnitCreateIn):
 @router.patch("/units/{unit_id}", auth=EDIT, response={200: UnitOut, 409: ConflictOut, **ERRORS}, url_name="orgs_unit_update")
 def unit_update(request, unit_id: int, payload: UnitUpdateIn):
     _require(request, permissions.DIRECTORY_EDIT)
-    unit = permissions.get_or_404(request.auth, Unit.objects.all(), "", pk=unit_id)
+    unit = selectors.unit_get_for_user(request.auth, unit_id)
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version")
     aliases = changes.pop("aliases", None)
@@ -409,7 +402,8 @@ def unit_update(request, unit_id: int, payload: UnitUpdateIn):
         if required in changes and changes[required] is None:
             return _bad_request({required: [_("该字段不能为空。")]})
     try:
-        unit = services.unit_update(unit=unit, expected_version=version, aliases=aliases, **changes)
+        unit = services.unit_update(actor=request.auth, unit=unit, expected_version=version, aliases=aliases,
+                                    **changes)
     except ConcurrentEditError:
         return _conflict(unit, UnitOut)
     except ValidationError as exc:
@@ -424,17 +418,15 @@ def unit_move(request, unit_id: int, payload: UnitMoveIn):
     unit (global-scope roles only)."""
     _require(request, permissions.DIRECTORY_EDIT)
     user = request.auth
-    unit = permissions.get_or_404(user, Unit.objects.all(), "", pk=unit_id)
-    if unit.version != payload.version:
-        return _conflict(unit, UnitOut)
+    unit = selectors.unit_get_for_user(user, unit_id)
     errors: dict[str, list[str]] = {}
-    parent = _unit_in_scope(user, payload.parent, "parent", errors)
-    if payload.parent is None and not _may_place_at_top(user):
-        errors.setdefault("parent", []).append(_("请选择上级单位:只能在本单位及下级单位中调整。"))
+    parent = _resolve(user, "unit", payload.parent, "parent", errors)
     if errors:
         return _bad_request(errors)
     try:
-        unit = services.unit_move(unit=unit, new_parent=parent)
+        unit = services.unit_move(actor=user, unit=unit, new_parent=parent, expected_version=payload.version)
+    except ConcurrentEditError:
+        return _conflict(unit, UnitOut)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
     return Status(200, Unit.objects.prefetch_related("aliases").get(pk=unit.pk))
@@ -458,18 +450,18 @@ def person_list(request, unit: int | None = None, q: str = "", active: bool | No
 @router.get("/people/{person_id}", response={200: PersonDetailOut, **ERRORS}, url_name="orgs_person_detail")
 def person_detail(request, person_id: int):
     _require(request, permissions.DIRECTORY_VIEW)
-    return permissions.get_or_404(request.auth, selectors.people_for_user(request.auth), "unit", pk=person_id)
+    return selectors.person_get_for_user(request.auth, person_id, selectors.people_for_user(request.auth))
 
 
 @router.post("/people", auth=EDIT, response={201: PersonOut, **ERRORS}, url_name="orgs_person_create")
 def person_create(request, payload: PersonCreateIn):
     _require(request, permissions.DIRECTORY_EDIT)
     errors: dict[str, list[str]] = {}
-    unit = _unit_in_scope(request.auth, payload.unit, "unit", errors)
+    unit = _resolve(request.auth, "unit", payload.unit, "unit", errors)
     if errors:
         return _bad_request(errors)
     try:
-        person = services.person_create(name=payload.name, unit=unit, title=payload.title, phone=payload.phone)
+        person = services.person_create(actor=request.auth, name=payload.name, unit=unit, title=payload.title, phone=payload.phone)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
     return Status(201, person)
@@ -480,7 +472,7 @@ def person_create(request, payload: PersonCreateIn):
 def person_update(request, person_id: int, payload: PersonUpdateIn):
     _require(request, permissions.DIRECTORY_EDIT)
     user = request.auth
-    person = permissions.get_or_404(user, selectors.people_for_user(user), "unit", pk=person_id)
+    person = selectors.person_get_for_user(user, person_id)
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version")
     errors: dict[str, list[str]] = {}
@@ -488,14 +480,14 @@ def person_update(request, person_id: int, payload: PersonUpdateIn):
         if changes["unit"] is None:
             errors["unit"] = [_("该字段不能为空。")]
         else:
-            changes["unit"] = _unit_in_scope(user, changes["unit"], "unit", errors)
+            changes["unit"] = _resolve(user, "unit", changes["unit"], "unit", errors)
     for required in ("name", "title", "phone", "is_active"):
         if required in changes and changes[required] is None:
             errors[required] = [_("该字段不能为空。")]
     if errors:
         return _bad_request(errors)
     try:
-        person = services.person_update(person=person, expected_version=version, **changes)
+        person = services.person_update(actor=user, person=person, expected_version=version, **changes)
     except ConcurrentEditError:
         return _conflict(person, PersonOut)
     except ValidationError as exc:
@@ -507,9 +499,9 @@ def person_update(request, person_id: int, payload: PersonUpdateIn):
 def absence_create(request, person_id: int, payload: AbsenceCreateIn):
     """Record a leave, training or trip; while it lasts the post's B (then C) holder acts."""
     _require(request, permissions.DIRECTORY_EDIT)
-    person = permissions.get_or_404(request.auth, selectors.people_for_user(request.auth), "unit", pk=person_id)
+    person = selectors.person_get_for_user(request.auth, person_id)
     try:
-        absence = services.absence_create(person=person, kind=payload.kind, start=payload.start, end=payload.end,
+        absence = services.absence_create(actor=request.auth, person=person, kind=payload.kind, start=payload.start, end=payload.end,
                                           note=payload.note)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
@@ -533,7 +525,7 @@ def post_list(request, unit: int | None = None, q: str = "", on: date | None = N
 @router.get("/posts/{post_id}", response={200: PostOut, **ERRORS}, url_name="orgs_post_detail")
 def post_detail(request, post_id: int, on: date | None = None):
     _require(request, permissions.DIRECTORY_VIEW)
-    post = permissions.get_or_404(request.auth, selectors.posts_for_user(request.auth), "unit", pk=post_id)
+    post = selectors.post_get_for_user(request.auth, post_id, selectors.posts_for_user(request.auth))
     post._api_acting = selectors.acting_holder(post, on)
     return post
 
@@ -544,13 +536,13 @@ def _post_refs(user, data: dict, errors: dict) -> dict:
         if data["unit"] is None:
             errors["unit"] = [_("该字段不能为空。")]
         else:
-            refs["unit"] = _unit_in_scope(user, data["unit"], "unit", errors)
+            refs["unit"] = _resolve(user, "unit", data["unit"], "unit", errors)
     for letter in ("a_holder", "b_holder", "c_holder"):
         if letter in data:
             if data[letter] is None and letter == "a_holder":
                 errors[letter] = [_("请选择A角。")]
             else:
-                refs[letter] = _person_in_scope(user, data[letter], letter, errors)
+                refs[letter] = _resolve(user, "person", data[letter], letter, errors)
     return refs
 
 
@@ -562,7 +554,7 @@ def post_create(request, payload: PostCreateIn):
     if errors:
         return _bad_request(errors)
     try:
-        post = services.post_create(title=payload.title, duties=payload.duties, **refs)
+        post = services.post_create(actor=request.auth, title=payload.title, duties=payload.duties, **refs)
     except ValidationError as exc:
         return _bad_request(_errors(exc))
     return Status(201, post)
@@ -572,7 +564,7 @@ def post_create(request, payload: PostCreateIn):
 def post_update(request, post_id: int, payload: PostUpdateIn):
     _require(request, permissions.DIRECTORY_EDIT)
     user = request.auth
-    post = permissions.get_or_404(user, selectors.posts_for_user(user), "unit", pk=post_id)
+    post = selectors.post_get_for_user(user, post_id, selectors.posts_for_user(user))
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     errors: dict[str, list[str]] = {}
@@ -584,7 +576,7 @@ def post_update(request, post_id: int, payload: PostUpdateIn):
     if errors:
         return _bad_request(errors)
     try:
-        post = services.post_update(post=post, expected_version=version, **changes)
+        post = services.post_update(actor=user, post=post, expected_version=version, **changes)
     except ConcurrentEditError:
         return _conflict(post, PostOut)
     except ValidationError as exc:
@@ -612,8 +604,7 @@ def group_list(request, q: str = ""):
 @router.get("/groups/{group_id}", response={200: GroupOut, **ERRORS}, url_name="orgs_group_detail")
 def group_detail(request, group_id: int):
     _require(request, permissions.DIRECTORY_VIEW)
-    return permissions.get_or_404(request.auth, _groups_qs(request.auth),
-                                  ["office_unit", "members__unit", "members__person__unit"], pk=group_id)
+    return selectors.group_get_for_user(request.auth, group_id, _groups_qs(request.auth))
 
 
 # --- request validation errors: 400 in the same shape as service errors ---------------------
@@ -676,9 +667,3 @@ def _install_validation_handler(api) -> None:
     api.add_exception_handler(RequestValidationError, handler)
     api._orgs_validation_handler = True
 
-
-# At the bottom on purpose: importing duban.api.api mounts this module's ``router``, which must
-# exist by then (and when duban.api.api is what is importing us, ``api`` already exists).
-from duban.api.api import api as _api  # noqa: E402
-
-_install_validation_handler(_api)
