@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "duban.tasks",
     "duban.intake",
     "duban.supervision",
+    "duban.checks",
+    "duban.meetings",
     "duban.api",
     "duban.demo",
 ]

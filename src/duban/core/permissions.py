@@ -29,6 +29,10 @@ TASKS_HANDLE = "tasks.handle"  # acknowledge, report, request completion/extensi
 TASKS_INSTRUCT = "tasks.instruct"  # leaders' instructions (批示)
 INTAKE_USE = "intake.use"
 API_USE = "api.use"
+CHECKS_VIEW = "checks.view"  # published checks on one's own units (everything for the 督查室)
+CHECKS_MANAGE = "checks.manage"  # record checks and findings, publish 暗访, the monthly 督查通报 (督查室)
+MEETINGS_VIEW = "meetings.view"  # leading-group meetings and decisions
+MEETINGS_MANAGE = "meetings.manage"  # record meetings (督查室; a unit admin for groups whose office is in the unit)
 SUPERVISION_MANAGE = "supervision.manage"  # rules, 催办, 督办单, 挂牌督办/摘牌 (督查室)
 SUPERVISION_REPLY = "supervision.reply"  # reply to a 督办单 addressed to one's unit (units)
 SUPERVISION_LISTED = "supervision.listed"  # see the 挂牌督办 list (leaders, 督查室, 纪委)
@@ -48,6 +52,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SECADMIN: frozenset({ROLES_GRANT}),
     Role.AUDITOR: frozenset({AUDIT_VIEW}),
 }
+
+# Supervision checks and leading-group meetings (duban.checks, duban.meetings), kept as one block
+# so the table above stays untouched by the apps that came later.
+for _role, _perms in {
+    Role.SUPERVISOR: {CHECKS_VIEW, CHECKS_MANAGE, MEETINGS_VIEW, MEETINGS_MANAGE},
+    Role.UNIT_ADMIN: {CHECKS_VIEW, MEETINGS_VIEW, MEETINGS_MANAGE},
+    Role.LIAISON: {CHECKS_VIEW, MEETINGS_VIEW},
+    Role.LEADER: {CHECKS_VIEW, MEETINGS_VIEW},
+    Role.DISCIPLINE: {CHECKS_VIEW, MEETINGS_VIEW},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
+del _role, _perms
 
 GLOBAL_SCOPE = frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISCIPLINE, Role.SYSADMIN})
 
