@@ -13,7 +13,7 @@ from duban.core.models import AuditEntry
 from duban.orgs import services as org
 from duban.orgs.models import AbsenceKind
 from duban.tasks import services as svc
-from duban.tasks.models import Evidence
+from duban.tasks.models import Evidence, Task
 
 from .helpers import a_pdf
 
@@ -367,3 +367,29 @@ def test_the_list_counts_its_lights_and_each_count_filters(build, login):
     assert response.context["light_summary"][2] == ("green", 1)
     liaison = login(c.bajiao_liaison).get(reverse("tasks:list"))
     assert liaison.context["light_summary"] == [("red", 0), ("yellow", 2), ("green", 1), ("grey", 0)]
+
+
+# --- the home page ------------------------------------------------------------------------------
+def test_the_home_page_shows_the_todo_the_lights_and_the_directory_of_the_users_scope(build, login):
+    c = build.cast
+    build.completion_requested(title="待审核的任务")
+    late = build.assigned(title="超期的任务")
+    Task.objects.filter(pk=late.pk).update(start_date=None, due_date=build.today - timedelta(days=3))
+    build.assigned(title="白果的任务", lead=c.baiguo)
+    response = login(c.supervisor).get(reverse("core:home"))
+    assert response.status_code == 200
+    assert response.context["todo"]["to_review"] == 1
+    assert response.context["lights"] == {"total": 3, "red": 1, "yellow": 0, "green": 2}
+    assert [t.title for t in response.context["red_tasks"]] == ["超期的任务"]
+    assert response.context["unit_count"] > 1
+    page = html(response)
+    assert "超期的任务" in page and reverse("tasks:detail", args=[late.pk]) in page
+    # A liaison's numbers cover their township only.
+    response = login(c.bajiao_liaison).get(reverse("core:home"))
+    assert response.context["lights"]["total"] == 2 and "白果的任务" not in html(response)
+
+
+def test_the_home_page_without_task_rights_shows_no_task_numbers(build, login):
+    response = login(build.cast.auditor).get(reverse("core:home"))
+    assert response.status_code == 200
+    assert "todo" not in response.context and "lights" not in response.context

@@ -232,3 +232,15 @@ def test_todo_counts_stop_at_the_cap(build, login, monkeypatch):
     assert len(response.context["rows"]) == 3
     text = html(response)
     assert "2+" in text and "共 2+ 条" in text
+
+
+def test_the_home_page_counts_stop_at_the_cap(build, login, monkeypatch):
+    monkeypatch.setattr(ui_queries, "COUNT_CAP", 2)
+    for i in range(3):
+        build.completion_requested(title=f"待审核{i}")
+    response = login(build.cast.supervisor).get(reverse("core:home"))
+    assert response.context["todo"]["to_review"] == 3  # cap + 1: "more than the cap"
+    assert response.context["lights"]["total"] == 3 and response.context["lights"]["green"] == 3
+    text = html(response)
+    assert text.count('<div class="fs-3">2+</div>') >= 3  # to review, open tasks, green
+    assert '<div class="fs-3">3</div>' not in text

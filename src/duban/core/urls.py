@@ -4,7 +4,6 @@ from duban.core import views, views_audit
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("audit/", views_audit.audit_list, name="audit_list"),

@@ -22,14 +22,14 @@ from duban.tasks.views.detail import (
     task_transition,
 )
 from duban.tasks.views.edit import task_create, task_decompose, task_edit
-from duban.tasks.views.home import index
+from duban.tasks.views.homepage import home, index
 from duban.tasks.views.imports import import_template, task_import
 from duban.tasks.views.lists import task_export, task_list
 from duban.tasks.views.sources import source_create, source_detail, source_list
 from duban.tasks.views.todo import todo
 
 __all__ = [
-    "evidence_download", "extension_decide", "extension_request", "import_template", "index", "instruct",
+    "evidence_download", "extension_decide", "extension_request", "home", "import_template", "index", "instruct",
     "milestone_toggle", "report_submit", "source_create", "source_detail", "source_list", "task_create",
     "task_decompose", "task_detail", "task_edit", "task_export", "task_import", "task_list", "task_transition",
     "todo",
