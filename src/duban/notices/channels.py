@@ -138,7 +138,8 @@ def dingtalk_url(url: str, secret: str, timestamp_ms: int | None = None) -> str:
 def _markdown(message: Message) -> str:
     lines = [f"### {message.title}", "", message.text]
     if message.url:
-        lines += ["", f"[{_('查看详情')}]({message.url})"]
+        details = _("查看详情")
+        lines += ["", f"[{details}]({message.url})"]
     return "\n".join(line for line in lines if line is not None)
 
 

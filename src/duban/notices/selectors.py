@@ -58,3 +58,12 @@ def flagged_problems() -> QuerySet[Notice]:
 
 def dead_letters() -> QuerySet[Delivery]:
     return Delivery.objects.filter(state=DeliveryState.DEAD).select_related("notice").order_by("-id")
+
+
+def outbox_counts() -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = Delivery.objects.values("state").annotate(n=Count("id"))
+    counts = {s: 0 for s in DeliveryState.values}
+    counts.update({r["state"]: r["n"] for r in rows})
+    return counts
