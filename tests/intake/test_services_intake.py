@@ -501,7 +501,7 @@ def test_reimporting_a_confirmed_document_is_offered_as_an_update(cast, fake_eng
     assert Task.objects.filter(source=source).count() == 3
 
     again = upload(cast)  # the same bytes: the first draft is confirmed, so a new draft is allowed
-    match = selectors.source_match(again)
+    match = selectors.source_match(again, cast.supervisor)
     assert match is not None and match.source == source and match.same_text
     assert match.added == ["抓发展", "发展茶产业"] and match.removed == []
 
@@ -528,7 +528,7 @@ def test_a_revised_version_with_the_same_title_and_date_may_be_new_or_an_update(
     first = upload(cast)
     source = svc.draft_confirm(actor=cast.supervisor, draft=first, expected_version=1)
     revised = upload(cast, (TEXT + "以上要求,请各单位抓好落实。\n").encode(), "revised.txt")
-    match = selectors.source_match(revised)
+    match = selectors.source_match(revised, cast.supervisor)
     assert match.source == source and not match.same_text and match.added == []
     other = svc.draft_confirm(actor=cast.supervisor, draft=revised, expected_version=1)
     assert other != source and Source.objects.count() == 2 and Task.objects.filter(source=other).count() == 5
@@ -547,7 +547,7 @@ def test_an_update_lists_tasks_no_longer_in_the_document(cast, fake_engine):
     again = upload(cast)
     svc.draft_node_drop(actor=cast.supervisor, draft=again, expected_version=1,
                         node_id=node_by_title(again, "开展巡察")["id"])
-    match = selectors.source_match(again)
+    match = selectors.source_match(again, cast.supervisor)
     assert match.removed == ["开展巡察"] and match.added == [] and match.task_count == 5
 
 

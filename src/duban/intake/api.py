@@ -114,8 +114,8 @@ class ConfirmOut(Schema):
     draft: DraftOut
 
 
-def _draft_out(draft: IntakeDraft) -> dict:
-    match = selectors.source_match(draft) if draft.is_open else None
+def _draft_out(draft: IntakeDraft, user) -> dict:
+    match = selectors.source_match(draft, user) if draft.is_open else None
     return {
         "id": draft.pk, "status": draft.status, "version": draft.version, "title": draft.title,
         "file_name": draft.file_name, "file_size": draft.file_size, "sha256": draft.raw_sha256,
@@ -146,13 +146,13 @@ def intake_draft_create(request, file: File[UploadedFile], speech_date: Form[dat
     uploads.check_size(file, setting_name="DUBAN_MAX_IMPORT_BYTES")  # 413 before reading it into memory
     draft = services.draft_create(actor=request.auth, raw=file.read(), file_name=file.name or "",
                                   speech_date=speech_date, term_end=term_end)
-    return Status(201, _draft_out(draft))
+    return Status(201, _draft_out(draft, request.auth))
 
 
 @router.get("/drafts/{int:draft_id}", response=DraftOut)
 def intake_draft_get(request, draft_id: int):
     _need(request)
-    return _draft_out(selectors.draft_get_for_user(request.auth, draft_id))
+    return _draft_out(selectors.draft_get_for_user(request.auth, draft_id), request.auth)
 
 
 @router.post("/drafts/{int:draft_id}/confirm", response={201: ConfirmOut})
@@ -162,7 +162,7 @@ def intake_draft_confirm(request, draft_id: int, payload: ConfirmIn):
     draft = selectors.draft_get_for_user(request.auth, draft_id)
     update_source = None
     if payload.update_source is not None:
-        match = selectors.source_match(draft)
+        match = selectors.source_match(draft, request.auth)
         if match is None or match.source.pk != payload.update_source:
             raise ValidationError({"update_source": _("要更新的来源已不存在或与本草稿不匹配。")})
         update_source = match.source
@@ -170,4 +170,4 @@ def intake_draft_confirm(request, draft_id: int, payload: ConfirmIn):
                                     update_source=update_source)
     draft.refresh_from_db()
     return Status(201, {"source": source.pk, "source_title": source.title, "tasks": source.tasks.count(),
-                        "draft": _draft_out(draft)})
+                        "draft": _draft_out(draft, request.auth)})

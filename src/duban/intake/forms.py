@@ -69,9 +69,9 @@ class NodeForm(forms.Form):
     target_measure = forms.CharField(label=_("量词"), max_length=10, required=False)
     target_object = forms.CharField(label=_("目标对象"), max_length=50, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        units = selectors.active_units()
+        units = selectors.units_for_user(user)  # an id outside the user's scope is "not one of the choices"
         self.fields["lead_unit"].queryset = units
         self.fields["co_units"].queryset = units
 
@@ -119,9 +119,9 @@ class TopicForm(forms.Form):
     unit_names = forms.CharField(label=_("单位目录中没有的单位名称"), required=False, max_length=500,
                                  help_text=_("多个名称用顿号或逗号分隔;导入时按名称和别名匹配单位目录。"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["units"].queryset = selectors.active_units()
+        self.fields["units"].queryset = selectors.units_for_user(user)
 
     def clean_unit_names(self):
         return [part for part in NAME_SEPARATORS.split(self.cleaned_data.get("unit_names") or "") if part]

@@ -1,7 +1,10 @@
 """Intake reads: drafts, the directory and topic map handed to the engine, re-import matches.
 
 Drafts are visible to everyone who may use intake (the 督查室 works on them together: global
-scope); everyone else gets nothing, and a single draft outside that is a 404.
+scope; a role with a unit's scope would see the drafts uploaded inside its subtree); everyone else
+gets nothing. Every id a request names is resolved here, inside the user's scope: a draft or a
+unit outside it is the same 404 (or the same form error) as an id that does not exist, and asking
+for an existing draft outside it is recorded as ``authz_denied`` (duban.core.permissions).
 """
 
 from __future__ import annotations
@@ -17,29 +20,40 @@ from duban.core import permissions
 from duban.intake.draft import creates_task, norm_title, plan, walk
 from duban.intake.models import DraftStatus, IntakeDraft, TopicMapping
 from duban.orgs.models import Unit, UnitAlias
+from duban.tasks import selectors as task_selectors
 from duban.tasks.models import Source, Task
 
-
 # --- drafts -----------------------------------------------------------------------------------
-def drafts_for_user(user) -> QuerySet[IntakeDraft]:
+DRAFT_UNIT = "created_by__unit"  # a draft is inside the subtree of the unit of whoever uploaded it
+
+
+def _drafts(user, queryset: QuerySet[IntakeDraft]) -> QuerySet[IntakeDraft]:
     if not permissions.can(user, permissions.INTAKE_USE):
-        return IntakeDraft.objects.none()
-    return IntakeDraft.objects.select_related("created_by", "source").defer("data")
+        return queryset.none()
+    return permissions.scope(user, queryset, DRAFT_UNIT)
+
+
+def drafts_for_user(user) -> QuerySet[IntakeDraft]:
+    return _drafts(user, IntakeDraft.objects.select_related("created_by", "source").defer("data"))
 
 
 def draft_get_for_user(user, pk) -> IntakeDraft:
-    """Views check INTAKE_USE first (403); this is the second line of defence."""
-    if not permissions.can(user, permissions.INTAKE_USE):
-        raise Http404
-    try:
-        return IntakeDraft.objects.select_related("created_by", "source", "confirmed_by").get(pk=int(pk))
-    except (IntakeDraft.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    """The draft, or 404 when it does not exist or the user may not see it (recorded as
+    ``authz_denied`` when it exists). Views check INTAKE_USE first (403); this is the second
+    line of defence."""
+    queryset = _drafts(user, IntakeDraft.objects.select_related("created_by", "source", "confirmed_by"))
+    return permissions.get_or_404(user, queryset, DRAFT_UNIT, pk=pk)
 
 
 # --- directory for the engine -----------------------------------------------------------------
 def active_units() -> QuerySet[Unit]:
     return Unit.objects.filter(is_active=True).order_by("path")
+
+
+def units_for_user(user) -> QuerySet[Unit]:
+    """The active units a user may name in a draft or the topic map: their scope's subtree (the
+    whole directory for the 督查室). Forms offer and accept only these."""
+    return permissions.scope(user, active_units(), "")
 
 
 def engine_directory() -> list[dict]:
@@ -195,17 +209,19 @@ class SourceMatch:
     task_count: int = 0
 
 
-def source_match(draft: IntakeDraft) -> SourceMatch | None:
-    """An existing source this draft re-imports: the same text (content hash), or the same
-    title and date (a revised version). With what confirming as an update would change."""
+def source_match(draft: IntakeDraft, user) -> SourceMatch | None:
+    """An existing source this draft re-imports, among the sources the user may see: the same
+    text (content hash), or the same title and date (a revised version). With what confirming as
+    an update would change. The only source a confirm may update is this one."""
+    sources = task_selectors.sources_for_user(user)
     source = None
     same_text = False
     if draft.text_hash:
-        source = Source.objects.filter(content_hash=draft.text_hash).first()
+        source = sources.filter(content_hash=draft.text_hash).first()
         same_text = source is not None
     meta = draft.data.get("meta", {})
     if source is None and meta.get("title"):
-        qs = Source.objects.filter(title=meta["title"].strip())
+        qs = sources.filter(title=meta["title"].strip())
         if meta.get("speech_date"):
             qs = qs.filter(date=meta["speech_date"])
         source = qs.order_by("-id").first()

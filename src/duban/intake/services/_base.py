@@ -136,14 +136,24 @@ def _date_or_none(value, field: str) -> date | None:
     raise ValidationError({field: _("日期格式不正确。")})
 
 
-def _units(value, field: str) -> list[Unit]:
+def _units(value, field: str, actor) -> list[Unit]:
     units = list(value or [])
     for unit in units:
         if not isinstance(unit, Unit):
             raise ValidationError({field: _("单位不正确。")})
         if not unit.is_active:
             raise ValidationError({field: _("单位“%(name)s”已停用。") % {"name": unit.name}})
+    _in_scope(actor, units, field, _("单位不正确。"))
     return units
+
+
+def _in_scope(actor, units: list[Unit], field: str, message) -> None:
+    """Refuse a unit outside the actor's subtree with the same message as a wrong one (the forms
+    offer only the actor's units; this holds for every other caller too)."""
+    q = permissions.scope_q(actor, "")
+    pks = {u.pk for u in units}
+    if q is not None and pks and Unit.objects.filter(q, pk__in=pks).count() != len(pks):
+        raise ValidationError({field: message})
 
 
 def _lock_draft(draft: IntakeDraft, expected_version: int | None) -> IntakeDraft:

@@ -23,6 +23,7 @@ from duban.intake.services._base import (
     content_hash,
 )
 from duban.orgs.models import Unit
+from duban.tasks import selectors as task_selectors
 from duban.tasks import services as task_services
 from duban.tasks.models import Source, SourceKind, Task
 
@@ -77,7 +78,8 @@ def draft_confirm(*, actor, draft: IntakeDraft, expected_version: int | None = N
     units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids)}
     speech_date = date.fromisoformat(meta["speech_date"]) if meta.get("speech_date") else None
     if update_source is not None:
-        if not isinstance(update_source, Source):
+        if not isinstance(update_source, Source) or \
+                not task_selectors.sources_for_user(actor).filter(pk=update_source.pk).exists():
             raise ValidationError(_("要更新的来源不正确。"))
         source = update_source
         existing = {norm_title(t.title): t for t in Task.objects.filter(source=source).order_by("path")}

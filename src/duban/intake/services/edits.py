@@ -26,6 +26,7 @@ from duban.intake.services._base import (
     _date_or_none,
     _edit,
     _find,
+    _in_scope,
     _lock_draft,
     _new_id,
     _require,
@@ -74,7 +75,9 @@ def draft_node_update(*, actor, draft: IntakeDraft, expected_version: int | None
         raise ValidationError({"lead_unit": _("牵头单位不正确。")})
     if lead_unit is not None and not lead_unit.is_active:
         raise ValidationError({"lead_unit": _("单位“%(name)s”已停用。") % {"name": lead_unit.name}})
-    co = _units(co_units, "co_units")
+    if lead_unit is not None:
+        _in_scope(actor, [lead_unit], "lead_unit", _("牵头单位不正确。"))
+    co = _units(co_units, "co_units", actor)
     if lead_unit is not None and any(u.pk == lead_unit.pk for u in co):
         raise ValidationError({"co_units": _("牵头单位不能同时是配合单位。")})
     due_date = _date_or_none(due_date, "due_date")

@@ -48,11 +48,11 @@ def _seed_topic_map(actor) -> int:
     return created
 
 
-def _topic_values(keyword, units, unit_names, exclude_pk=None):
+def _topic_values(actor, keyword, units, unit_names, exclude_pk=None):
     keyword = _clean_title(keyword, "keyword", 50, _("关键词"))
     if TopicMapping.objects.filter(keyword=keyword).exclude(pk=exclude_pk).exists():
         raise ValidationError({"keyword": _("关键词“%(k)s”已存在。") % {"k": keyword}})
-    units = _units(units, "units")
+    units = _units(units, "units", actor)
     names = []
     for name in unit_names or []:
         name = _clean_short(name, "unit_names", 100, _("单位名称"))
@@ -66,7 +66,7 @@ def _topic_values(keyword, units, unit_names, exclude_pk=None):
 @transaction.atomic
 def topic_mapping_create(*, actor, keyword: str, units, unit_names=()) -> TopicMapping:
     _require(actor)
-    keyword, units, names = _topic_values(keyword, units, unit_names)
+    keyword, units, names = _topic_values(actor, keyword, units, unit_names)
     mapping = TopicMapping.objects.create(keyword=keyword, unit_names=names)
     mapping.units.set(units)
     ledger.append(event="intake_topic_create", obj=mapping,
@@ -78,7 +78,7 @@ def topic_mapping_create(*, actor, keyword: str, units, unit_names=()) -> TopicM
 def topic_mapping_update(*, actor, mapping: TopicMapping, keyword: str, units, unit_names=(),
                          expected_version: int | None = None) -> TopicMapping:
     _require(actor)
-    keyword, units, names = _topic_values(keyword, units, unit_names, exclude_pk=mapping.pk)
+    keyword, units, names = _topic_values(actor, keyword, units, unit_names, exclude_pk=mapping.pk)
     current = TopicMapping.objects.get(pk=mapping.pk)
     expected = current.version if expected_version is None else expected_version
     before = {"keyword": current.keyword, "units": sorted(current.units.values_list("pk", flat=True)),

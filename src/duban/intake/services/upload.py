@@ -37,7 +37,6 @@ from duban.intake.services._base import (
     content_hash,
 )
 from duban.intake.services.topics import topic_map_seed
-from duban.orgs.models import Unit
 from duban.tasks.models import SourceKind
 
 logger = logging.getLogger("duban.intake.services")
@@ -86,10 +85,11 @@ def _size(n: int) -> str:
     return f"{max(1, round(n / 1024))} KB"
 
 
-def _prepare(data: dict) -> dict:
-    """Add the 督查室's decisions to every node, pre-filled from the engine's findings."""
+def _prepare(data: dict, actor) -> dict:
+    """Add the 督查室's decisions to every node, pre-filled from the engine's findings (only with
+    units the actor may name)."""
     data["next_id"] = 1
-    valid_units = set(Unit.objects.filter(is_active=True).values_list("pk", flat=True))
+    valid_units = set(selectors.units_for_user(actor).values_list("pk", flat=True))
     for node in walk(data["outline"]):
         node["engine_id"] = node.get("id", "")
         node["id"] = _new_id(data)
@@ -144,7 +144,7 @@ def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None 
         logger.exception("intake engine failed on %s (sha256 %s)", name, sha)
         raise _field_error("file", _("分析该文件时出错,未导入。请检查文件内容,或将文件交给系统管理员排查。"),
                            "engine_error") from None
-    data = _prepare(result.to_dict())
+    data = _prepare(result.to_dict(), actor)
     data["source_kind"] = SourceKind.SPEECH
     # a text without a recognisable title still needs one to become a source: start from the name
     data["meta"]["title"] = (data["meta"].get("title") or "").strip() or PurePath(name).stem[:SOURCE_TITLE_MAX]
