@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "duban.core.context_processors.navigation",
+                "duban.notices.context_processors.unread",
             ],
         },
     }

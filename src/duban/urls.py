@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("duban.accounts.urls")),
     path("orgs/", include("duban.orgs.urls")),
     path("orgs/io/", include("duban.orgs.urls_io")),
+    path("notices/", include("duban.notices.urls")),
     path("tasks/", include("duban.tasks.urls")),
     path("intake/", include("duban.intake.urls")),
     path("checks/", include("duban.checks.urls")),
