@@ -6,7 +6,16 @@ from datetime import date
 from docx import Document
 from docx.oxml.ns import qn
 
-from duban.core.gongwen import FONT_BODY, FONT_TITLE, RED, SEAL_PLACEHOLDER, Gongwen, chinese_date, number_for, render
+from duban.core.gongwen import (
+    FONT_BODY,
+    FONT_TITLE,
+    RED,
+    SEAL_PLACEHOLDER,
+    Gongwen,
+    chinese_date,
+    number_for,
+    render,
+)
 
 
 def _doc():
@@ -36,14 +45,14 @@ def test_the_document_reads_back_with_every_part_in_order():
 
 def test_the_red_header_title_and_body_use_the_standard_fonts_and_sizes():
     doc = _doc()
-    header, number, _rule, title = doc.paragraphs[:4]
+    header, _number, rule, title = doc.paragraphs[:4]
     assert header.runs[0].font.color.rgb == RED
     assert _east_asian(header.runs[0]) == FONT_TITLE
     assert _east_asian(title.runs[0]) == FONT_TITLE and title.runs[0].font.size.pt == 22
     body = doc.paragraphs[5]
     assert _east_asian(body.runs[0]) == FONT_BODY and body.runs[0].font.size.pt == 16
     assert body.paragraph_format.first_line_indent.pt == 32  # two characters of 16 pt
-    assert 'w:color="E60012"' in _rule._element.xml
+    assert 'w:color="E60012"' in rule._element.xml
 
 
 def test_dates_and_numbers_follow_the_standard_without_leading_zeros():

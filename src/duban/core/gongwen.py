@@ -86,13 +86,13 @@ def _set_run_font(run, name: str, size, *, bold: bool = False, color: RGBColor |
 
 
 def _paragraph(doc, text: str, *, font: str = FONT_BODY, size=SIZE_BODY, align=None, bold: bool = False,
-               color: RGBColor | None = None, indent_chars: int = 0, space_after=Pt(0)):
+               color: RGBColor | None = None, indent_chars: int = 0, space_after=None):
     par = doc.add_paragraph()
     if align is not None:
         par.alignment = align
     fmt = par.paragraph_format
     fmt.space_before = Pt(0)
-    fmt.space_after = space_after
+    fmt.space_after = space_after if space_after is not None else Pt(0)
     fmt.line_spacing = Pt(28)  # 每行 28 磅 ≈ 22 lines per page as the standard asks
     if indent_chars:
         fmt.first_line_indent = Pt(size.pt * indent_chars)

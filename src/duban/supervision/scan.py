@@ -347,9 +347,9 @@ class Scan:
                      for r in rows]
         Proposal.objects.bulk_create(proposals, ignore_conflicts=True)
         readers = discipline_users()
-        items = [dict(kind=NoticeKind.PROPOSAL, subject=r, url=task_url(r.pk),
-                      title=_("问责建议:%(title)s") % {"title": r.title}, body=p.reason, copy_leaders=readers,
-                      dedupe_key=p.dedupe_key, on=self.today)
+        items = [{"kind": NoticeKind.PROPOSAL, "subject": r, "url": task_url(r.pk),
+                      "title": _("问责建议:%(title)s") % {"title": r.title}, "body": p.reason, "copy_leaders": readers,
+                      "dedupe_key": p.dedupe_key, "on": self.today}
                  for r, p in zip(rows, proposals, strict=True)] if readers else []
         return len(proposals), items
 

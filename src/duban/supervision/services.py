@@ -252,16 +252,16 @@ def _open_task(task: Task, action: str) -> Task:
 # --- notices (one item each; the scan builds the same items in bulk) --------------------------------
 def reminder_item(task: Task, *, title: str, body: str, dedupe_key: str, on: date, kind=NoticeKind.REMINDER) -> dict:
     """催办: to the acting holder of the responsible post, copied to the unit's liaison post."""
-    return dict(kind=kind, subject=task, url=task_url(task), title=title, body=body,
-                to_post=task.responsible_post_id, to_unit=task.lead_unit_id, dedupe_key=dedupe_key, on=on)
+    return {"kind": kind, "subject": task, "url": task_url(task), "title": title, "body": body,
+                "to_post": task.responsible_post_id, "to_unit": task.lead_unit_id, "dedupe_key": dedupe_key, "on": on}
 
 
 def order_item(order: Order, task: Task, *, on: date) -> dict:
-    return dict(kind=NoticeKind.NOTICE_ISSUED, subject=task, url=orders_url(),
-                title=_("督办单 %(number)s:%(title)s") % {"number": order.number, "title": task.title},
-                body=_("%(matter)s 请于 %(due)s 前书面回复。") % {"matter": order.matter, "due": order.reply_due},
-                to_unit=order.unit_id, to_post=task.responsible_post_id, copy_unit_leader=True,
-                dedupe_key=order.dedupe_key, on=on)
+    return {"kind": NoticeKind.NOTICE_ISSUED, "subject": task, "url": orders_url(),
+                "title": _("督办单 %(number)s:%(title)s") % {"number": order.number, "title": task.title},
+                "body": _("%(matter)s 请于 %(due)s 前书面回复。") % {"matter": order.matter, "due": order.reply_due},
+                "to_unit": order.unit_id, "to_post": task.responsible_post_id, "copy_unit_leader": True,
+                "dedupe_key": order.dedupe_key, "on": on}
 
 
 def listing_item(listing: Listing, task: Task, *, on: date, removed: bool = False) -> dict:
@@ -274,9 +274,9 @@ def listing_item(listing: Listing, task: Task, *, on: date, removed: bool = Fals
         title = _("挂牌督办:%(title)s") % {"title": task.title}
         body = _("%(reason)s 挂牌期间须每周报送进展。") % {"reason": listing.reason}
         key = listing.dedupe_key or f"list:{listing.pk}"
-    return dict(kind=NoticeKind.UNLISTED if removed else NoticeKind.LISTED, subject=task, url=task_url(task),
-                title=title, body=body, to_unit=task.lead_unit_id, to_post=task.responsible_post_id,
-                copy_leaders=leaders, dedupe_key=key, on=on)
+    return {"kind": NoticeKind.UNLISTED if removed else NoticeKind.LISTED, "subject": task, "url": task_url(task),
+                "title": title, "body": body, "to_unit": task.lead_unit_id, "to_post": task.responsible_post_id,
+                "copy_leaders": leaders, "dedupe_key": key, "on": on}
 
 
 def supervisors():
@@ -439,10 +439,10 @@ def _order_reply(*, actor, order, text, checked, names) -> OrderReply:
     Order.objects.filter(pk=order.pk).update(replied_at=now)
     order.replied_at = now
     escalated = None
-    items = [dict(kind=NoticeKind.NOTICE_REPLY, subject=task, url=task_url(task),
-                  title=_("督办单 %(number)s 已回复%(late)s") % {"number": order.number,
+    items = [{"kind": NoticeKind.NOTICE_REPLY, "subject": task, "url": task_url(task),
+                  "title": _("督办单 %(number)s 已回复%(late)s") % {"number": order.number,
                                                             "late": _("(逾期)") if late else ""},
-                  body=text[:500], copy_leaders=supervisors(), dedupe_key=f"reply:{order.pk}", on=today)]
+                  "body": text[:500], "copy_leaders": supervisors(), "dedupe_key": f"reply:{order.pk}", "on": today}]
     if late and not Listing.objects.filter(task=task, is_active=True).exists():
         key = miss_key(task.pk, "list", MissKind.REPLY, order.reply_due)
         if not Listing.objects.filter(dedupe_key=key).exists():

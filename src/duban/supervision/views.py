@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
-from duban.core.gongwen import Gongwen, chinese_date, render as render_docx
 from duban.supervision import selectors, services, workdays
+from duban.supervision.documents import gongwen_for, order_docx_bytes
 from duban.supervision.forms import ListForm, OrderForm, RemindForm, ReplyForm, RuleForm, UnlistForm
 from duban.supervision.models import RULE_FIELDS, Rule
 from duban.tasks import lights
@@ -31,7 +31,6 @@ from duban.tasks import selectors as task_selectors
 from duban.tasks.models import Category, TaskPolicy
 
 MANAGE = permissions.SUPERVISION_MANAGE
-ISSUER = "督查室"
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -187,23 +186,6 @@ def _order(request, task_id):
     return task, selectors.order_for_task(request.user, task, pk)
 
 
-def gongwen_for(order) -> Gongwen:
-    issuer = order.issued_by.unit.name + ISSUER if order.issued_by and order.issued_by.unit else ISSUER
-    contact = order.issued_by.get_full_name() if order.issued_by else ""
-    return Gongwen(
-        issuer=issuer, number=order.number, title=_("督办通知单"), recipient=f"{order.unit.name}:",
-        paragraphs=[
-            order.matter,
-            _("督办要求:%(req)s") % {"req": order.requirements},
-            _("请于 %(due)s 前通过督办平台书面回复办理情况(含佐证材料)。逾期未回复的,将按规定挂牌督办。")
-            % {"due": chinese_date(order.reply_due)},
-        ],
-        table=[[_("任务"), _("完成时限"), _("回复时限")],
-               [order.task.title, chinese_date(order.task.due_date) if order.task.due_date else "—",
-                chinese_date(order.reply_due)]],
-        contact=contact, date=order.issued_on)
-
-
 @require_perm(permissions.TASKS_VIEW)
 @require_GET
 def order_print(request, task_id):
@@ -222,7 +204,7 @@ def order_docx(request, task_id):
     if order is None:
         messages.info(request, _("该任务还没有督办单。"))
         return redirect("supervision:order_print", task_id=task.pk)
-    response = HttpResponse(render_docx(gongwen_for(order)),
+    response = HttpResponse(order_docx_bytes(order),
                             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     name = f"督办单-{order.year}-{order.seq}.docx"
     from urllib.parse import quote
