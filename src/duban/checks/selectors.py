@@ -147,7 +147,7 @@ def bulletin_data(year: int, month: int, *, today: date | None = None) -> Bullet
     start_dt = datetime.combine(first, time.min, tzinfo=tz)
     end_dt = datetime.combine(end, time.min, tzinfo=tz)
     cut_dt = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz)
-    root = Unit.get_first_root_node()
+    root = Unit.objects.get_first_root_node()
     data = Bulletin(year=year, month=month, as_of=as_of, issuer=_issuer(root))
 
     issued = Task.objects.exclude(status=TaskStatus.DRAFT)

@@ -13,6 +13,8 @@ NAVIGATION = [
         (_("责任清单"), "tasks:list", p.TASKS_VIEW, "list-check"),
         (_("任务来源"), "tasks:sources", p.TASKS_VIEW, "journal-text"),
         (_("讲话/文件导入"), "intake:upload", p.INTAKE_USE, "file-earmark-arrow-up"),
+        (_("督查"), "checks:list", p.CHECKS_VIEW, "binoculars"),
+        (_("领导小组会议"), "meetings:groups", p.MEETINGS_VIEW, "people-fill"),
     ]),
     (_("组织机构"), [
         (_("单位"), "orgs:unit_tree", p.DIRECTORY_VIEW, "diagram-3"),
