@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from duban.core import permissions
-from duban.orgs import selectors
+from duban.orgs import excel, selectors
 from duban.orgs.models import Absence, LeadingGroupMember, Person, Post, Unit, UnitAlias
 
 
@@ -181,3 +181,39 @@ def group_hidden(user, group) -> dict:
                   .select_related("unit")],
         "fixed": tuple(fixed),
     }
+
+
+# --- the directory workbook ---------------------------------------------------------------------
+def directory_rows(user) -> dict[str, list[list]]:
+    """The rows the user may see, in the workbook's import layout (parents before children)."""
+    labels = excel.kind_labels()
+    units = list(selectors.units_for_user(user).prefetch_related("aliases").order_by("path"))
+    visible = {u.path: u for u in units}
+    parent_paths = {u.path[: -Unit.steplen] for u in units if u.depth > 1} - set(visible)
+    # Units just above the visible subtree are named as parents, so the file re-imports in place.
+    outside = {u.path: u for u in Unit.objects.filter(path__in=parent_paths)}
+    unit_rows = []
+    for unit in units:
+        parent = None
+        if unit.depth > 1:
+            parent_path = unit.path[: -Unit.steplen]
+            parent = visible.get(parent_path) or outside.get(parent_path)
+        unit_rows.append([unit.name, parent.name if parent else "", labels.get(unit.kind, unit.kind),
+                          unit.short_name, unit.code or "",
+                          excel.ALIAS_SEPARATOR.join(sorted(a.name for a in unit.aliases.all())), unit.sort_order,
+                          excel.YES if unit.is_active else excel.NO])
+    people = selectors.people_for_user(user).order_by("unit__path", "name")
+    person_rows = [[p.name, p.unit.name, p.title, p.phone, excel.YES if p.is_active else excel.NO] for p in people]
+    posts = selectors.posts_for_user(user).select_related(
+        "a_holder__unit", "b_holder__unit", "c_holder__unit").order_by("unit__path", "title")
+
+    def holder(post, person):
+        if person is None:
+            return ""
+        if person.unit_id == post.unit_id:
+            return person.name
+        return f"{person.name}{excel.HOLDER_UNIT_SEPARATOR}{person.unit.name}"
+
+    post_rows = [[p.unit.name, p.title, p.duties, holder(p, p.a_holder), holder(p, p.b_holder), holder(p, p.c_holder)]
+                 for p in posts]
+    return {excel.SHEET_UNITS: unit_rows, excel.SHEET_PEOPLE: person_rows, excel.SHEET_POSTS: post_rows}

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import permissions
-from duban.orgs import excel
 from duban.orgs.models import Absence, LeadingGroup, Person, Post, Unit
 
 
@@ -37,6 +36,12 @@ def groups_for_user(user) -> QuerySet[LeadingGroup]:
         user, LeadingGroup.objects.select_related("leader", "office_unit"),
         ["office_unit", "members__unit", "members__person__unit", "leader__unit", "deputies__unit"],
     )
+
+
+def may_place_at_top(user) -> bool:
+    """Whether ``user`` may make a unit top-level: only a city-wide role (a unit user's tree stays
+    under their unit). ``None`` is an internal caller (the demo, a command)."""
+    return user is None or permissions.has_global_scope(user)
 
 
 def unit_in_scope(user, unit: Unit | None) -> bool:
@@ -164,39 +169,3 @@ def posts_acted_by(person: Person, on: date | None = None) -> QuerySet[Post]:
             | Q(c_holder=person) & a_gone & b_gone
         )
     )
-
-
-# --- the directory workbook ---------------------------------------------------------------------
-def directory_rows(user) -> dict[str, list[list]]:
-    """The rows the user may see, in the workbook's import layout (parents before children)."""
-    labels = excel.kind_labels()
-    units = list(units_for_user(user).prefetch_related("aliases").order_by("path"))
-    visible = {u.path: u for u in units}
-    parent_paths = {u.path[: -Unit.steplen] for u in units if u.depth > 1} - set(visible)
-    # Units just above the visible subtree are named as parents, so the file re-imports in place.
-    outside = {u.path: u for u in Unit.objects.filter(path__in=parent_paths)}
-    unit_rows = []
-    for unit in units:
-        parent = None
-        if unit.depth > 1:
-            parent_path = unit.path[: -Unit.steplen]
-            parent = visible.get(parent_path) or outside.get(parent_path)
-        unit_rows.append([unit.name, parent.name if parent else "", labels.get(unit.kind, unit.kind),
-                          unit.short_name, unit.code or "",
-                          excel.ALIAS_SEPARATOR.join(sorted(a.name for a in unit.aliases.all())), unit.sort_order,
-                          excel.YES if unit.is_active else excel.NO])
-    people = people_for_user(user).order_by("unit__path", "name")
-    person_rows = [[p.name, p.unit.name, p.title, p.phone, excel.YES if p.is_active else excel.NO] for p in people]
-    posts = posts_for_user(user).select_related(
-        "a_holder__unit", "b_holder__unit", "c_holder__unit").order_by("unit__path", "title")
-
-    def holder(post, person):
-        if person is None:
-            return ""
-        if person.unit_id == post.unit_id:
-            return person.name
-        return f"{person.name}{excel.HOLDER_UNIT_SEPARATOR}{person.unit.name}"
-
-    post_rows = [[p.unit.name, p.title, p.duties, holder(p, p.a_holder), holder(p, p.b_holder), holder(p, p.c_holder)]
-                 for p in posts]
-    return {excel.SHEET_UNITS: unit_rows, excel.SHEET_PEOPLE: person_rows, excel.SHEET_POSTS: post_rows}

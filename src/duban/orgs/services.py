@@ -81,9 +81,7 @@ def _check_person_ref(actor, person: Person | None, field: str, allowed=()) -> N
         raise ValidationError({field: person_out_of_scope_message()})
 
 
-def may_place_at_top(actor) -> bool:
-    """Whether ``actor`` may make a unit top-level (a unit user's tree stays under their unit)."""
-    return actor is None or permissions.has_global_scope(actor)
+may_place_at_top = selectors.may_place_at_top
 
 
 def _name_taken(name: str, exclude_unit: Unit | None = None) -> bool:
@@ -598,7 +596,7 @@ def directory_export(*, actor) -> tuple[bytes, dict[str, int]]:
     row counts."""
     permissions.require(actor, permissions.DIRECTORY_VIEW)
     with context.bind(user=actor):
-        rows = selectors.directory_rows(actor)
+        rows = queries.directory_rows(actor)
         content = excel.build_workbook(rows)
         counts = {name: len(values) for name, values in rows.items()}
         with transaction.atomic():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from duban.core import permissions
+from duban.orgs import selectors
 from duban.orgs.excel.layout import (
     ALIAS_SEPARATOR,
     DATA_SHEETS,
@@ -105,8 +105,11 @@ class Validator:
         self.user = user
         self.rows = rows
         self.issues: list[Issue] = []
-        self.scope_prefix = permissions.scope_path(user)
-        self.scope_root = getattr(user, "unit", None) if self.scope_prefix else None
+        # The scope rules are the services' own (duban.orgs.selectors: may_place_at_top,
+        # unit_in_scope), applied here to the tree as it will be after the import so that every
+        # row is reported at once; the services enforce them again as the rows are applied.
+        self.restricted = not selectors.may_place_at_top(user)
+        self.scope_root = getattr(user, "unit", None) if self.restricted else None
         self.db_units: dict[str, Unit] = {u.name: u for u in Unit.objects.all()}
         self.db_units_by_path = {u.path: u for u in self.db_units.values()}
         self.db_aliases: dict[str, str] = {}
@@ -130,11 +133,7 @@ class Validator:
         return parent.name if parent else None
 
     def in_db_scope(self, unit: Unit) -> bool:
-        return self.scope_prefix == "" or (self.scope_prefix is not None and unit.path.startswith(self.scope_prefix))
-
-    @property
-    def restricted(self) -> bool:
-        return self.scope_prefix != ""
+        return selectors.unit_in_scope(self.user, unit)
 
     def resolve_unit(self, ref: str) -> str | None:
         """A unit reference (name or alias) to its canonical name, after the import."""
