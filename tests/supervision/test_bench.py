@@ -3,8 +3,8 @@
 from datetime import date, timedelta
 
 import pytest
-from conftest import at
 
+from conftest import at
 from duban.bench import supervision as bench
 from duban.tasks.models import Task, TaskStatus
 

@@ -5,11 +5,11 @@ import io
 from datetime import date
 
 import pytest
-from conftest import at
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from docx import Document
 
+from conftest import at
 from duban.core.models import AuditEntry
 from duban.supervision.models import Listing, Order, OrderReply, Reminder, Rule
 from duban.tasks.models import TaskPolicy
