@@ -172,3 +172,33 @@ def test_the_unit_admin_cannot_publish_or_record_findings(cast, login):
     assert client.post(f"/checks/{check.pk}/publish/").status_code in (403, 404)
     check.refresh_from_db()
     assert check.published_at is None
+
+
+def test_a_finding_proposes_accountability_on_its_rectification_task_for_the_discipline_role(cast, login, media):
+    from duban.checks import services
+    from duban.supervision.models import Proposal
+
+    check = make_check(cast)
+    finding = services.finding_add(actor=cast.supervisor, check=check, unit=cast.bajiao, description="虚报整改进度")
+    client = login(cast.supervisor)
+    # Without a rectification task there is nothing to hold to account yet.
+    response = client.post(f"/checks/findings/{finding.pk}/propose/", {f"p{finding.pk}-reason": "弄虚作假"})
+    assert response.status_code == 400 and "请先生成整改任务" in response.content.decode()
+    response = client.post(f"/checks/findings/{finding.pk}/propose/", {f"p{finding.pk}-reason": ""})
+    assert response.status_code == 400 and not Proposal.objects.exists()
+
+    task = services.finding_make_task(actor=cast.supervisor, finding=finding,
+                                      due_date=lights.today() + timedelta(days=10))
+    response = client.post(f"/checks/findings/{finding.pk}/propose/", {f"p{finding.pk}-reason": "弄虚作假"})
+    assert response.status_code == 302
+    proposal = Proposal.objects.get()
+    assert proposal.task == task and proposal.unit == cast.bajiao
+    assert "虚报整改进度" in proposal.reason and "弄虚作假" in proposal.reason
+    finding.refresh_from_db()
+    assert finding.accountability_id == proposal.pk
+    assert "已提出问责建议" in client.get(f"/checks/{check.pk}/").content.decode()
+    again = client.post(f"/checks/findings/{finding.pk}/propose/", {f"p{finding.pk}-reason": "再次"})
+    assert again.status_code == 400 and "该问题已提出问责建议" in again.content.decode()
+    assert Proposal.objects.count() == 1
+    discipline = login(cast.discipline).get("/supervision/proposals/")
+    assert discipline.status_code == 200 and "虚报整改进度" in discipline.content.decode()

@@ -231,12 +231,32 @@ def finding_make_task(*, actor, finding: Finding, due_date: date | None = None, 
 
 
 def accountability_available() -> bool:
-    return supervision_services is not None and hasattr(supervision_services, "proposal_create")
+    return supervision_services is not None
+
+
+def _proposal_create(*, actor, task: Task, unit: Unit, reason: str, miss_date: date | None):
+    """The 问责建议 record of duban.supervision (the discipline role's list shows it), through its
+    service when it has one; otherwise the record is written here the way its scan writes
+    one, with a notice to the discipline role."""
+    if hasattr(supervision_services, "proposal_create"):
+        return supervision_services.proposal_create(actor=actor, task=task, unit=unit, reason=reason)
+    from duban.supervision.models import MissKind, Proposal
+
+    proposal = Proposal.objects.create(task=task, unit=unit, miss_kind=MissKind.MANUAL, miss_date=miss_date,
+                                       reason=reason, created_on=lights.today(),
+                                       dedupe_key=f"check-finding-{task.pk}")
+    readers = supervision_services.discipline_users()
+    if readers and notice_services is not None:
+        notice_services.notice_send(actor=actor, kind="proposal", subject=task,
+                                    url=reverse("tasks:detail", args=[task.pk]),
+                                    title=_("问责建议:%(title)s") % {"title": task.title}, body=reason,
+                                    copy_leaders=readers, dedupe_key=proposal.dedupe_key)
+    return proposal
 
 
 @transaction.atomic
 def finding_propose_accountability(*, actor, finding: Finding, reason: str):
-    """A 问责建议 for this finding, through duban.supervision (the discipline role sees it there)."""
+    """A 问责建议 for this finding's rectification task (the discipline role sees it)."""
     permissions.require(actor, permissions.CHECKS_MANAGE)
     reason = _text(reason, "reason", label=_("问责理由"), required=True, max_length=2000)
     if not accountability_available():
@@ -246,15 +266,16 @@ def finding_propose_accountability(*, actor, finding: Finding, reason: str):
         raise ValidationError(_("该问题已提出问责建议。"), code="proposed")
     if current.task_id is None:
         raise ValidationError({"reason": _("请先生成整改任务,再提出问责建议。")}, code="no_task")
-    proposal = supervision_services.proposal_create(
-        actor=actor, task=current.task, unit=current.unit,
+    proposal = _proposal_create(
+        actor=actor, task=current.task, unit=current.unit, miss_date=current.rectify_due,
         reason=_("督查“%(check)s”发现:%(text)s。%(reason)s") % {
             "check": current.check_run.title, "text": current.description, "reason": reason})
     current.accountability_id = proposal.pk
     current.version += 1
     current.save(update_fields=["accountability_id", "version"])
+    finding.accountability_id, finding.version = proposal.pk, current.version
     ledger.append(event="finding_propose_accountability", obj=current, actor=actor,
-                  data={"proposal": proposal.pk, "reason": reason})
+                  data={"proposal": proposal.pk, "task": current.task_id, "reason": reason})
     return proposal
 
 
