@@ -125,6 +125,41 @@ def get_or_404(user, queryset: QuerySet, unit_field: str | list[str] = "unit", *
     raise Http404
 
 
+def resolve_scoped(user, queryset: QuerySet, unit_field: str | list[str] | None, pk, *, field: str | None = None,
+                   label: str = ""):
+    """The one lookup for every id a request names: an id in the path, a filter, a body field or a
+    form field. ``queryset`` is what the caller's selector offers; ``unit_field`` narrows it to the
+    user's subtree like :func:`scope` (None: the queryset is already scoped). Returns the object, or
+    None for an empty ``pk``.
+
+    "Exists outside your scope" and "does not exist" get the same answer, so nobody can probe
+    which ids exist elsewhere: ``Http404`` when ``field`` is None, otherwise a ValidationError keyed
+    by ``field`` ("<label> <pk> 不存在。", a 400 naming the field). A miss on an object that exists
+    is recorded as ``authz_denied`` (AU-03) in both cases."""
+    if pk is None or pk == "":
+        return None
+    try:
+        value = int(str(pk).strip())
+        if not -2**63 <= value < 2**63:
+            raise ValueError
+    except (TypeError, ValueError):
+        value = None
+    if value is not None:
+        scoped = queryset if unit_field is None else scope(user, queryset, unit_field)
+        found = scoped.filter(pk=value).first()
+        if found is not None:
+            return found
+        _record_denial(user, queryset, {"pk": value})
+    if field is None:
+        raise Http404
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    label = label or str(queryset.model._meta.verbose_name)
+    raise ValidationError({field: ValidationError(_("%(label)s %(pk)s 不存在。") % {"label": label, "pk": pk},
+                                                  code="not_found")})
+
+
 def _record_denial(user, queryset, lookup) -> None:
     from duban.core import ledger
     from duban.core.models import Outcome

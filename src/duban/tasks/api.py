@@ -4,7 +4,7 @@ The same selectors and services as the UI: objects come from the scoped getters 
 the user's subtree), every change is a service call, and service refusals map to HTTP:
 ValidationError → 400 (with field errors), PermissionDenied → 403, ConcurrentEditError → 409
 (with the current version), a file over the size limit → 413. Request schemas forbid unknown
-fields (422), so a client cannot set ``status`` or ``version`` by adding them to a body (AC-07).
+fields (400), so a client cannot set ``status`` or ``version`` by adding them to a body (AC-07).
 """
 
 from __future__ import annotations
@@ -20,20 +20,21 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.errors import ValidationError as RequestValidationError
 from ninja.files import UploadedFile
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from duban.api.auth import require
+from duban.core.api_auth import require
 from duban.core import permissions
 from duban.core.services import ConcurrentEditError
-from duban.orgs.models import Person, Post, Unit
+from duban.orgs import selectors as org_selectors
 from duban.orgs.selectors import acting_holders
 from duban.tasks import evidence as evidence_files
 from duban.tasks import selectors, services, statemachine
-from duban.tasks.models import Category, ExtensionRequest, ProgressReport, Source, Task
+from duban.tasks.models import Category, ExtensionRequest, ProgressReport, Task
 
-# Function permissions in the auth step (duban.api.auth): 403 before the body is read. Scoping
+# Function permissions in the auth step (duban.core.api_auth): 403 before the body is read. Scoping
 # and the state machine's finer rules stay in the selectors and services.
 VIEW = require(permissions.TASKS_VIEW)
 MANAGE = require(permissions.TASKS_MANAGE)
@@ -387,29 +388,32 @@ def _detail(user, task: Task) -> dict:
     return out
 
 
-# --- resolving ids (a bad id is a 400 naming the field, not a 500) ------------------------------
-def _get(model, pk, field: str, label: str):
-    if pk is None:
-        return None
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise ValidationError({field: _("%(label)s %(pk)s 不存在。") % {"label": label, "pk": pk}})
-    return obj
+# --- resolving ids ------------------------------------------------------------------------------
+# Every id a filter or a body names goes through permissions.resolve_scoped, inside what the
+# caller may see: an id outside their subtree gets exactly the answer of an id that does not exist
+# (400 naming the field) and is recorded as ``authz_denied``.
+def _candidates(user) -> dict:
+    return {"category": (Category.objects.all(), _("类别")), "source": (selectors.sources_for_user(user), _("来源")),
+            "lead_unit": (org_selectors.units_for_user(user), _("单位")),
+            "unit": (org_selectors.units_for_user(user), _("单位")),
+            "co_units": (org_selectors.units_for_user(user), _("单位")),
+            "responsible_leader": (org_selectors.people_for_user(user), _("人员")),
+            "person": (org_selectors.people_for_user(user), _("人员")),
+            "responsible_post": (org_selectors.posts_for_user(user), _("岗位"))}
 
 
-def _resolve_fields(data: dict) -> dict:
-    models = {"category": (Category, _("类别")), "source": (Source, _("来源")), "lead_unit": (Unit, _("单位")),
-              "responsible_leader": (Person, _("人员")), "responsible_post": (Post, _("岗位"))}
+def _resolve(user, field: str, pk):
+    queryset, label = _candidates(user)[field]
+    return permissions.resolve_scoped(user, queryset, None, pk, field=field, label=label)
+
+
+def _resolve_fields(user, data: dict) -> dict:
     out = {}
     for key, value in data.items():
-        if key in models:
-            model, label = models[key]
-            out[key] = _get(model, value, key, label)
-        elif key == "co_units":
-            units = list(Unit.objects.filter(pk__in=value)) if value is not None else None
-            if units is not None and len(units) != len(set(value)):
-                raise ValidationError({"co_units": _("配合单位不存在。")})
-            out[key] = units
+        if key == "co_units":
+            out[key] = [_resolve(user, key, pk) for pk in dict.fromkeys(value)] if value is not None else None
+        elif key in ("category", "source", "lead_unit", "responsible_leader", "responsible_post"):
+            out[key] = _resolve(user, key, value)
         elif key == "milestones":
             out[key] = [m if isinstance(m, dict) else m.dict() for m in value] if value is not None else None
         else:
@@ -445,23 +449,17 @@ def category_list(request):
 
 # --- tasks ------------------------------------------------------------------------------------
 def _filters(user, query: TaskQuery) -> selectors.TaskFilters:
-    def scoped(model, pk, qs=None):
-        if pk is None:
-            return None
-        found = (qs if qs is not None else model.objects).filter(pk=pk).first()
-        if found is None:
-            raise HttpError(400, f"unknown {model._meta.model_name} {pk}")
-        return found
-
     return selectors.TaskFilters(
-        unit=scoped(Unit, query.unit), person=scoped(Person, query.person), category=scoped(Category, query.category),
+        unit=_resolve(user, "unit", query.unit), person=_resolve(user, "person", query.person),
+        category=_resolve(user, "category", query.category),
         status=query.status or None, light=query.light, due_from=query.due_from, due_to=query.due_to,
-        source=scoped(Source, query.source), q=query.q, sort=query.sort,
+        source=_resolve(user, "source", query.source), q=query.q, sort=query.sort,
         parent=selectors.task_get_for_user(user, query.parent) if query.parent else None,
     )
 
 
 @router.get("/tasks", response=TaskListOut)
+@service_errors
 def task_list(request, query: Query[TaskQuery]):
     _need(request, permissions.TASKS_VIEW)
     qs = selectors.task_list(_user(request), _filters(_user(request), query))
@@ -470,6 +468,7 @@ def task_list(request, query: Query[TaskQuery]):
 
 
 @router.get("/tasks/export.xlsx")
+@service_errors
 def task_export(request, query: Query[TaskQuery]):
     _need(request, permissions.TASKS_VIEW)
     qs = selectors.task_list(_user(request), _filters(_user(request), query))
@@ -500,7 +499,7 @@ def task_get(request, task_id: int):
 @service_errors
 def task_create(request, payload: TaskIn):
     user = _user(request)
-    data = _resolve_fields(payload.dict(exclude={"parent"}))
+    data = _resolve_fields(user, payload.dict(exclude={"parent"}))
     parent = selectors.task_get_for_user(user, payload.parent) if payload.parent else None
     task = services.task_create(actor=user, parent=parent, **data)
     return 201, _detail(user, task)
@@ -511,7 +510,7 @@ def task_create(request, payload: TaskIn):
 def task_update(request, task_id: int, payload: TaskPatch):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
-    data = _resolve_fields(payload.dict(exclude={"version"}, exclude_unset=True))
+    data = _resolve_fields(user, payload.dict(exclude={"version"}, exclude_unset=True))
     try:
         services.task_update(actor=user, task=task, expected_version=payload.version, **data)
     except ConcurrentEditError as exc:
@@ -537,7 +536,7 @@ def task_move(request, task_id: int, payload: MoveIn):
 def task_decompose(request, task_id: int, payload: DecomposeIn):
     user = _user(request)
     parent = selectors.task_get_for_user(user, task_id)
-    children = [_resolve_fields(child.dict()) for child in payload.children]
+    children = [_resolve_fields(user, child.dict()) for child in payload.children]
     created = services.task_decompose(actor=user, parent=parent, children=children)
     qs = selectors.with_light(selectors.base_queryset().filter(pk__in=[t.pk for t in created]))
     return 201, _tasks_out(qs.prefetch_related("co_units").order_by("path"))
@@ -551,11 +550,11 @@ def _form_or_json(request, payload, schema):
         try:
             return schema.model_validate_json(request.body or b"{}")
         except PydanticValidationError as exc:
-            raise HttpError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) \
-                from None
+            raise RequestValidationError(exc.errors()) from None  # 400, field-keyed (duban.api.errors)
     unknown = (set(request.POST.keys()) - set(schema.model_fields)) | (set(request.FILES.keys()) - {"files"})
     if unknown:
-        raise HttpError(422, "unknown fields: " + ", ".join(sorted(unknown)))
+        raise RequestValidationError([{"loc": (name,), "type": "extra_forbidden", "msg": "extra"}
+                                      for name in sorted(unknown)])
     return payload
 
 
@@ -597,9 +596,8 @@ def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[li
     task = selectors.task_get_for_user(user, task_id)
     corrects = None
     if payload.corrects is not None:
-        corrects = ProgressReport.objects.filter(pk=payload.corrects, task=task).first()
-        if corrects is None:
-            raise ValidationError({"corrects": _("要更正的报告不存在。")})
+        corrects = permissions.resolve_scoped(user, ProgressReport.objects.filter(task=task), None,
+                                              payload.corrects, field="corrects", label=_("报告"))
     report = services.report_submit(actor=user, task=task, narrative=payload.narrative, percent=payload.percent,
                                     quantity=payload.quantity, files=files or [], corrects=corrects)
     report = selectors.reports_for_task(task).get(pk=report.pk)
@@ -706,8 +704,7 @@ def notification_list(request, unread: bool = False, limit: int = Query(50, ge=1
 @service_errors
 def notification_read(request, notification_id: int):
     _need(request, permissions.TASKS_VIEW)
-    notice = selectors.notifications_for_user(_user(request)).filter(pk=notification_id).first()
-    if notice is None:
-        raise HttpError(404, "Not Found")
+    notice = permissions.resolve_scoped(_user(request), selectors.notifications_for_user(_user(request)), None,
+                                        notification_id)
     services.notification_mark_read(user=_user(request), notification=notice)
     return 204, None

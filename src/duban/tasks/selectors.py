@@ -181,13 +181,8 @@ def task_get_for_user(user, pk) -> Task:
     """One task, if the user may see it; 404 (and ``authz_denied``) otherwise."""
     if not _can_view(user):
         raise Http404
-    try:
-        return base_queryset().filter(visible_q(user)).prefetch_related("co_units", "milestones").get(pk=pk)
-    except (Task.DoesNotExist, ValueError, TypeError):
-        pass
-    # Same answer and audit row as every other scoped getter: an empty queryset makes
-    # get_or_404 answer 404 and record ``authz_denied`` when the task exists.
-    return permissions.get_or_404(user, Task.objects.none(), TASK_UNIT_FIELDS, pk=pk)
+    qs = base_queryset().filter(visible_q(user)).prefetch_related("co_units", "milestones")
+    return permissions.resolve_scoped(user, qs, None, pk)
 
 
 def task_children(task: Task) -> QuerySet[Task]:
@@ -220,16 +215,13 @@ def instructions_for_task(task: Task) -> QuerySet[Instruction]:
 
 
 def evidence_get_for_user(user, pk) -> Evidence:
-    """An evidence row the user may download (the task is visible to them); 404 otherwise.
-    Read the bytes with services.evidence_open, which re-checks the SHA-256."""
+    """An evidence row the user may download (the task is visible to them); 404 (and
+    ``authz_denied``) otherwise. Read the bytes with services.evidence_open, which re-checks the
+    SHA-256."""
     if not _can_view(user):
         raise Http404
-    qs = Evidence.objects.select_related("task", "report")
-    try:
-        return qs.filter(task__in=Task.objects.filter(visible_q(user))).get(pk=pk)
-    except (Evidence.DoesNotExist, ValueError, TypeError):
-        pass
-    return permissions.get_or_404(user, qs.none(), ["task__lead_unit", "task__co_units"], pk=pk)
+    qs = Evidence.objects.select_related("task", "report").filter(task__in=Task.objects.filter(visible_q(user)))
+    return permissions.resolve_scoped(user, qs, None, pk)
 
 
 def extensions_for_task(task: Task) -> QuerySet[ExtensionRequest]:
@@ -237,14 +229,12 @@ def extensions_for_task(task: Task) -> QuerySet[ExtensionRequest]:
 
 
 def extension_get_for_user(user, pk) -> ExtensionRequest:
+    """An extension request on a task the user may see; 404 (and ``authz_denied``) otherwise."""
     if not _can_view(user):
         raise Http404
-    qs = ExtensionRequest.objects.select_related("task", "requested_by")
-    try:
-        return qs.filter(task__in=Task.objects.filter(visible_q(user))).get(pk=pk)
-    except (ExtensionRequest.DoesNotExist, ValueError, TypeError):
-        pass
-    return permissions.get_or_404(user, qs.none(), ["task__lead_unit", "task__co_units"], pk=pk)
+    qs = (ExtensionRequest.objects.select_related("task", "requested_by")
+          .filter(task__in=Task.objects.filter(visible_q(user))))
+    return permissions.resolve_scoped(user, qs, None, pk)
 
 
 # --- todo -------------------------------------------------------------------------------------
@@ -318,10 +308,8 @@ def sources_for_user(user) -> QuerySet[Source]:
 
 
 def source_get_for_user(user, pk) -> Source:
-    try:
-        return sources_for_user(user).get(pk=pk)
-    except (Source.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    """A source the user may see; 404 (and ``authz_denied``) otherwise."""
+    return permissions.resolve_scoped(user, sources_for_user(user), None, pk)
 
 
 def categories() -> QuerySet[Category]:
