@@ -82,8 +82,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "django_filters",
-    "django_tables2",
     "treebeard",
     "ninja",
     "duban.core",
@@ -230,7 +228,7 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-AUTHENTICATION_BACKENDS = ["duban.accounts.backends.RoleBackend"]
+AUTHENTICATION_BACKENDS = ["duban.accounts.backends.RoleBackend", "duban.accounts.backends.ApiTokenBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -304,8 +302,6 @@ DEFAULT_FROM_EMAIL = env("DUBAN_EMAIL_FROM", "duban@localhost")
 DUBAN_WORKER_POLL_SECONDS = envint("DUBAN_WORKER_POLL_SECONDS", 30)
 
 # --- third-party --------------------------------------------------------------------------------
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
-DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover table-sm align-middle"}
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

@@ -68,9 +68,10 @@ def test_an_oversized_file_is_413(client, cast, token, settings):
     assert IntakeDraft.objects.count() == 0
 
 
-def test_a_bad_date_is_422(client, cast, token, fake_engine):  # noqa: F811
+def test_a_bad_date_is_400_naming_the_field(client, cast, token, fake_engine):  # noqa: F811
     response = upload(client, token(cast.supervisor), speech_date="yesterday")
-    assert response.status_code == 422 and IntakeDraft.objects.count() == 0
+    assert response.status_code == 400 and IntakeDraft.objects.count() == 0
+    assert response.json()["errors"] == {"speech_date": ["日期格式应为 YYYY-MM-DD。"]}
 
 
 def test_the_same_file_again_names_the_open_draft(client, cast, token, fake_engine):  # noqa: F811
@@ -101,7 +102,7 @@ def test_confirm_creates_the_tasks(client, cast, token, fake_engine):  # noqa: F
     assert stale.status_code == 409 and stale.json()["version"] == 1
     extra = client.post(f"/api/intake/drafts/{draft['id']}/confirm", {"version": 1, "status": "confirmed"},
                         content_type="application/json", **auth)
-    assert extra.status_code == 422
+    assert extra.status_code == 400 and extra.json()["errors"] == {"status": ["不允许提交该字段。"]}
     assert Source.objects.count() == 0
     done = client.post(f"/api/intake/drafts/{draft['id']}/confirm", {"version": 1},
                        content_type="application/json", **auth)

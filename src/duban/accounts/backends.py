@@ -1,5 +1,7 @@
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.utils import timezone
+
+from duban.accounts import services
 
 
 class RoleBackend(ModelBackend):
@@ -16,3 +18,13 @@ class RoleBackend(ModelBackend):
 
     def has_perm(self, user_obj, perm, obj=None):
         return False
+
+
+class ApiTokenBackend(BaseBackend):
+    """Bearer tokens of the API (duban.core.api_auth asks ``authenticate(request, bearer_token=…)``).
+    Never used for a session: ``get_user`` finds nobody."""
+
+    def authenticate(self, request, bearer_token=None, **kwargs):
+        if not bearer_token:
+            return None
+        return services.token_user(bearer_token)

@@ -1,14 +1,29 @@
 """The REST API (django-ninja): OpenAPI schema at /api/openapi.json, docs at /api/docs.
 
-Each app adds its router in duban/<app>/api.py; permissions and scoping are the same
-selectors and services the UI uses."""
+Each app writes its router in duban/<app>/api.py (auth from duban.core.api_auth; permissions and
+scoping are the same selectors and services the UI uses) and is mounted here, explicitly, at the
+bottom. Errors have one dialect for every router: duban.api.errors.
+"""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
+from ninja.renderers import JSONRenderer
 
 from duban.accounts import services as account_services
-from duban.api.auth import AUTH
+from duban.api import errors
+from duban.core.api_auth import AUTH
+from duban.intake.api import router as intake_router
+from duban.notices.api import router as notices_router
+from duban.orgs.api import router as orgs_router
+from duban.tasks.api import router as tasks_router
+
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese messages as they are, not as \\u escapes (the body is UTF-8 JSON either way)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
 
 api = NinjaAPI(
     title="duban API",
@@ -19,7 +34,9 @@ api = NinjaAPI(
     docs_url="/docs",
     docs_decorator=login_required,
     urls_namespace="api",
+    renderer=Utf8JSONRenderer(),
 )
+errors.install(api)
 
 
 class TokenIn(Schema):
@@ -35,8 +52,6 @@ class TokenOut(Schema):
 
 @api.post("/auth/token", auth=None, response=TokenOut, tags=["auth"])
 def issue_token(request, payload: TokenIn):
-    from django.conf import settings
-
     try:
         user = account_services.authenticate_password(payload.username, payload.password)
     except account_services.LoginThrottled:
@@ -49,17 +64,8 @@ def issue_token(request, payload: TokenIn):
     return {"token": key, "expires_in": int(settings.DUBAN_SESSION_ABSOLUTE.total_seconds())}
 
 
-def _add_routers():
-    from importlib import import_module
-
-    for app, prefix in (("orgs", "/"), ("tasks", "/"), ("intake", "/intake")):
-        try:
-            module = import_module(f"duban.{app}.api")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"duban.{app}.api":
-                raise
-            continue
-        api.add_router(prefix, module.router)
-
-
-_add_routers()
+# Every app's router, mounted explicitly (a new app adds its line here).
+api.add_router("/", orgs_router)
+api.add_router("/", tasks_router)
+api.add_router("/intake", intake_router)
+api.add_router("/", notices_router)

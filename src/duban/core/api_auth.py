@@ -1,17 +1,22 @@
-"""API authentication and the function-permission gate of every endpoint.
+"""API authentication and the function-permission gate of every endpoint (every app's router).
 
 A valid credential (bearer token or browser session) whose user lacks the endpoint's function
 permission gets 403 (and an ``authz_denied`` ledger row); no credential gets 401. The check runs
 in the auth step because ninja parses and validates the request body only after authentication:
 a caller who may not write is refused whatever they send, and never learns from a 422 what a
 valid body would look like. Object scoping stays with the selectors (404 outside scope).
+
+It lives in core so that each app's router (``duban/<app>/api.py``) can use it without reaching
+up to ``duban.api``. A bearer token is turned into a user by Django's authentication backends
+(``authenticate(request, bearer_token=…)`` → ``duban.accounts.backends.ApiTokenBackend``), the
+framework's own extension point, so core never imports accounts.
 """
 
+from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
-from duban.accounts import services as account_services
 from duban.core import ledger, permissions
 from duban.core.models import Outcome
 
@@ -41,7 +46,7 @@ class TokenAuth(HttpBearer):
         self.perms = perms
 
     def authenticate(self, request, token):
-        user = account_services.token_user(token)
+        user = authenticate(request, bearer_token=token)
         return None if user is None else _admit(request, user, self.perms)
 
 

@@ -9,11 +9,21 @@ from django.utils.translation import gettext as _
 from duban.core import ledger
 
 
-class ConcurrentEditError(ValidationError):
+class ConflictError(ValidationError):
+    """A refusal because of the object's current state rather than the input: the API answers
+    409 with ``{"detail", "code", **extra}`` (docs/decisions/0002-api-errors.md); a page shows
+    the message like any other ValidationError. Subclass it for each kind of conflict."""
+
+    def __init__(self, message, *, code: str, extra: dict | None = None):
+        super().__init__(message, code=code)
+        self.extra = dict(extra or {})
+
+
+class ConcurrentEditError(ConflictError):
     """Someone else saved the object after this user loaded it (RL-01)."""
 
-    def __init__(self):
-        super().__init__(_("该记录已被他人修改,请刷新后重试。"), code="stale")
+    def __init__(self, *, extra: dict | None = None):
+        super().__init__(_("该记录已被他人修改,请刷新后重试。"), code="stale", extra=extra)
 
 
 def snapshot(obj: models.Model, fields) -> dict:
