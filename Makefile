@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/duban
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: setup run test test-sqlite test-pg bench messages clean
+.PHONY: setup run test test-sqlite test-pg lint-imports preflight bench messages clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,23 @@ run: setup
 	$(DUBAN) demo --if-empty
 	$(DUBAN) serve --host $(HOST) --port $(PORT)
 
-test: test-sqlite test-pg
+# The suite needs Chromium (browser tests) and, for test-pg, a PostgreSQL server: .ci/preflight
+# says what is missing and the command that installs it, before anything runs.
+test: preflight test-sqlite test-pg
 
-test-sqlite: setup
+preflight: $(BIN)/.installed
+	@bash .ci/preflight pg $(PG_TEST_URL) $(BIN)/python
+
+# The layer order (docs/architecture.md): an upward import fails here, before pytest starts.
+lint-imports: $(BIN)/.installed
+	$(BIN)/lint-imports --no-cache
+
+test-sqlite: setup lint-imports
+	@bash .ci/preflight sqlite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-pg: setup
+	@bash .ci/preflight pg $(PG_TEST_URL) $(BIN)/python
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup
