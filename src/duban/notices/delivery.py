@@ -24,9 +24,11 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -108,18 +110,41 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def record(token: str, row: Delivery, outcome: Outcome, now=None) -> None:
+    record_many(token, [(row, outcome)], now)
+
+
+def record_many(token: str, results, now=None) -> None:
+    """Write a batch's outcomes in one transaction: one UPDATE per kind of outcome, one insert
+    for the attempt log. Only rows still claimed by ``token`` are written (a worker whose lease
+    ran out and whose rows were reclaimed cannot overwrite the newer outcome)."""
     now = now or timezone.now()
-    mine = Delivery.objects.filter(pk=row.pk, claim_token=token, state=DeliveryState.SENDING)
-    if outcome.ok:
-        updated = mine.update(state=DeliveryState.SENT, sent_at=now, lease_until=None, last_error="")
-    elif row.attempts >= conf.max_attempts():
-        updated = mine.update(state=DeliveryState.DEAD, lease_until=None, last_error=outcome.detail)
-    else:
-        updated = mine.update(state=DeliveryState.PENDING, lease_until=None, last_error=outcome.detail,
-                              next_attempt_at=now + conf.backoff(row.attempts))
-    if updated:
-        DeliveryAttempt.objects.create(delivery_id=row.pk, at=now, ok=outcome.ok, detail=outcome.detail,
-                                       duration_ms=outcome.ms)
+    results = list(results)
+    if not results:
+        return
+    with transaction.atomic():
+        mine = set(Delivery.objects.filter(pk__in=[r.pk for r, _ in results], claim_token=token,
+                                           state=DeliveryState.SENDING).values_list("pk", flat=True))
+        results = [(r, o) for r, o in results if r.pk in mine]
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for row, outcome in results:
+            if outcome.ok:
+                groups[("sent", "", 0)].append(row.pk)
+            elif row.attempts >= conf.max_attempts():
+                groups[("dead", outcome.detail, 0)].append(row.pk)
+            else:
+                groups[("retry", outcome.detail, row.attempts)].append(row.pk)
+        for (kind, detail, attempts), ids in groups.items():
+            rows = Delivery.objects.filter(pk__in=ids)
+            if kind == "sent":
+                rows.update(state=DeliveryState.SENT, sent_at=now, lease_until=None, last_error="")
+            elif kind == "dead":
+                rows.update(state=DeliveryState.DEAD, lease_until=None, last_error=detail)
+            else:
+                rows.update(state=DeliveryState.PENDING, lease_until=None, last_error=detail,
+                            next_attempt_at=now + conf.backoff(attempts))
+        DeliveryAttempt.objects.bulk_create([
+            DeliveryAttempt(delivery_id=row.pk, at=now, ok=outcome.ok, detail=outcome.detail, duration_ms=outcome.ms)
+            for row, outcome in results])
 
 
 def deliver_due(*, now=None, limit: int | None = None, rounds: int = 0) -> dict:
@@ -135,8 +160,8 @@ def deliver_due(*, now=None, limit: int | None = None, rounds: int = 0) -> dict:
         robots = {r.pk: r for r in UnitChannel.objects.filter(pk__in=robot_ids)}
         messages = [_message(r, robots) for r in rows]
         outcomes = list(_executor().map(_send, messages))
+        record_many(token, zip(rows, outcomes, strict=True), now)
         for row, outcome in zip(rows, outcomes, strict=True):
-            record(token, row, outcome, now)
             if outcome.ok:
                 counts["sent"] += 1
             elif row.attempts >= conf.max_attempts():
