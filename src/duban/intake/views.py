@@ -93,7 +93,7 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
     edit_row = next((r for r in rows if r.node["id"] == edit), None) if edit else None
     if edit_row is not None:
         node = edit_row.node
-        node_form = node_form or NodeForm(initial=NodeForm.initial_for(node), prefix="node")
+        node_form = node_form or NodeForm(initial=NodeForm.initial_for(node), prefix="node", user=request.user)
         split_form = split_form or SplitForm(prefix="split")
         parent_form = parent_form or ParentForm(initial={"parent": edit_row.parent_id or ""}, prefix="move",
                                                 choices=_node_choices(draft, node["id"]))
@@ -101,7 +101,7 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
     meta_form = meta_form or MetaForm(initial={**{k: meta.get(k) for k in ("title", "speaker", "post", "speech_date")},
                                                "kind": draft.data.get("source_kind", "speech")}, prefix="meta")
     planned = plan(draft.data)
-    match = selectors.source_match(draft) if draft.is_open else None
+    match = selectors.source_match(draft, request.user) if draft.is_open else None
     context = {
         "draft": draft, "data": draft.data, "meta": meta, "rows": rows, "edit_row": edit_row,
         "node_form": node_form, "split_form": split_form, "parent_form": parent_form, "meta_form": meta_form,
@@ -183,7 +183,7 @@ def draft_meta(request, pk):
 @require_POST
 def node_update(request, pk, node_id):
     draft = _draft(request, pk)
-    form = NodeForm(request.POST, prefix="node")
+    form = NodeForm(request.POST, prefix="node", user=request.user)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -289,7 +289,7 @@ def draft_confirm(request, pk):
     draft = _draft(request, pk)
     update_source = None
     if request.POST.get("mode") == "update":
-        match = selectors.source_match(draft)
+        match = selectors.source_match(draft, request.user)
         if match is None or str(match.source.pk) != request.POST.get("source", ""):
             return _refused(request, draft, ValidationError(_("要更新的来源已不存在或与本草稿不匹配,请刷新后重试。")))
         update_source = match.source
@@ -336,7 +336,7 @@ def _topic_form_page(request, form, mapping=None, status=200):
 @require_perm(USE)
 @require_http_methods(["GET", "POST"])
 def topic_create(request):
-    form = TopicForm(request.POST or None)
+    form = TopicForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             mapping = services.topic_mapping_create(actor=request.user, keyword=form.cleaned_data["keyword"],
@@ -356,7 +356,7 @@ def topic_update(request, pk):
     mapping = selectors.topic_mapping_get(pk)
     initial = {"keyword": mapping.keyword, "units": list(mapping.units.all()),
                "unit_names": "、".join(mapping.unit_names or [])}
-    form = TopicForm(request.POST or None, initial=initial)
+    form = TopicForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.topic_mapping_update(actor=request.user, mapping=mapping, keyword=form.cleaned_data["keyword"],
