@@ -18,6 +18,7 @@ LIST_URL = "tasks:list"
 DETAIL_URL = "tasks:detail"
 TODO_URL = "tasks:todo"
 EXPORT_URL = "tasks:export"
+HOME_URL = "core:home"  # the first page everyone sees, whichever app serves it
 
 
 def _client_for(user_id: int) -> Client:
@@ -156,6 +157,8 @@ def run(dataset: dict, repeat: int, writers_seconds: float) -> None:
     ids = [rng.randint(1, dataset["tasks"]) for _ in range(repeat)]
     _row("task page (random tasks)", _time_requests(supervisor, [reverse(DETAIL_URL, args=[i]) for i in ids], repeat))
     liaison = _client_for(dataset["township_liaison_id"])
+    _row("home page (督查室: the whole city's counts)", _time_requests(supervisor, [reverse(HOME_URL)], repeat))
+    _row("home page (township liaison)", _time_requests(liaison, [reverse(HOME_URL)], repeat))
     _row("todo page (township liaison)", _time_requests(liaison, [reverse(TODO_URL)], repeat))
     _row("todo page (督查室: every completion request to review)", _time_requests(supervisor, [reverse(TODO_URL)], repeat))
 
