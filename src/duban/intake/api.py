@@ -2,18 +2,17 @@
 
 The same services as the pages: POST a file to get the draft decomposition, read it back,
 confirm it into a source and its task tree. Everything needs INTAKE_USE (403 otherwise).
-Service refusals map to HTTP: ValidationError → 400 (413 for a file over the size limit),
-ConcurrentEditError → 409 with the current version, the same file already waiting as an open
-draft → 409 naming that draft. Nothing is changed when any of them is returned.
+Refusals are raised and answered in the API's one dialect (duban.api.errors): ValidationError →
+400 (413 for a file over the size limit), ConcurrentEditError → 409 with the current ``version``,
+the same file already waiting as an open draft → 409 naming that ``draft``, a draft outside the
+caller's scope → 404 as for a missing one. Nothing is changed when any of them is returned.
 """
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
@@ -22,7 +21,6 @@ from pydantic import ConfigDict
 
 from duban.core import permissions, uploads
 from duban.core.api_auth import require
-from duban.core.services import ConcurrentEditError
 from duban.intake import selectors, services
 from duban.intake.draft import plan
 from duban.intake.models import IntakeDraft
@@ -35,33 +33,6 @@ router = Router(tags=["intake"], auth=require(permissions.INTAKE_USE))
 def _need(request) -> None:
     if not permissions.can(request.auth, permissions.INTAKE_USE):
         raise HttpError(403, "permission_denied")
-
-
-def _body(exc: ValidationError) -> dict:
-    body = {"detail": "；".join(exc.messages)}
-    if hasattr(exc, "error_dict"):
-        body["errors"] = {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
-    return body
-
-
-def service_errors(view):
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except services.DuplicateDraftError as exc:
-            return JsonResponse({"detail": exc.messages[0], "code": "duplicate_draft", "draft": exc.draft.pk},
-                                status=409)
-        except ConcurrentEditError as exc:
-            current = kwargs.get("draft_id")
-            version = IntakeDraft.objects.filter(pk=current).values_list("version", flat=True).first()
-            return JsonResponse({"detail": "；".join(exc.messages), "code": "stale", "version": version}, status=409)
-        except ValidationError as exc:
-            return JsonResponse(_body(exc), status=413 if uploads.is_too_large(exc) else 400)
-        except PermissionDenied as exc:
-            return JsonResponse({"detail": str(exc) or "permission_denied"}, status=403)
-
-    return wrapper
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -139,7 +110,6 @@ def intake_draft_list(request, status: str = ""):
 
 
 @router.post("/drafts", response={201: DraftOut})
-@service_errors
 def intake_draft_create(request, file: File[UploadedFile], speech_date: Form[date | None] = None,
                  term_end: Form[date | None] = None):
     _need(request)
@@ -156,7 +126,6 @@ def intake_draft_get(request, draft_id: int):
 
 
 @router.post("/drafts/{int:draft_id}/confirm", response={201: ConfirmOut})
-@service_errors
 def intake_draft_confirm(request, draft_id: int, payload: ConfirmIn):
     _need(request)
     draft = selectors.draft_get_for_user(request.auth, draft_id)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import ledger, permissions
-from duban.core.services import ConcurrentEditError, save_versioned
+from duban.core.services import ConcurrentEditError, ConflictError, save_versioned
 from duban.intake.models import DraftStatus, IntakeDraft
 from duban.orgs.models import Unit
 from duban.tasks.models import SourceKind
@@ -35,14 +35,15 @@ DOCX_MAX_ENTRIES = 2000
 DOCX_MAX_UNCOMPRESSED = 100 * 1024 * 1024
 
 
-class DuplicateDraftError(ValidationError):
-    """The same file is already waiting as an open draft: continue that one instead."""
+class DuplicateDraftError(ConflictError):
+    """The same file is already waiting as an open draft: continue that one instead (the API
+    answers 409 naming the draft)."""
 
     def __init__(self, draft: IntakeDraft):
         super().__init__(_("该文件已有未确认的草稿(%(name)s,%(when)s 导入),请继续编辑该草稿或先放弃它。")
                          % {"name": draft.file_name,
                             "when": timezone.localtime(draft.created_at).strftime("%Y-%m-%d %H:%M")},
-                         code="duplicate_draft")
+                         code="duplicate_draft", extra={"draft": draft.pk})
         self.draft = draft
 
 
@@ -163,7 +164,7 @@ def _lock_draft(draft: IntakeDraft, expected_version: int | None) -> IntakeDraft
     current = qs.get(pk=draft.pk)
     expected = draft.version if expected_version is None else expected_version
     if current.version != expected:
-        raise ConcurrentEditError()
+        raise ConcurrentEditError(extra={"version": current.version})
     if current.status != DraftStatus.DRAFT:
         raise ValidationError(_("该草稿已%(status)s,不能再修改。") % {"status": current.get_status_display()},
                               code="closed")
@@ -172,7 +173,11 @@ def _lock_draft(draft: IntakeDraft, expected_version: int | None) -> IntakeDraft
 
 def _save(current: IntakeDraft, draft: IntakeDraft, expected: int, fields: list[str]) -> IntakeDraft:
     current.updated_at = timezone.now()
-    save_versioned(current, expected_version=expected, fields=[*fields, "updated_at"])
+    try:
+        save_versioned(current, expected_version=expected, fields=[*fields, "updated_at"])
+    except ConcurrentEditError:  # saved by someone else since the lock (SQLite has no row lock)
+        version = IntakeDraft.objects.filter(pk=current.pk).values_list("version", flat=True).first()
+        raise ConcurrentEditError(extra={"version": version}) from None
     draft.__dict__.update({k: v for k, v in current.__dict__.items() if not k.startswith("_")})
     return current
 
