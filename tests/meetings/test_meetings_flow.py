@@ -167,3 +167,35 @@ def test_a_group_office_in_a_township_records_meetings_but_another_township_sees
     assert "芭蕉乡安全生产领导小组" not in other.get("/meetings/").content.decode()
     assert login(cast.bajiao_liaison).get(f"/meetings/{meeting.pk}/").status_code == 200
     assert login(cast.bajiao_liaison).post(f"/meetings/{meeting.pk}/decisions/", {"text": "x"}).status_code == 403
+
+
+def test_the_minutes_are_written_after_the_meeting_and_a_stale_edit_is_refused(cast, login, group):
+    meeting = services.meeting_create(actor=cast.supervisor, group=group, title="专题会", date=lights.today(),
+                                      agenda=["议题"])
+    client = login(cast.supervisor)
+    response = client.post(f"/meetings/{meeting.pk}/minutes/", {"version": meeting.version,
+                                                                 "minutes": "会议强调要压实责任。"})
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.minutes == "会议强调要压实责任。" and meeting.version == 2
+    entry = AuditEntry.objects.filter(event="meeting_update", object_id=str(meeting.pk)).get()
+    assert entry.data["changes"]["minutes"] == ["", "会议强调要压实责任。"]
+    stale = client.post(f"/meetings/{meeting.pk}/minutes/", {"version": 1, "minutes": "旧页面的内容"})
+    assert stale.status_code == 409 and "该记录已被他人修改" in stale.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.minutes == "会议强调要压实责任。"
+    assert login(cast.leader).post(f"/meetings/{meeting.pk}/minutes/", {"version": 2, "minutes": "x"}).status_code == 403
+
+
+def test_a_township_office_cannot_give_a_decision_to_a_unit_outside_its_township(cast, township_group):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    meeting = services.meeting_create(actor=cast.bajiao_admin, group=township_group, title="安全会",
+                                      date=lights.today(), agenda=["议题"])
+    with pytest.raises(ValidationError) as exc:
+        services.decision_add(actor=cast.bajiao_admin, meeting=meeting, text="事项", lead_unit=cast.baiguo)
+    assert "不在您的管理范围内" in str(exc.value)
+    assert not Decision.objects.exists()
+    with pytest.raises(PermissionDenied):
+        services.meeting_create(actor=cast.bajiao_admin, group=LeadingGroup.objects.create(
+            name="市级小组", office_unit=cast.office), title="会", date=lights.today(), agenda=["议题"])

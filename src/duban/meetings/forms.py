@@ -86,3 +86,9 @@ class DecisionForm(forms.Form):
         if due and self.meeting is not None and due < self.meeting.date:
             raise ValidationError(_("完成时限不能早于会议日期。"))
         return due
+
+
+class MinutesForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    minutes = forms.CharField(label=_("会议纪要"), required=False, max_length=20000,
+                              widget=forms.Textarea(attrs={"rows": 6}))

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from duban.core import ledger, permissions
+from duban.core.services import ConcurrentEditError, audited_update
 from duban.meetings import selectors
 from duban.meetings.models import AgendaItem, Attendance, Decision, Meeting
 from duban.orgs.models import LeadingGroup, Person, Unit
@@ -103,6 +104,20 @@ def meeting_create(*, actor, group: LeadingGroup, title: str, date: date, place:
                         "attendance": [{"person": r.person_id, "present": r.present, "reason": r.reason}
                                        for r in rows]})
     return meeting
+
+
+@transaction.atomic
+def meeting_update_minutes(*, actor, meeting: Meeting, minutes: str, expected_version: int | None = None) -> Meeting:
+    """The minutes' text, often written after the meeting (optimistic locking, before/after in the ledger)."""
+    _require_group(actor, meeting.group)
+    minutes = _text(minutes, "minutes", label=_("会议纪要"), required=False, max_length=20000)
+    current = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    expected_version = meeting.version if expected_version is None else expected_version
+    if current.version != expected_version:
+        raise ConcurrentEditError()
+    audited_update(current, changes={"minutes": minutes}, expected_version=expected_version, event="meeting_update")
+    meeting.minutes, meeting.version = current.minutes, current.version
+    return current
 
 
 @transaction.atomic

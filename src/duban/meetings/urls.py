@@ -9,6 +9,7 @@ urlpatterns = [
     path("groups/<int:pk>/new/", views.meeting_create, name="create"),
     path("<int:pk>/", views.meeting_detail, name="detail"),
     path("<int:pk>/decisions/", views.decision_add, name="decision_add"),
+    path("<int:pk>/minutes/", views.minutes_edit, name="minutes_edit"),
     path("<int:pk>/minutes.docx", views.minutes_download, name="minutes"),
     path("decisions/<int:pk>/task/", views.decision_task, name="decision_task"),
 ]

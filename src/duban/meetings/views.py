@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
+from duban.core.services import ConcurrentEditError
 from duban.meetings import selectors, services
-from duban.meetings.forms import DecisionForm, MeetingForm
+from duban.meetings.forms import DecisionForm, MeetingForm, MinutesForm
 from duban.orgs import selectors as org_selectors
 
 VIEW = permissions.MEETINGS_VIEW
@@ -67,7 +68,7 @@ def _decision_form(request, meeting, data=None):
     return DecisionForm(data, units=units, meeting=meeting)
 
 
-def _detail(request, meeting, *, form=None, task_errors=None, status=200):
+def _detail(request, meeting, *, form=None, minutes_form=None, task_errors=None, status=200):
     can_manage = selectors.can_manage_group(request.user, meeting.group)
     return render(request, "meetings/detail.html", {
         "meeting": meeting, "agenda": meeting.agenda.all(),
@@ -76,6 +77,8 @@ def _detail(request, meeting, *, form=None, task_errors=None, status=200):
         "can_manage": can_manage,
         "can_make_tasks": can_manage and permissions.can(request.user, permissions.TASKS_MANAGE),
         "form": form if form is not None else (_decision_form(request, meeting) if can_manage else None),
+        "minutes_form": minutes_form if minutes_form is not None else (
+            MinutesForm(initial={"minutes": meeting.minutes, "version": meeting.version}) if can_manage else None),
         "task_errors": task_errors or {},
     }, status=status)
 
@@ -104,6 +107,28 @@ def decision_add(request, pk):
             messages.success(request, _("已添加议定事项。"))
             return redirect("meetings:detail", pk=meeting.pk)
     return _detail(request, meeting, form=form, status=400)
+
+
+@require_perm(MANAGE)
+@require_POST
+def minutes_edit(request, pk):
+    meeting = selectors.meeting_get_for_user(request.user, pk)
+    if not selectors.can_manage_group(request.user, meeting.group):
+        raise PermissionDenied
+    form = MinutesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.meeting_update_minutes(actor=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"],
+                                            expected_version=form.cleaned_data["version"])
+        except ConcurrentEditError as exc:
+            apply_validation_error(form, exc)
+            return _detail(request, meeting, minutes_form=form, status=409)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已保存会议纪要。"))
+            return redirect("meetings:detail", pk=meeting.pk)
+    return _detail(request, meeting, minutes_form=form, status=400)
 
 
 @require_perm(MANAGE)
