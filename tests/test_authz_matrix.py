@@ -109,9 +109,43 @@ def _build_world(cast):
     cast.milestone = tasks.task_update(actor=cast.supervisor, task=cast.task, milestones=[
         {"name": "方案制定", "date": today + timedelta(days=10)}]).milestones.get()
     cast.task.refresh_from_db()
+    _outside(cast, today)
     _intake(cast)
     cast.audit_entry = ledger.append(event="matrix_probe")
     return cast
+
+
+def _outside(cast, today):
+    """The same kinds of object in another township (白果乡), for the inside/outside axis."""
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from duban.orgs import services as org
+    from duban.tasks import services as tasks
+    from duban.tasks.models import SourceKind
+
+    cast.post_outside = org.post_create(unit=cast.baiguo, title="白果联络员", a_holder=cast.p_baiguo)
+    cast.group_outside = org.group_save(name="白果领导小组", leader=cast.p_baiguo, office_unit=cast.baiguo,
+                                        member_units=[cast.baiguo])
+    cast.absence_outside = org.absence_create(person=cast.p_baiguo, kind="leave", start=today + timedelta(days=30),
+                                              end=today + timedelta(days=31))
+    cast.source_outside = tasks.source_create(actor=cast.supervisor, kind=SourceKind.DOCUMENT, title="白果的文件",
+                                              text="白果")
+    task = tasks.task_create(actor=cast.supervisor, title="白果的任务", lead_unit=cast.baiguo,
+                             source=cast.source_outside, start_date=today, due_date=today + timedelta(days=60),
+                             milestones=[{"name": "白果节点", "date": today + timedelta(days=10)}])
+    tasks.task_assign(actor=cast.supervisor, task=task)
+    tasks.task_acknowledge(actor=cast.baiguo_liaison, task=task)
+    report = tasks.report_submit(actor=cast.baiguo_liaison, task=task, narrative="进展", percent=10,
+                                 files=[SimpleUploadedFile("b.pdf", PDF, content_type="application/pdf")])
+    cast.evidence_outside = report.evidence.get()
+    cast.notification_outside = task.notifications.get(unit=cast.baiguo)
+    cast.extension_outside = tasks.extension_request(actor=cast.baiguo_liaison, task=task,
+                                                     requested_due=today + timedelta(days=90), reason="白果")
+    cast.milestone_outside = task.milestones.get()
+    task.refresh_from_db()
+    cast.task_outside = task
 
 
 def _intake(cast):
@@ -198,6 +232,94 @@ def test_the_route_admits_exactly_the_roles_of_the_matrix(world, db, name):
         elif role not in allow and status not in REFUSED and not spec.get("public"):
             problems.append(f"{role}: allowed ({status}) but the matrix refuses it")
     assert problems == [], f"{name} ({spec.get('method', 'GET')} {url_for(world, name, spec)}): {problems}"
+
+
+# --- the inside/outside-subtree axis -------------------------------------------------------------
+# A township's roles name an object of another township: the answer is 404 (403 where the role
+# lacks the function altogether), exactly as for an object that does not exist, and nothing
+# changes but the ``authz_denied`` rows. Each object token maps to its counterpart in 白果乡.
+TOWNSHIP_ROLES = ("liaison", "unit_admin")
+OUTSIDE = {
+    "task": "task_outside", "evidence": "evidence_outside", "extension": "extension_outside",
+    "milestone": "milestone_outside", "notification": "notification_outside", "source": "source_outside",
+    "post_bajiao": "post_outside", "group": "group_outside", "absence": "absence_outside",
+    "unit:bajiao": "unit:baiguo", "unit:xiaojiaping": "unit:banzhuyuan", "person:p_bajiao_a": "person:p_baiguo",
+}
+
+
+def outside_spec(spec: dict) -> dict | None:
+    """The route's request with every object it names taken from another township, or None when
+    it names no township object (global objects, literals)."""
+    kwargs = spec.get("kwargs") or {}
+    if not any(str(v) in OUTSIDE for v in kwargs.values()):
+        return None
+    return {**spec, "kwargs": {k: OUTSIDE.get(str(v), v) for k, v in kwargs.items()}}
+
+
+def world_state() -> dict:
+    """Row counts of every model, the sum of every version column, and the ledger without its
+    ``authz_denied`` rows: what a refused request must leave as it was."""
+    from django.apps import apps
+
+    from duban.core.models import AuditEntry
+
+    out = {}
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed or model._meta.label in ("sessions.Session",
+                                                                                 "core.AuditEntry"):
+            continue
+        qs = model._base_manager.all()
+        out[model._meta.label] = qs.count()
+        if any(f.name == "version" for f in model._meta.concrete_fields):
+            from django.db.models import Sum
+
+            out[f"{model._meta.label}.version"] = qs.aggregate(s=Sum("version"))["s"]
+    out["ledger"] = AuditEntry.objects.exclude(event="authz_denied").count()
+    return out
+
+
+OBJECT_ROUTES = sorted(name for name, spec in load_matrix().items() if outside_spec(spec)) \
+    if MATRIX_PATH.exists() else []
+
+
+def test_the_axis_covers_every_object_route_of_the_township_objects():
+    assert len(OBJECT_ROUTES) > 40
+    assert {"tasks:detail", "api:task_get", "api:evidence_download", "tasks:evidence_download",
+            "api:source_get", "tasks:source_detail"} <= set(OBJECT_ROUTES)
+
+
+def missing_spec(spec: dict) -> dict:
+    """The same request naming objects that do not exist."""
+    return {**spec, "kwargs": {k: ("literal:987654" if str(v) in OUTSIDE else v)
+                               for k, v in (spec.get("kwargs") or {}).items()}}
+
+
+@pytest.mark.parametrize("name", OBJECT_ROUTES)
+def test_an_object_of_another_township_is_a_404_and_changes_nothing(world, db, name):
+    """Answered like a missing object: 404 (403 for a role without the function; a body-less
+    POST may be refused as a bad request before any lookup, then for a missing object too)."""
+    spec = load_matrix()[name]
+    outside = outside_spec(spec)
+    allow = ALL if spec.get("allow") == "all" else (spec.get("allow") or [])
+    url, missing_url = url_for(world, name, outside), url_for(world, name, missing_spec(spec))
+    method = outside.get("method", "GET")
+    problems = []
+    for role in TOWNSHIP_ROLES:
+        with transaction.atomic():
+            client = Client()
+            client.force_login(getattr(world, ROLES[role]))
+            before = world_state()
+            status = request(client, method, url).status_code
+            after = world_state()
+            missing = request(client, method, missing_url).status_code
+            transaction.set_rollback(True)
+        if status != missing:
+            problems.append(f"{role}: {status} where a missing object gets {missing}")
+        if status not in ((404, 400, 422) if role in allow else (403, 404)):
+            problems.append(f"{role}: {status}")
+        if after != before:
+            problems.append(f"{role}: changed {sorted(k for k in after if after[k] != before.get(k))}")
+    assert problems == [], f"{name} ({method} {url}): {problems}"
 
 
 if os.environ.get("DUBAN_AUTHZ_RECORD"):  # a tool, collected only when asked for
