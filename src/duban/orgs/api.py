@@ -17,9 +17,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema
-from ninja.errors import ValidationError as RequestValidationError
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
@@ -27,15 +25,6 @@ from duban.core import api_auth, permissions
 from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors, services
 from duban.orgs.models import AbsenceKind, LeadingGroupMember, Post, Unit, UnitKind
-
-try:
-    from ninja import Status
-except ImportError:  # django-ninja before 1.5 takes a (status, body) tuple
-    def Status(status_code, value):  # noqa: N802 - stands in for the class
-        return status_code, value
-
-URL_NAME_PREFIX = "orgs_"
-
 
 # Function permissions are checked in the auth step (duban.core.api_auth): 403 before the body is read.
 VIEW = api_auth.require(permissions.DIRECTORY_VIEW)
@@ -605,65 +594,3 @@ def group_list(request, q: str = ""):
 def group_detail(request, group_id: int):
     _require(request, permissions.DIRECTORY_VIEW)
     return selectors.group_get_for_user(request.auth, group_id, _groups_qs(request.auth))
-
-
-# --- request validation errors: 400 in the same shape as service errors ---------------------
-PYDANTIC_MESSAGES = {
-    "missing": gettext_lazy("必填。"),
-    "extra_forbidden": gettext_lazy("不允许提交该字段。"),
-    "enum": gettext_lazy("取值无效。"),
-    "literal_error": gettext_lazy("取值无效。"),
-    "int_parsing": gettext_lazy("须为整数。"),
-    "int_type": gettext_lazy("须为整数。"),
-    "int_from_float": gettext_lazy("须为整数。"),
-    "bool_parsing": gettext_lazy("须为 true 或 false。"),
-    "bool_type": gettext_lazy("须为 true 或 false。"),
-    "string_type": gettext_lazy("须为文本。"),
-    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
-    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
-    "date_type": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
-    "list_type": gettext_lazy("须为列表。"),
-    "json_invalid": gettext_lazy("请求体不是有效的 JSON。"),
-    "model_attributes_type": gettext_lazy("请求体须为 JSON 对象。"),
-    "dict_type": gettext_lazy("请求体须为 JSON 对象。"),
-}
-
-
-def _pydantic_message(error: dict) -> str:
-    text = PYDANTIC_MESSAGES.get(error.get("type", ""))
-    return str(text) if text else str(error.get("msg", ""))
-
-
-def _field_name(loc) -> str:
-    # (source, [body parameter,] field...): every body here is the ``payload`` parameter.
-    parts = [str(p) for p in loc][1:]
-    if parts and parts[0] == "payload":
-        parts.pop(0)
-    return ".".join(parts) or NON_FIELD_ERRORS
-
-
-def validation_error_response(api, request, exc: RequestValidationError):
-    errors: dict[str, list[str]] = {}
-    for error in exc.errors:
-        errors.setdefault(_field_name(error.get("loc", ())), []).append(_pydantic_message(error))
-    return api.create_response(request, {"detail": _("提交的数据有误。"), "errors": errors}, status=400)
-
-
-def _install_validation_handler(api) -> None:
-    """Answer malformed requests to these endpoints with 400 and field-keyed Chinese messages.
-    Other routers keep whatever handler the API had."""
-    if getattr(api, "_orgs_validation_handler", False):
-        return
-    previous = api._lookup_exception_handler(RequestValidationError(errors=[]))
-
-    def handler(request, exc):
-        match = getattr(request, "resolver_match", None)
-        if match is not None and (match.url_name or "").startswith(URL_NAME_PREFIX):
-            return validation_error_response(api, request, exc)
-        if previous is None:
-            raise exc
-        return previous(request, exc)
-
-    api.add_exception_handler(RequestValidationError, handler)
-    api._orgs_validation_handler = True
-
