@@ -2,6 +2,7 @@
 reads (404 outside the subtree), function permissions (403), and bad input that changes nothing."""
 
 import datetime
+import json
 
 import pytest
 
@@ -497,3 +498,43 @@ def test_a_body_that_is_not_a_json_object_is_400(api, cast, raw):
     assert response.status_code == 400, response.content
     assert response.json()["detail"]
     assert snapshot() == state
+
+
+# --- one scoped lookup for every id a request names ----------------------------------------------
+MISSING_ID = 987654
+
+
+def _denials(model: str, pk) -> int:
+    return AuditEntry.objects.filter(event="authz_denied", object_type=f"orgs.{model}", object_id=str(pk)).count()
+
+
+def _without_id(response, pk) -> tuple:
+    body = json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+    return response.status_code, body.replace(f" {pk} ", " <id> ")
+
+
+@pytest.mark.parametrize(("url", "body", "field", "model", "target"), [
+    ("/api/people", {"name": "钱八"}, "unit", "unit", "baiguo"),
+    ("/api/units", {"name": "新区", "kind": "other"}, "parent", "unit", "baiguo"),
+    ("/api/posts", {"unit": "bajiao", "title": "联络员"}, "a_holder", "person", "p_baiguo"),
+])
+def test_an_id_of_another_township_in_a_body_is_answered_like_a_missing_one_and_recorded(
+        api, cast, url, body, field, model, target):
+    client = api(cast.bajiao_admin)
+    outside = getattr(cast, target).pk
+    base = {k: (getattr(cast, v).pk if k == "unit" else v) for k, v in body.items()}
+    before = snapshot()
+    elsewhere = client.post(url, {**base, field: outside})
+    missing = client.post(url, {**base, field: MISSING_ID})
+    assert elsewhere.status_code == 400 and list(elsewhere.json()["errors"]) == [field]
+    assert _without_id(elsewhere, outside) == _without_id(missing, MISSING_ID)
+    assert snapshot() == before
+    assert _denials(model, outside) == 1 and _denials(model, MISSING_ID) == 0
+
+
+def test_a_filter_naming_another_township_lists_nothing_like_a_missing_id_and_is_recorded(api, cast):
+    client = api(cast.bajiao_liaison)
+    for url in ("/api/people", "/api/posts"):
+        assert names(client.get(url, unit=cast.baiguo.pk)) == names(client.get(url, unit=MISSING_ID)) == []
+    assert names(client.get("/api/units", parent=cast.baiguo.pk)) == []
+    assert _denials("unit", cast.baiguo.pk) == 3 and _denials("unit", MISSING_ID) == 0

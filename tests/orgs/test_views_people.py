@@ -163,6 +163,29 @@ def test_a_unit_admin_cannot_put_a_person_into_another_township(cast, login):
     assert not Person.objects.filter(name="周八").exists()
 
 
+def _denials(obj) -> int:
+    return AuditEntry.objects.filter(event="authz_denied", object_type=obj._meta.label_lower,
+                                     object_id=str(obj.pk)).count()
+
+
+def test_a_form_field_naming_another_township_is_answered_like_a_missing_id_and_recorded(cast, login):
+    client = login(cast.bajiao_admin)
+    elsewhere = client.post(reverse("orgs:person_create"), {"name": "周八", "unit": cast.baiguo.pk})
+    missing = client.post(reverse("orgs:person_create"), {"name": "周八", "unit": 987654})
+    assert elsewhere.status_code == missing.status_code == 400
+    def errors(response):
+        return re.findall(r'invalid-feedback[^>]*>\s*([^<]*)', page(response))
+
+    assert errors(elsewhere) == errors(missing) and errors(elsewhere)
+    assert _denials(cast.baiguo) == 1 and not Person.objects.filter(name="周八").exists()
+
+
+def test_a_filter_naming_another_township_is_dropped_and_recorded(cast, login):
+    html = page(login(cast.bajiao_liaison).get(reverse("orgs:person_list"), {"unit": cast.baiguo.pk}))
+    assert "赵六" not in html and "张三" in html
+    assert _denials(cast.baiguo) == 1
+
+
 def person_data(person, **overrides):
     data = {"name": person.name, "unit": person.unit_id, "title": person.title, "phone": person.phone,
             "is_active": "on" if person.is_active else "", "version": person.version}

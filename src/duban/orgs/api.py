@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
@@ -300,21 +301,26 @@ def _conflict(obj, schema):
 
 
 # --- ids named by a request ---------------------------------------------------------------------
-def _scoped(user, kind: str):
-    return {"unit": selectors.units_for_user, "person": selectors.people_for_user}[kind](user)
+def _candidates(user, kind: str):
+    return {"unit": (selectors.units_for_user(user), _("单位")),
+            "person": (selectors.people_for_user(user), _("人员"))}[kind]
 
 
 def _resolve(user, kind: str, pk: int | None, field: str = "", errors: dict | None = None):
-    """Every id a request names (a filter or a body field) goes through this one scoped lookup:
-    an id outside the caller's subtree is answered exactly like one that does not exist (None,
-    and with ``errors`` the service's field-keyed message for it)."""
-    if pk is None:
+    """Every id a request names (a filter or a body field) goes through the one scoped lookup,
+    permissions.resolve_scoped: an id outside the caller's subtree is answered exactly like one
+    that does not exist, and recorded as ``authz_denied``. A filter's miss is None (the list is
+    empty); a body field's miss is added to ``errors`` under ``field`` (400)."""
+    queryset, label = _candidates(user, kind)
+    try:
+        return permissions.resolve_scoped(user, queryset, None, pk, field=field if errors is not None else None,
+                                          label=label)
+    except Http404:
         return None
-    found = _scoped(user, kind).filter(pk=pk).first()
-    if found is None and errors is not None:
-        message = services.unit_out_of_scope_message() if kind == "unit" else services.person_out_of_scope_message()
-        errors.setdefault(field, []).append(message)
-    return found
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+        return None
 
 
 def _units_qs(user):

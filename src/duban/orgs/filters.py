@@ -12,22 +12,23 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from duban.orgs.forms import UnitChoiceField, _base_depth
+from duban.orgs.forms import ScopedFormMixin, UnitChoiceField, _base_depth
 from duban.orgs.models import Unit
 from duban.orgs.queries import ActingFilter, filter_posts_by_acting
 
 
-class UnitScopeFilterForm(forms.Form):
+class UnitScopeFilterForm(ScopedFormMixin, forms.Form):
     filtered = forms.CharField(widget=forms.HiddenInput, required=False)
     unit = UnitChoiceField(label=_("单位"), queryset=Unit.objects.none(), required=False, empty_label=_("全部单位"))
     subunits = forms.BooleanField(label=_("包含下级单位"), required=False)
 
-    def __init__(self, data, *, units, **kwargs):
+    def __init__(self, data, *, units, user=None, **kwargs):
         data = data.copy()
         if not data.get("filtered"):
             data["subunits"] = "on"
         data["filtered"] = "1"
         super().__init__(data, **kwargs)
+        self.bind_user(user)
         self.fields["unit"].queryset = units
         self.fields["unit"].base_depth = _base_depth(units)
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from duban.core import permissions
+from duban.orgs import selectors
 from duban.orgs.models import AbsenceKind, Person, Unit, UnitKind
 from duban.orgs.queries import unit_label
 
@@ -19,7 +22,61 @@ def split_aliases(text: str) -> list[str]:
     return [part for part in ALIAS_SEPARATORS.split(text or "") if part]
 
 
-class UnitChoiceField(forms.ModelChoiceField):
+class ScopedChoiceField(forms.ModelChoiceField):
+    """A choice among the (scoped) objects the view offers, resolved through the one scoped
+    lookup, permissions.resolve_scoped: an id outside the choices gets the form's usual "not one
+    of the available choices" error, and one that exists outside the user's scope is recorded as
+    ``authz_denied``. ``user`` is set by ScopedFormMixin."""
+
+    user = None
+    # When the choices are narrower than the user's scope (a post's holder candidates), the scope
+    # the id is resolved in: an id that is merely not a candidate is no probe to record.
+    scope_queryset = None
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            if self.scope_queryset is None:
+                return permissions.resolve_scoped(self.user, self.queryset, None, value, field="value")
+            found = permissions.resolve_scoped(self.user, self.scope_queryset, None, value, field="value")
+            if self.queryset.filter(pk=found.pk).exists():
+                return found
+        except ValidationError:
+            pass
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+
+
+class ScopedMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """The multiple-choice twin of ScopedChoiceField: each id through permissions.resolve_scoped."""
+
+    user = None
+
+    def _check_values(self, value):
+        try:
+            values = list(dict.fromkeys(value))
+        except TypeError:
+            raise ValidationError(self.error_messages["invalid_list"], code="invalid_list") from None
+        chosen = []
+        for pk in values:
+            try:
+                chosen.append(permissions.resolve_scoped(self.user, self.queryset, None, pk, field="value"))
+            except ValidationError:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                      params={"value": pk}) from None
+        return [obj for obj in chosen if obj is not None]
+
+
+class ScopedFormMixin:
+    """Hands the requesting user to the form's scoped choice fields."""
+
+    def bind_user(self, user) -> None:
+        for field in self.fields.values():
+            if isinstance(field, (ScopedChoiceField, ScopedMultipleChoiceField)):
+                field.user = user
+
+
+class UnitChoiceField(ScopedChoiceField):
     def __init__(self, *args, base_depth: int = 1, **kwargs):
         self.base_depth = base_depth
         super().__init__(*args, **kwargs)
@@ -28,19 +85,19 @@ class UnitChoiceField(forms.ModelChoiceField):
         return unit_label(obj, self.base_depth)
 
 
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+class UnitMultipleChoiceField(ScopedMultipleChoiceField):
     base_depth = 1
 
     def label_from_instance(self, obj):
         return unit_label(obj, self.base_depth)
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ScopedChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}({obj.unit.name}{' · ' + obj.title if obj.title else ''})"
 
 
-class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
+class PersonMultipleChoiceField(ScopedMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}({obj.unit.name}{' · ' + obj.title if obj.title else ''})"
 
@@ -60,7 +117,7 @@ def _base_depth(queryset) -> int:
     return getattr(queryset, "base_depth", 1)
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(ScopedFormMixin, forms.Form):
     """Carries the version the user loaded, so a save after someone else's is refused (RL-01)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
@@ -107,11 +164,12 @@ class UnitForm(VersionedForm):
                 "aliases": "、".join(a.name for a in unit.aliases.all())}
 
 
-class UnitMoveForm(forms.Form):
+class UnitMoveForm(ScopedFormMixin, forms.Form):
     parent = UnitChoiceField(label=_("新的上级单位"), queryset=Unit.objects.none())
 
-    def __init__(self, *args, units, allow_root: bool = False, **kwargs):
+    def __init__(self, *args, units, user=None, allow_root: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.bind_user(user)
         field = self.fields["parent"]
         field.queryset = units
         field.base_depth = _base_depth(units)
@@ -126,8 +184,9 @@ class PersonForm(VersionedForm):
     phone = forms.CharField(label=_("手机"), max_length=20, required=False, validators=[phone_validator])
     is_active = forms.BooleanField(label=_("在职"), required=False, initial=True)
 
-    def __init__(self, *args, units, editing: bool = False, **kwargs):
+    def __init__(self, *args, units, user=None, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.bind_user(user)
         self.fields["unit"].queryset = units
         self.fields["unit"].base_depth = _base_depth(units)
         if not editing:
@@ -165,8 +224,10 @@ class PostForm(VersionedForm):
 
     HOLDERS = ("a_holder", "b_holder", "c_holder")
 
-    def __init__(self, *args, units, candidates, editing: bool = False, refresh_url: str = "", **kwargs):
+    def __init__(self, *args, units, candidates, user=None, editing: bool = False, refresh_url: str = "",
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        self.bind_user(user)
         self.fields["unit"].queryset = units
         if refresh_url:
             # The holder choices depend on the unit: reload the fields when it changes (htmx).
@@ -177,6 +238,9 @@ class PostForm(VersionedForm):
         self.fields["unit"].base_depth = _base_depth(units)
         for name in self.HOLDERS:
             self.fields[name].queryset = candidates
+            # The current holders are kept even from outside the scope (queries.holder_candidates).
+            self.fields[name].scope_queryset = (
+                None if user is None else selectors.people_for_user(user) | candidates)
         if not editing:
             del self.fields["version"]
 
@@ -194,8 +258,9 @@ class GroupForm(VersionedForm):
     duties = forms.CharField(label=_("职责"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     established = forms.DateField(label=_("成立日期"), required=False, widget=DateInput())
 
-    def __init__(self, *args, people, units, editing: bool = False, fixed: tuple = (), **kwargs):
+    def __init__(self, *args, people, units, user=None, editing: bool = False, fixed: tuple = (), **kwargs):
         super().__init__(*args, **kwargs)
+        self.bind_user(user)
         for name in ("leader", "deputies", "member_people"):
             self.fields[name].queryset = people
         for name in ("office_unit", "member_units"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -174,7 +175,7 @@ def unit_move(request, pk):
     unit = _unit(request, pk)
     user = request.user
     # Only a city-wide role can make a unit a root: a unit user's tree must stay under their unit.
-    form = UnitMoveForm(request.POST or None, units=queries.visible_units(user),
+    form = UnitMoveForm(request.POST or None, units=queries.visible_units(user), user=user,
                         allow_root=services.may_place_at_top(user),
                         initial={"parent": Unit.objects.get_parent(unit).pk if unit.depth > 1 else None})
     if request.method == "POST" and form.is_valid():
@@ -217,7 +218,7 @@ def unit_delete(request, pk):
 def person_list(request):
     user = request.user
     units = queries.visible_units(user)
-    filters = PersonFilterForm(request.GET, units=units)
+    filters = PersonFilterForm(request.GET, units=units, user=user)
     page = _page(request, filters.apply(selectors.people_for_user(user)))
     can_edit = permissions.can(user, EDIT)
     for person in page:
@@ -258,7 +259,7 @@ def person_create(request):
     initial = {}
     if request.GET.get("unit", "").isdigit():
         initial["unit"] = int(request.GET["unit"])
-    form = PersonForm(request.POST or None, units=units, initial=initial)
+    form = PersonForm(request.POST or None, units=units, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -276,7 +277,7 @@ def person_create(request):
 @require_http_methods(["GET", "POST"])
 def person_edit(request, pk):
     person = _person(request, pk)
-    form = PersonForm(request.POST or None, units=queries.visible_units(request.user),
+    form = PersonForm(request.POST or None, units=queries.visible_units(request.user), user=request.user,
                       initial=PersonForm.initial_for(person), editing=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -326,7 +327,7 @@ def absence_delete(request, pk):
 def post_list(request):
     user = request.user
     today = selectors.today()
-    filters = PostFilterForm(request.GET, units=queries.visible_units(user))
+    filters = PostFilterForm(request.GET, units=queries.visible_units(user), user=user)
     posts = selectors.posts_for_user(user).select_related("a_holder__unit", "b_holder__unit", "c_holder__unit")
     page = _page(request, filters.apply(posts, today))
     posts = list(page)
@@ -376,8 +377,11 @@ def _post_form(request, *, post: Post | None, data):
     unit = post.unit if post is not None else None
     source = data if data is not None else request.GET
     chosen = source.get("unit", "")
-    if chosen.isdigit():
-        unit = units.filter(pk=int(chosen)).first() or unit
+    if chosen:
+        try:
+            unit = permissions.resolve_scoped(user, units, None, chosen) or unit
+        except Http404:
+            pass  # an unknown unit keeps the post's own choices; the form reports the field
     keep = [p.pk for _, p in post.holders()] if post is not None else []
     candidates = queries.holder_candidates(user, unit, keep)
     if post is not None:
@@ -391,7 +395,7 @@ def _post_form(request, *, post: Post | None, data):
             if name in request.GET:
                 initial[name] = request.GET[name]
     refresh_url = reverse("orgs:post_edit", args=[post.pk]) if post is not None else reverse("orgs:post_create")
-    form = PostForm(data, units=units, candidates=candidates, initial=initial, editing=post is not None,
+    form = PostForm(data, units=units, candidates=candidates, user=user, initial=initial, editing=post is not None,
                     refresh_url=refresh_url)
     return form, unit
 
@@ -482,7 +486,7 @@ def _group_edit(request, group: LeadingGroup | None):
                    "deputies": [p.pk for p in group.deputies.all()],
                    "member_people": [p.pk for p in people], "member_units": [u.pk for u in units]}
     form = GroupForm(request.POST or None, people=selectors.people_for_user(user).order_by("unit__path", "name"),
-                     units=queries.visible_units(user), editing=group is not None, fixed=hidden["fixed"],
+                     units=queries.visible_units(user), user=user, editing=group is not None, fixed=hidden["fixed"],
                      initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
