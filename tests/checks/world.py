@@ -1,7 +1,22 @@
 """Objects of checks and meetings for tests/test_authz_matrix.py's world, one in 芭蕉 and its
 counterpart in 白果 (the inside/outside axis). To use: ``build(cast)`` after the world has its
 ``group`` and ``group_outside``; then the matrix can name the tokens check, finding, meeting,
-decision (and their ``*_outside`` twins) instead of 'literal:0'."""
+decision (and their ``*_outside`` twins) instead of 'literal:0'. Checked with a copy of the
+matrix test (every role, both axes) on 2026-12-03:
+
+    OUTSIDE += {"check": "check_outside", "finding": "finding_outside",
+                "meeting": "meeting_outside", "decision": "decision_outside"}
+    checks:detail          allow [discipline, leader, liaison, supervisor, unit_admin]  pk: check
+    checks:finding_create  allow [supervisor]  pk: check
+    checks:publish         allow [supervisor]  pk: check     POST
+    checks:finding_task    allow [supervisor]  pk: finding   POST
+    checks:finding_propose allow [supervisor]  pk: finding   POST
+    meetings:detail        allow [discipline, leader, liaison, supervisor, unit_admin]  pk: meeting
+    meetings:minutes       allow [discipline, leader, liaison, supervisor, unit_admin]  pk: meeting
+    meetings:decision_add  allow [supervisor, unit_admin]  pk: meeting  POST
+    meetings:minutes_edit  allow [supervisor, unit_admin]  pk: meeting  POST
+    meetings:decision_task allow [supervisor]  pk: decision  POST
+"""
 
 from datetime import timedelta
 
