@@ -42,7 +42,10 @@ def _world(cast, media):
     task_services.task_request_completion(actor=cast.bajiao_liaison, task=done, narrative="已完工",
                                           files=[SimpleUploadedFile("验收.pdf", pdf_bytes(), "application/pdf")])
     task_services.task_approve(actor=cast.supervisor, task=done)
-    _overdue(cast, "白果乡烟叶收购", cast.baiguo)
+    listed = _overdue(cast, "白果乡烟叶收购", cast.baiguo)
+    from duban.supervision import services as supervision
+
+    supervision.listing_add(actor=cast.supervisor, task=listed, reason="逾期未完成")
     _overdue(cast, "白果乡道路硬化", cast.baiguo)
     _overdue(cast, "芭蕉乡茶园管护", cast.bajiao)
     check = make_check(cast, title="项目建设专项督查", units=[cast.bajiao])
@@ -73,6 +76,7 @@ def test_the_monthly_bulletin_downloads_as_a_docx_with_the_months_figures(cast, 
     # 5 assigned this month (4 tasks + 1 rectification), 1 completed, 3 overdue.
     assert "本月新交办任务5项,办结1项(其中超期办结0项),逾期未办结任务3项" in body
     assert "白果乡(2项)、芭蕉侗族乡(1项)" in body
+    assert "本月挂牌督办事项1项:白果乡烟叶收购。" in body
     assert "本月开展督查1次(其中暗访0次),发现问题1个,已交办整改1个,已整改完成0个" in body
     assert "项目建设专项督查" in body and "未通报的暗访" not in body
     table = doc.tables[0]

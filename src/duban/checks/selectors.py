@@ -17,6 +17,7 @@ from django.http import Http404
 from duban.checks.models import Check, CheckMode, Finding, FindingFile
 from duban.core import permissions
 from duban.orgs.models import Unit
+from duban.supervision.models import Listing
 from duban.tasks import lights
 from duban.tasks.models import Task, TaskStatus
 
@@ -106,7 +107,6 @@ class Bulletin:
     overdue: int = 0
     named: list[NamedUnit] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
-    listed_available: bool = False
     check_count: int = 0
     covert_count: int = 0
     finding_count: int = 0
@@ -116,23 +116,13 @@ class Bulletin:
 
 
 NAMED_UNITS = 10
+LISTED_ITEMS = 50
 
 
-def _listed_titles(first: date, end: date) -> tuple[bool, list[str]]:
-    """挂牌督办 items listed during the month, from duban.supervision when it is installed."""
-    try:
-        from duban.supervision import models as sup_models
-    except ImportError:  # pragma: no cover - depends on the tree
-        return False, []
-    model = getattr(sup_models, "Listing", None)
-    if model is None:
-        return False, []
-    names = {f.name for f in model._meta.get_fields()}
-    date_field = next((n for n in ("listed_at", "created_at") if n in names), None)
-    if date_field is None or "task" not in names:
-        return False, []
-    qs = model.objects.filter(**{f"{date_field}__date__gte": first, f"{date_field}__date__lt": end})
-    return True, list(qs.values_list("task__title", flat=True).order_by("task__path")[:50])
+def _listed_titles(first: date, end: date) -> list[str]:
+    """挂牌督办 items listed during the month (duban.supervision), in task order."""
+    return list(Listing.objects.filter(listed_on__gte=first, listed_on__lt=end)
+                .order_by("task__path", "id").values_list("task__title", flat=True)[:LISTED_ITEMS])
 
 
 def bulletin_data(year: int, month: int, *, today: date | None = None) -> Bulletin:
@@ -163,7 +153,7 @@ def bulletin_data(year: int, month: int, *, today: date | None = None) -> Bullet
     data.named = [NamedUnit(name, n) for name, n in (
         overdue.filter(lead_unit__isnull=False).values("lead_unit__name").annotate(n=Count("id"))
         .order_by("-n", "lead_unit__name").values_list("lead_unit__name", "n")[:NAMED_UNITS])]
-    data.listed_available, data.listed = _listed_titles(first, end)
+    data.listed = _listed_titles(first, end)
 
     checks = (Check.objects.filter(published_at__isnull=False, start_date__lt=end, end_date__gte=first)
               .annotate(n_findings=Count("findings", distinct=True),
