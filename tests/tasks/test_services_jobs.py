@@ -50,3 +50,31 @@ def test_the_scan_is_registered_with_the_worker(build):
     ran = jobs.run_due()
     assert "tasks.scan_overdue_reports" in ran
     assert Notification.objects.filter(kind=NotificationKind.REPORT_OVERDUE).count() == 1
+
+
+def test_each_missed_deadline_is_one_entry_on_the_tasks_timeline(build, login):
+    from django.urls import reverse
+
+    from duban.core.models import AuditEntry
+
+    task = _overdue(build)
+    due = task.next_report_due
+    other = _overdue(build, title="另一项")
+    assert scan_overdue_reports() == 2
+    assert scan_overdue_reports() == 0
+    entries = AuditEntry.objects.filter(event="task_overdue_report")
+    assert sorted(entries.values_list("object_id", flat=True)) == sorted([str(task.pk), str(other.pk)])
+    assert entries.get(object_id=str(task.pk)).data == {"due": due.isoformat()}
+    # The task page's timeline names it.
+    response = login(build.cast.bajiao_liaison).get(reverse("tasks:detail", args=[task.pk]))
+    assert "进展报送逾期" in [str(row["event"]) for row in response.context["timeline"]]
+
+
+def test_a_racing_second_call_records_nothing(build):
+    from duban.core.models import AuditEntry
+
+    task = _overdue(build)
+    assert svc.task_report_overdue(task=task, due=task.next_report_due) is True
+    assert svc.task_report_overdue(task=task, due=task.next_report_due) is False
+    assert AuditEntry.objects.filter(event="task_overdue_report").count() == 1
+    assert Notification.objects.filter(kind=NotificationKind.REPORT_OVERDUE, task=task).count() == 1

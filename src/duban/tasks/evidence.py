@@ -24,12 +24,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from duban.core import ledger
-from duban.core.models import Outcome
 
 MAX_ZIP_ENTRIES = 2000
 MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
@@ -56,7 +52,12 @@ MARKUP = re.compile(rb"<\s*(?:html|script|svg|body|iframe|object|embed)\b|javasc
 
 
 class EvidenceIntegrityError(Exception):
-    """The stored file no longer matches the digest taken at upload (FU-04)."""
+    """The stored file no longer matches the digest taken at upload (FU-04): ``actual`` is the
+    digest of what is stored now (None when the file is missing)."""
+
+    def __init__(self, evidence_id, actual: str | None = None, missing: bool = False):
+        super().__init__(evidence_id)
+        self.evidence_id, self.actual, self.missing = evidence_id, actual, missing
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,8 @@ def _delete(names) -> None:
 
 
 def read_verified(evidence) -> bytes:
-    """The file's bytes if its SHA-256 still matches; otherwise record ``integrity_failure`` in
-    the ledger (committed even though the caller gets an error) and raise."""
+    """The file's bytes if its SHA-256 still matches; otherwise raise EvidenceIntegrityError
+    (services.evidence_open records and reports it)."""
     try:
         with default_storage.open(evidence.storage_name, "rb") as handle:
             data = handle.read()
@@ -215,34 +216,8 @@ def read_verified(evidence) -> bytes:
         data = None
     if data is not None and hashlib.sha256(data).hexdigest() == evidence.sha256:
         return data
-    with transaction.atomic():
-        _alert_supervisors(evidence)
-        ledger.append(event="integrity_failure", outcome=Outcome.FAILURE, obj=evidence,
-                      object_type="tasks.evidence",
-                      data={"task": evidence.task_id, "expected": evidence.sha256,
-                            "actual": hashlib.sha256(data).hexdigest() if data is not None else None,
-                            "missing": data is None})
-    raise EvidenceIntegrityError(evidence.pk)
-
-
-def _alert_supervisors(evidence) -> None:
-    """FU-04: besides the ledger row, the 督查室 gets an in-app alert (one per file and day, so a
-    user retrying a download does not flood it)."""
-    from duban.accounts.models import User
-    from duban.core.roles import Role
-    from duban.tasks.lights import today
-    from duban.tasks.models import Notification, NotificationKind
-
-    units = (User.objects.filter(role=Role.SUPERVISOR, is_active=True, unit__isnull=False)
-             .values_list("unit", flat=True).distinct())
-    message = _("佐证材料“%(name)s”(编号 %(id)s)与上传时的摘要不一致,已拒绝下载,请从备份恢复。") % {
-        "name": evidence.original_name, "id": evidence.pk}
-    Notification.objects.bulk_create(
-        [Notification(unit_id=unit, task_id=evidence.task_id, kind=NotificationKind.INTEGRITY_FAILURE,
-                      message=message, dedupe_key=f"evidence-{evidence.pk}-{today().isoformat()}")
-         for unit in units],
-        ignore_conflicts=True,
-    )
+    raise EvidenceIntegrityError(evidence.pk, actual=hashlib.sha256(data).hexdigest() if data is not None else None,
+                                 missing=data is None)
 
 
 def scrub(queryset=None) -> list[int]:

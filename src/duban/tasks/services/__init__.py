@@ -17,7 +17,8 @@ from duban.tasks.services.exports import tasks_export
 from duban.tasks.services.extensions import extension_decide, extension_request
 from duban.tasks.services.imports import tasks_import
 from duban.tasks.services.instructions import instruction_add, milestone_set_done, notification_mark_read
-from duban.tasks.services.reports import evidence_open, report_submit
+from duban.tasks.services.overdue import task_report_overdue
+from duban.tasks.services.reports import evidence_integrity_failure, evidence_open, report_submit
 from duban.tasks.services.sources import source_create
 from duban.tasks.services.transitions import (
     task_acknowledge,
@@ -36,6 +37,7 @@ from duban.tasks.services.tree import task_create, task_decompose, task_move, ta
 __all__ = [
     "TASK_FIELDS",
     "category_create",
+    "evidence_integrity_failure",
     "evidence_open",
     "extension_decide",
     "extension_request",
@@ -54,6 +56,7 @@ __all__ = [
     "task_decompose",
     "task_move",
     "task_reopen",
+    "task_report_overdue",
     "task_request_completion",
     "task_return",
     "task_start",

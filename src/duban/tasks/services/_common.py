@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from duban.core import ledger, permissions
@@ -68,9 +68,23 @@ def _decimal(value, field: str, label: str) -> Decimal | None:
 
 
 def _notify(task: Task, units, kind: str, message: str = "", dedupe_key: str = "") -> list[Notification]:
+    """The one place task services send notices (units' in-app notices). With a ``dedupe_key`` a
+    notice already sent to a unit under that key is not sent again (the unique constraint on
+    (unit, task, kind, dedupe_key) decides, so a racing worker cannot send it twice either); the
+    notices actually created are returned."""
     notices = [Notification(unit=unit, task=task, kind=kind, message=message[:500], dedupe_key=dedupe_key)
                for unit in units if unit is not None]
-    return Notification.objects.bulk_create(notices)
+    if not dedupe_key:
+        return Notification.objects.bulk_create(notices)
+    created = []
+    for notice in notices:
+        try:
+            with transaction.atomic():
+                notice.save(force_insert=True)
+        except IntegrityError:
+            continue
+        created.append(notice)
+    return created
 
 
 def _lead_and_co_units(task: Task) -> list[Unit]:

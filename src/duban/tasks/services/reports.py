@@ -6,12 +6,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from duban.accounts.models import User
+from duban.core import ledger
+from duban.core.models import Outcome
+from duban.core.roles import Role
 from duban.core.services import save_versioned
 from duban.orgs.models import Unit
 from duban.tasks import evidence as evidence_files
 from duban.tasks import lights, statemachine
 from duban.tasks.models import (
     Evidence,
+    NotificationKind,
     ProgressReport,
     ReportKind,
     Task,
@@ -22,6 +27,7 @@ from duban.tasks.services._common import (
     _decimal,
     _ledger_task,
     _lock,
+    _notify,
     _sync,
 )
 
@@ -107,6 +113,26 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
 def evidence_open(*, user, evidence: Evidence) -> bytes:
     """The bytes of an evidence file the user may see (fetch it with
     selectors.evidence_get_for_user first). A digest mismatch raises EvidenceIntegrityError after
-    recording ``integrity_failure``; the download view answers with a generic error."""
-    data = evidence_files.read_verified(evidence)
-    return data
+    recording it (evidence_integrity_failure, committed although the caller gets an error); the
+    download view answers with a generic error."""
+    try:
+        return evidence_files.read_verified(evidence)
+    except evidence_files.EvidenceIntegrityError as exc:
+        evidence_integrity_failure(actor=user, evidence=evidence, actual=exc.actual, missing=exc.missing)
+        raise
+
+
+@transaction.atomic
+def evidence_integrity_failure(*, actor, evidence: Evidence, actual: str | None, missing: bool) -> None:
+    """FU-04: a stored file no longer matches its digest. The 督查室's units get an in-app alert
+    (one per file and day, so a user retrying a download does not flood them) and the ledger an
+    ``integrity_failure`` entry."""
+    units = Unit.objects.filter(pk__in=User.objects.filter(role=Role.SUPERVISOR, is_active=True, unit__isnull=False)
+                                .values("unit"))
+    message = _("佐证材料“%(name)s”(编号 %(id)s)与上传时的摘要不一致,已拒绝下载,请从备份恢复。") % {
+        "name": evidence.original_name, "id": evidence.pk}
+    _notify(evidence.task, units, NotificationKind.INTEGRITY_FAILURE, message,
+            dedupe_key=f"evidence-{evidence.pk}-{lights.today().isoformat()}")
+    ledger.append(event="integrity_failure", outcome=Outcome.FAILURE, obj=evidence, object_type="tasks.evidence",
+                  data={"task": evidence.task_id, "expected": evidence.sha256, "actual": actual, "missing": missing},
+                  actor=actor)
