@@ -118,8 +118,9 @@ def test_leaders_see_listed_items_and_the_discipline_role_sees_proposals(make_ta
     from duban.supervision.scan import scan
 
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
-    with at(date(2026, 11, 3)):
-        scan()
+    for day in (date(2026, 10, 1), date(2026, 10, 10), date(2026, 10, 20), date(2026, 11, 3)):
+        with at(day):
+            scan()
     assert task.title in html(login(cast.leader).get(reverse("supervision:listed")))
     page = login(cast.discipline).get(reverse("supervision:proposals"))
     assert page.status_code == 200 and task.title in html(page)

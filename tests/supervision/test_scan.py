@@ -1,7 +1,7 @@
 """The scan: each rule and each ladder step fires on the right working day across 国庆 and 春节,
 nothing twice, resumable after a crash, correct when the clock jumps."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +9,7 @@ from django.core.management import call_command
 from conftest import at
 from duban.notices.models import Notice, NoticeKind
 from duban.supervision import scan as scan_module
+from duban.supervision import services
 from duban.supervision.models import Listing, MissKind, Order, Proposal, Reminder, ReminderKind
 from duban.supervision.scan import scan
 
@@ -27,6 +28,23 @@ def run(day, **kwargs):
         return scan(**kwargs)
 
 
+def days(start, end):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def climb(task, start, end, replier=None):
+    """Scan every day from start to end; the unit (``replier``) answers each 督办单 the day it comes."""
+    for day in days(start, end):
+        run(day)
+        if replier is not None:
+            for order in Order.objects.filter(task=task, replied_at__isnull=True):
+                with at(day, 15):
+                    services.order_reply(actor=replier, order=order, text="已部署整改")
+
+
 # Default rule: 催办 0, 督办单 3, 挂牌督办 10, 问责建议 20 working days after the missed due date.
 @pytest.mark.parametrize("step, before, first", [
     # due 30 Sep 2026; 1–7 Oct off, Sat 10 Oct worked.
@@ -35,9 +53,10 @@ def run(day, **kwargs):
     ("list", date(2026, 10, 19), date(2026, 10, 20)),
     ("propose", date(2026, 11, 2), date(2026, 11, 3)),
 ])
-def test_each_ladder_step_fires_on_its_working_day_after_a_miss_before_national_day(make_task, step, before, first):
+def test_each_ladder_step_fires_on_its_working_day_after_a_miss_before_national_day(make_task, cast, step, before,
+                                                                                     first):
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
-    run(before)
+    climb(task, date(2026, 9, 30), before, replier=cast.bajiao_liaison)
     assert LADDER_RECORDS[step](task).count() == 0
     run(first)
     assert LADDER_RECORDS[step](task).count() == 1
@@ -50,9 +69,10 @@ def test_each_ladder_step_fires_on_its_working_day_after_a_miss_before_national_
     ("list", date(2026, 3, 4), date(2026, 3, 5)),
     ("propose", date(2026, 3, 18), date(2026, 3, 19)),
 ])
-def test_each_ladder_step_fires_on_its_working_day_after_a_miss_before_spring_festival(make_task, step, before, first):
+def test_each_ladder_step_fires_on_its_working_day_after_a_miss_before_spring_festival(make_task, cast, step, before,
+                                                                                       first):
     task = make_task(assigned=date(2026, 1, 20), due=date(2026, 2, 13))
-    run(before)
+    climb(task, date(2026, 2, 13), before, replier=cast.bajiao_liaison)
     assert LADDER_RECORDS[step](task).count() == 0
     run(first)
     assert LADDER_RECORDS[step](task).count() == 1
@@ -81,6 +101,8 @@ def test_a_missed_report_is_chased_up_the_ladder(make_task):
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 12, 31), next_report_due=date(2026, 9, 30))
     run(date(2026, 10, 10))
     assert Reminder.objects.filter(task=task, kind=ReminderKind.LADDER, miss_kind=MissKind.REPORT).count() == 1
+    assert not Order.objects.exists()  # one rung per day: the 督办单 follows the 催办 on the next run
+    run(date(2026, 10, 11))
     order = Order.objects.get(task=task)
     assert (order.miss_kind, order.miss_date) == (MissKind.REPORT, date(2026, 9, 30))
 
@@ -155,6 +177,7 @@ def test_a_clock_that_jumps_a_day_forward_catches_up_the_missed_day(make_task):
 
 def test_a_clock_set_back_an_hour_sends_nothing_again(make_task):
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
+    climb(task, date(2026, 10, 1), date(2026, 10, 9))
     with at(date(2026, 10, 10), 10):
         scan()
     made = Notice.objects.count()
@@ -176,11 +199,11 @@ def test_a_day_boundary_in_beijing_not_utc_decides_the_date(make_task):
 
 def test_an_order_not_replied_by_its_deadline_escalates_to_listing(make_task):
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
-    run(date(2026, 10, 10))
+    climb(task, date(2026, 10, 1), date(2026, 10, 10))
     order = Order.objects.get(task=task)
     assert order.number == "督〔2026〕1号"
     assert order.reply_due == date(2026, 10, 14)  # 3 working days: 12, 13, 14 Oct
-    run(date(2026, 10, 14))
+    climb(task, date(2026, 10, 11), date(2026, 10, 14))
     assert not Listing.objects.filter(task=task).exists()
     run(date(2026, 10, 15))
     listing = Listing.objects.get(task=task, is_active=True)
@@ -199,21 +222,23 @@ def test_closed_tasks_are_left_alone(make_task, cast):
 
 def test_the_dry_run_lists_what_would_be_done_and_changes_nothing(make_task):
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
+    run(date(2026, 10, 1))
     result = run(date(2026, 10, 10), dry_run=True)
-    assert {p.step for p in result.planned} == {"remind", "order"}
+    assert {p.step for p in result.planned} == {"order"}
     assert all(p.task_id == task.pk for p in result.planned)
-    assert not Reminder.objects.exists() and not Order.objects.exists() and not Notice.objects.exists()
+    assert not Order.objects.exists() and Notice.objects.count() == 1  # the 催办 of 1 Oct only
 
 
 def test_the_remind_command_runs_and_its_dry_run_only_lists(make_task, capsys):
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
+    run(date(2026, 10, 1))
     with at(date(2026, 10, 10)):
         call_command("remind", "--dry-run")
         out = capsys.readouterr().out
-        assert f"#{task.pk}" in out and "督办单" in out and "would do 2 actions" in out
+        assert f"#{task.pk}" in out and "督办单" in out and "would do 1 actions" in out
         assert not Order.objects.exists()
         call_command("remind")
-        assert "2 actions" in capsys.readouterr().out
+        assert "1 actions" in capsys.readouterr().out
     assert Order.objects.filter(task=task).count() == 1
 
 
@@ -227,8 +252,18 @@ def test_a_category_rule_overrides_the_default(make_task, cast):
         "list_after": 2, "propose_after": "", "order_reply_days": 2})
     special = make_task(title="重点", assigned=date(2026, 9, 1), due=date(2026, 9, 30), category=category)
     plain = make_task(title="一般", assigned=date(2026, 9, 1), due=date(2026, 9, 30))
-    run(date(2026, 10, 8))
+    for day in (date(2026, 10, 1), date(2026, 10, 8)):
+        run(day)
     assert Order.objects.filter(task=special).exists() and not Order.objects.filter(task=plain).exists()
-    run(date(2026, 12, 31))
+    for day in (date(2026, 10, 10), date(2026, 10, 20), date(2026, 11, 3), date(2026, 12, 31)):
+        run(day)
     assert not Proposal.objects.filter(task=special).exists()  # the step is not used in its rule
     assert Proposal.objects.filter(task=plain).exists()
+
+
+def test_a_backlog_climbs_one_rung_per_day_instead_of_all_at_once(make_task):
+    task = make_task(assigned=date(2026, 6, 1), due=date(2026, 6, 30))
+    counts = [run(day).counts for day in (date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4), date(2026, 11, 5))]
+    assert counts[:3] == [{"remind": 1}, {"order": 1}, {"list": 1}]
+    assert counts[3] == {"propose": 1}
+    assert run(date(2026, 11, 6)).total == 0

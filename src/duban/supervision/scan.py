@@ -63,7 +63,7 @@ from duban.tasks.models import ProgressReport, Task, TaskStatus
 
 log = logging.getLogger("duban.supervision.scan")
 
-BATCH = 500
+BATCH = 2000  # tasks per transaction: large enough to amortise the per-batch queries and ledger entry
 STEPS = ("remind", "order", "list", "propose")
 STEP_FIELD = {"remind": "remind_after", "order": "order_after", "list": "list_after", "propose": "propose_after"}
 STEP_LABEL = {"remind": "催办", "order": "督办单", "list": "挂牌督办", "propose": "问责建议",
@@ -229,8 +229,27 @@ class Scan:
             for rows, _raw in self._batches(qs, ("anchor",)):
                 self._commit(step, rows, lambda rows, step=step, kind=kind: self._reminders(rows, step, kind))
 
+    def _reached(self, qs, step: str, miss_kind: str):
+        """Only tasks whose previous rung was climbed on an earlier day: the ladder goes one step
+        at a time, so a long-missed deadline (a backlog at go-live, a worker down for a week)
+        gets 催办 first and 问责建议 only after 督办单 and 挂牌督办, never all four at once."""
+        today = self.today
+        if step == "remind":
+            prior = Reminder.objects.filter(task=OuterRef("pk"), kind=ReminderKind.LADDER, miss_kind=miss_kind,
+                                            miss_date=OuterRef("anchor"), created_at__lt=_day_start(today))
+        elif step == "order":
+            prior = Order.objects.filter(task=OuterRef("pk"), miss_kind=miss_kind, miss_date=OuterRef("anchor"),
+                                         issued_on__lt=today)
+        else:  # list: proposals follow a listing that is still in force (the 督查室 may have lifted it)
+            prior = Listing.objects.filter(task=OuterRef("pk"), is_active=True, listed_on__lt=today)
+        return qs.filter(Exists(prior))
+
     def _ladder(self, rule: Rule, scope: Q, miss_kind: str, step: str, n: int) -> None:
         qs = self._not_done(self._missed(rule, scope, miss_kind, n), step, miss_kind)
+        used = [s for s in STEPS if getattr(rule, STEP_FIELD[s]) is not None]
+        previous = used[used.index(step) - 1] if used.index(step) > 0 else None
+        if previous is not None:
+            qs = self._reached(qs, previous, miss_kind)
         builder = {"remind": self._remind_rows, "order": self._order_rows, "list": self._list_rows,
                    "propose": self._propose_rows}[step]
         for rows, _raw in self._batches(qs, ("anchor",)):

@@ -10,6 +10,7 @@ duban.notices.services (which records its own batch entry and fills the outbox).
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -74,8 +75,17 @@ def _lock(model, pk):
     return qs.get(pk=pk)
 
 
+_PLACEHOLDER = 987654321
+
+
+@lru_cache(maxsize=1)
+def _task_url_pattern() -> str:
+    # reverse() once: the scan builds tens of thousands of links per run.
+    return reverse("tasks:detail", args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
+
+
 def task_url(task) -> str:
-    return reverse("tasks:detail", args=[task.pk if hasattr(task, "pk") else task])
+    return _task_url_pattern().format(int(task.pk if hasattr(task, "pk") else task))
 
 
 def orders_url() -> str:
