@@ -197,8 +197,27 @@ def test_a_finding_proposes_accountability_on_its_rectification_task_for_the_dis
     finding.refresh_from_db()
     assert finding.accountability_id == proposal.pk
     assert "已提出问责建议" in client.get(f"/checks/{check.pk}/").content.decode()
+    from duban.notices.models import Notice
+
+    assert Notice.objects.filter(kind="proposal", url=f"/tasks/{task.pk}/").exists()
     again = client.post(f"/checks/findings/{finding.pk}/propose/", {f"p{finding.pk}-reason": "再次"})
     assert again.status_code == 400 and "该问题已提出问责建议" in again.content.decode()
     assert Proposal.objects.count() == 1
     discipline = login(cast.discipline).get("/supervision/proposals/")
     assert discipline.status_code == 200 and "虚报整改进度" in discipline.content.decode()
+
+
+def test_a_check_names_the_tasks_it_looked_at_and_the_page_links_them(cast, login):
+    from duban.tasks import services as task_services
+
+    today = lights.today()
+    task = task_services.task_create(actor=cast.supervisor, title="茶园管护", lead_unit=cast.bajiao,
+                                     start_date=today, due_date=today + timedelta(days=30))
+    client = login(cast.supervisor)
+    response = client.post("/checks/new/", _form(cast, mode="open", task_ids=f"{task.pk}, {task.pk}"))
+    assert response.status_code == 302
+    check = Check.objects.get()
+    assert list(check.tasks.all()) == [task] and check.published_at is not None
+    assert f"/tasks/{task.pk}/" in client.get(f"/checks/{check.pk}/").content.decode()
+    missing = client.post("/checks/new/", _form(cast, title="另一次", task_ids="999999"))
+    assert missing.status_code == 400 and "找不到任务:999999" in missing.content.decode()

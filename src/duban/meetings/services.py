@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from duban.core import ledger, permissions
-from duban.core.services import ConcurrentEditError, audited_update
+from duban.core.services import ConcurrentEditError, save_versioned
 from duban.meetings import selectors
 from duban.meetings.models import AgendaItem, Attendance, Decision, Meeting
 from duban.orgs.models import LeadingGroup, Person, Unit
@@ -115,7 +115,11 @@ def meeting_update_minutes(*, actor, meeting: Meeting, minutes: str, expected_ve
     expected_version = meeting.version if expected_version is None else expected_version
     if current.version != expected_version:
         raise ConcurrentEditError()
-    audited_update(current, changes={"minutes": minutes}, expected_version=expected_version, event="meeting_update")
+    before = current.minutes
+    current.minutes = minutes
+    save_versioned(current, expected_version=expected_version, fields=["minutes"])
+    ledger.append(event="meeting_update", obj=current, actor=actor,
+                  data={"changes": ledger.diff({"minutes": before}, {"minutes": minutes})})
     meeting.minutes, meeting.version = current.minutes, current.version
     return current
 
