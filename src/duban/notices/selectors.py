@@ -19,7 +19,12 @@ def inbox_filter(user, on: date | None = None) -> Q:
     q = Q(user=user)
     person = getattr(user, "person", None)
     if person is not None:
-        q |= Q(person=person) | Q(post__in=posts_acted_by(person, on or today()).values("pk"))
+        # The acting posts first (one small query), then a plain IN list: the notices table is
+        # searched through its indexes (a bitmap OR), never scanned against a correlated subquery.
+        post_ids = list(posts_acted_by(person, on or today()).values_list("pk", flat=True))
+        q |= Q(person=person)
+        if post_ids:
+            q |= Q(post_id__in=post_ids)
     if user.role == Role.SUPERVISOR:
         q |= Q(role=Role.SUPERVISOR)
     return q
