@@ -221,3 +221,15 @@ def test_a_check_names_the_tasks_it_looked_at_and_the_page_links_them(cast, logi
     assert f"/tasks/{task.pk}/" in client.get(f"/checks/{check.pk}/").content.decode()
     missing = client.post("/checks/new/", _form(cast, title="另一次", task_ids="999999"))
     assert missing.status_code == 400 and "找不到任务:999999" in missing.content.decode()
+
+
+def test_the_office_lists_its_unpublished_unannounced_checks(cast, login):
+    make_check(cast, mode="covert", title="暗访甲")
+    make_check(cast, mode="open", title="明察乙")
+    client = login(cast.supervisor)
+    page = client.get("/checks/", {"show": "unpublished"}).content.decode()
+    assert "暗访甲" in page and "明察乙" not in page
+    page = client.get("/checks/", {"show": "open"}).content.decode()
+    assert "明察乙" in page and "暗访甲" not in page
+    township = login(cast.bajiao_liaison).get("/checks/", {"show": "unpublished"}).content.decode()
+    assert "暗访甲" not in township

@@ -41,8 +41,17 @@ def _attachment(content: bytes, filename: str, content_type: str) -> HttpRespons
 @require_perm(VIEW)
 @require_GET
 def check_list(request):
-    page = Paginator(selectors.checks_for_user(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "checks/list.html", {"page": page, "can_manage": permissions.can(request.user, MANAGE)})
+    qs = selectors.checks_for_user(request.user)
+    show = request.GET.get("show", "")
+    if show == "unpublished":
+        qs = qs.filter(published_at__isnull=True)
+    elif show in CheckMode.values:
+        qs = qs.filter(mode=show)
+    else:
+        show = ""
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "checks/list.html", {"page": page, "show": show,
+                                                "can_manage": permissions.can(request.user, MANAGE)})
 
 
 def _check_form(request, data=None):
