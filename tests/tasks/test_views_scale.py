@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from duban.core import ledger
+from duban.core.models import AuditEntry
 from duban.tasks import forms, ui_queries
 
 
@@ -244,3 +245,20 @@ def test_the_home_page_counts_stop_at_the_cap(build, login, monkeypatch):
     text = html(response)
     assert text.count('<div class="fs-3">2+</div>') >= 3  # to review, open tasks, green
     assert '<div class="fs-3">3</div>' not in text
+
+
+def test_a_form_field_naming_another_townships_unit_is_answered_like_a_missing_one(build, login):
+    """The list's unit filter goes through the one scoped lookup too: same page as for an id that
+    does not exist, and the denial is in the ledger."""
+    c = build.cast
+    build.assigned(title="芭蕉的任务")
+    client = login(c.bajiao_liaison)
+    elsewhere = client.get(reverse("tasks:list"), {"unit": c.baiguo.pk})
+    missing = client.get(reverse("tasks:list"), {"unit": 987654})
+    assert elsewhere.status_code == missing.status_code == 200
+    assert elsewhere.context["form"].errors == missing.context["form"].errors
+    assert "unit" in elsewhere.context["form"].errors
+    assert [t.title for t in elsewhere.context["page"]] == [t.title for t in missing.context["page"]] == ["芭蕉的任务"]
+    denied = AuditEntry.objects.filter(event="authz_denied", object_type="orgs.unit")
+    assert list(denied.values_list("object_id", flat=True)) == [str(c.baiguo.pk)]
+    assert denied.get().actor == c.bajiao_liaison

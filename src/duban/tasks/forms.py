@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from duban.core import permissions
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import evidence as evidence_files
 from duban.tasks.models import (
@@ -39,24 +40,58 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class UnitChoiceField(forms.ModelChoiceField):
+def _resolve(queryset, value, error):
+    """A chosen id through the one scoped lookup (duban.core.permissions.resolve_scoped): outside
+    the field's scoped queryset is an invalid choice exactly like a missing id, and an existing
+    object is recorded as ``authz_denied`` (the request's user is the ledger's actor)."""
+    try:
+        return permissions.resolve_scoped(None, queryset, None, value, field="value")
+    except ValidationError:
+        raise error from None
+
+
+class ScopedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose chosen id is resolved by permissions.resolve_scoped."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return _resolve(self.queryset, value, ValidationError(self.error_messages["invalid_choice"],
+                                                              code="invalid_choice", params={"value": value}))
+
+
+class ScopedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ModelMultipleChoiceField whose chosen ids are each resolved by permissions.resolve_scoped."""
+
+    def _check_values(self, value):
+        try:
+            values = list(dict.fromkeys(value))
+        except TypeError:
+            raise ValidationError(self.error_messages["invalid_list"], code="invalid_list") from None
+        found = [_resolve(self.queryset, pk, ValidationError(self.error_messages["invalid_choice"],
+                                                             code="invalid_choice", params={"value": pk}))
+                 for pk in values]
+        return self.queryset.filter(pk__in=[obj.pk for obj in found if obj is not None])
+
+
+class UnitChoiceField(ScopedModelChoiceField):
     """Units in tree order, indented by depth (full-width spaces survive HTML)."""
 
     def label_from_instance(self, obj):
         return "\u3000" * max(obj.depth - 1, 0) + obj.name
 
 
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+class UnitMultipleChoiceField(ScopedModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return "\u3000" * max(obj.depth - 1, 0) + obj.name
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ScopedModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}({obj.unit.name}{' · ' + obj.title if obj.title else ''})"
 
 
-class PostChoiceField(forms.ModelChoiceField):
+class PostChoiceField(ScopedModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.unit.name} · {obj.title}"
 
@@ -87,11 +122,6 @@ class EvidenceField(forms.FileField):
         for f in files:
             f.seek(0)
         return files
-
-
-def too_large(form) -> bool:
-    """Whether a form failed because a file was over the size limit (answered with 413, FU-02)."""
-    return any(getattr(e, "code", None) == "too_large" for errors in form.errors.as_data().values() for e in errors)
 
 
 class VersionedForm(forms.Form):
@@ -151,14 +181,10 @@ class ScopedChoiceField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        try:
-            pk = int(str(value).strip())
-        except (TypeError, ValueError):
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
-        obj = self.queryset.filter(pk=pk).first() if self.queryset is not None and 0 < pk < 2**63 else None
-        if obj is None:
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return obj
+        error = ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        if self.queryset is None:
+            raise error
+        return _resolve(self.queryset, value, error)
 
 
 def compact_units(units, base_depth: int, limit: int | None = None) -> tuple[list, bool]:
@@ -196,7 +222,7 @@ class TaskFilterForm(forms.Form):
 
     unit = ScopedChoiceField(label=_("单位(含下级)"), required=False, empty_label=_("全部单位"))
     person = ScopedChoiceField(label=_("责任人"), required=False, empty_label=_("请选择人员"))
-    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False,
+    category = ScopedModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False,
                                       empty_label=_("全部类别"))
     status = forms.ChoiceField(label=_("状态"), required=False,
                                choices=[("", _("全部状态")), ("open", _("未办结")), *TaskStatus.choices])
@@ -205,7 +231,7 @@ class TaskFilterForm(forms.Form):
                                        (Light.GREEN, _("绿灯")), (Light.GREY, _("灰灯"))])
     due_from = forms.DateField(label=_("时限自"), required=False, widget=DateInput())
     due_to = forms.DateField(label=_("时限至"), required=False, widget=DateInput())
-    source = forms.ModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False,
+    source = ScopedModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False,
                                     empty_label=_("全部来源"))
     q = forms.CharField(label=_("搜索"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("任务名称或内容")}))
@@ -295,8 +321,8 @@ def milestones_text(milestones) -> str:
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("任务名称"), max_length=300)
     detail = forms.CharField(label=_("任务内容"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
-    source = forms.ModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False)
+    category = ScopedModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
+    source = ScopedModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False)
     lead_unit = UnitChoiceField(label=_("牵头单位"), queryset=Unit.objects.none(), required=False)
     co_units = UnitMultipleChoiceField(label=_("配合单位"), queryset=Unit.objects.none(), required=False,
                                        widget=forms.SelectMultiple(attrs={"size": 6}),
@@ -463,7 +489,7 @@ class ReportForm(forms.Form):
     percent = forms.IntegerField(label=_("完成进度(%)"), min_value=0, max_value=100, initial=0)
     files = EvidenceField(label=_("附件"), required=False,
                           help_text=_("可选多个文件:pdf、Word、Excel、PowerPoint、jpg、png、OFD"))
-    corrects = forms.ModelChoiceField(label=_("更正以前的报告"), queryset=ProgressReport.objects.none(),
+    corrects = ScopedModelChoiceField(label=_("更正以前的报告"), queryset=ProgressReport.objects.none(),
                                       required=False, empty_label=_("(不是更正)"),
                                       help_text=_("已报送的报告不能修改;如有错误,报送一份新报告并选择它更正的那一份"))
 
@@ -523,7 +549,7 @@ class SourceForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("任务清单(.xlsx)"))
-    source = forms.ModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False,
+    source = ScopedModelChoiceField(label=_("来源"), queryset=Source.objects.none(), required=False,
                                     empty_label=_("(不关联来源)"))
 
     def __init__(self, *args, sources, **kwargs):
