@@ -267,3 +267,4 @@ def test_a_backlog_climbs_one_rung_per_day_instead_of_all_at_once(make_task):
     assert counts[:3] == [{"remind": 1}, {"order": 1}, {"list": 1}]
     assert counts[3] == {"propose": 1}
     assert run(date(2026, 11, 6)).total == 0
+    assert Proposal.objects.filter(task=task).count() == 1 and Order.objects.filter(task=task).count() == 1
