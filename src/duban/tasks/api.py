@@ -10,13 +10,10 @@ fields (400), so a client cannot set ``status`` or ``version`` by adding them to
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.errors import HttpError
@@ -44,31 +41,8 @@ INSTRUCT = require(permissions.TASKS_INSTRUCT)
 router = Router(tags=["tasks"], auth=VIEW)
 
 
-# --- errors -----------------------------------------------------------------------------------
-def _validation_body(exc: ValidationError) -> dict:
-    body = {"detail": "；".join(exc.messages)}
-    if hasattr(exc, "error_dict"):
-        body["errors"] = {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
-    return body
-
-
-def service_errors(view):
-    """Translate service refusals into HTTP answers; nothing was changed when they are raised."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ConcurrentEditError as exc:
-            return JsonResponse({"detail": "；".join(exc.messages), "code": "stale"}, status=409)
-        except ValidationError as exc:
-            codes = {e.code for e in exc.error_list} if not hasattr(exc, "error_dict") else set()
-            status = 413 if "too_large" in codes else 400
-            return JsonResponse(_validation_body(exc), status=status)
-        except PermissionDenied as exc:
-            return JsonResponse({"detail": str(exc) or "permission_denied"}, status=403)
-
-    return wrapper
+# Errors: raised, and answered by the shared dialect (duban.api.errors): 400 field-keyed, 413,
+# 409 with a code, 403/404 {"detail"}.
 
 
 def _need(request, perm: str) -> None:
@@ -429,7 +403,6 @@ def source_list(request):
 
 
 @router.post("/sources", auth=MANAGE, response={201: SourceOut})
-@service_errors
 def source_create(request, payload: SourceIn):
     source = services.source_create(actor=_user(request), **payload.dict())
     return 201, source
@@ -459,7 +432,6 @@ def _filters(user, query: TaskQuery) -> selectors.TaskFilters:
 
 
 @router.get("/tasks", response=TaskListOut)
-@service_errors
 def task_list(request, query: Query[TaskQuery]):
     _need(request, permissions.TASKS_VIEW)
     qs = selectors.task_list(_user(request), _filters(_user(request), query))
@@ -468,7 +440,6 @@ def task_list(request, query: Query[TaskQuery]):
 
 
 @router.get("/tasks/export.xlsx")
-@service_errors
 def task_export(request, query: Query[TaskQuery]):
     _need(request, permissions.TASKS_VIEW)
     qs = selectors.task_list(_user(request), _filters(_user(request), query))
@@ -479,7 +450,6 @@ def task_export(request, query: Query[TaskQuery]):
 
 
 @router.post("/tasks/import", auth=MANAGE, response={201: TaskListOut})
-@service_errors
 def task_import(request, file: File[UploadedFile], source: Form[int | None] = None):
     user = _user(request)
     src = selectors.source_get_for_user(user, source) if source else None
@@ -496,7 +466,6 @@ def task_get(request, task_id: int):
 
 
 @router.post("/tasks", auth=MANAGE, response={201: TaskDetailOut})
-@service_errors
 def task_create(request, payload: TaskIn):
     user = _user(request)
     data = _resolve_fields(user, payload.dict(exclude={"parent"}))
@@ -506,23 +475,19 @@ def task_create(request, payload: TaskIn):
 
 
 @router.patch("/tasks/{int:task_id}", auth=MANAGE, response=TaskDetailOut)
-@service_errors
 def task_update(request, task_id: int, payload: TaskPatch):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
     data = _resolve_fields(user, payload.dict(exclude={"version"}, exclude_unset=True))
     try:
         services.task_update(actor=user, task=task, expected_version=payload.version, **data)
-    except ConcurrentEditError as exc:
+    except ConcurrentEditError:
         # RL-01: the loser gets the current data to merge against, not just a refusal.
-        body = {"detail": "；".join(exc.messages), "code": "stale",
-                "current": _detail(user, Task.objects.get(pk=task.pk))}
-        return JsonResponse(body, encoder=DjangoJSONEncoder, status=409)
+        raise ConcurrentEditError(extra={"current": _detail(user, Task.objects.get(pk=task.pk))}) from None
     return _detail(user, task)
 
 
 @router.post("/tasks/{int:task_id}/move", auth=MANAGE, response=TaskDetailOut)
-@service_errors
 def task_move(request, task_id: int, payload: MoveIn):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
@@ -532,7 +497,6 @@ def task_move(request, task_id: int, payload: MoveIn):
 
 
 @router.post("/tasks/{int:task_id}/children", auth=MANAGE, response={201: list[TaskOut]})
-@service_errors
 def task_decompose(request, task_id: int, payload: DecomposeIn):
     user = _user(request)
     parent = selectors.task_get_for_user(user, task_id)
@@ -559,7 +523,6 @@ def _form_or_json(request, payload, schema):
 
 
 @router.post("/tasks/{int:task_id}/transitions/{name}", auth=ACT, response=TaskDetailOut)
-@service_errors
 def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn],
                     files: File[list[UploadedFile]] = None):
     payload = _form_or_json(request, payload, TransitionIn)
@@ -572,7 +535,6 @@ def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn
 
 
 @router.post("/tasks/{int:task_id}/assign-subtree", auth=MANAGE, response=list[TaskOut])
-@service_errors
 def task_assign_subtree(request, task_id: int):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
@@ -589,7 +551,6 @@ class ReportIn(Strict):
 
 
 @router.post("/tasks/{int:task_id}/reports", auth=HANDLE, response={201: ReportOut})
-@service_errors
 def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[list[UploadedFile]] = None):
     payload = _form_or_json(request, payload, ReportIn)
     user = _user(request)
@@ -627,7 +588,6 @@ def evidence_download(request, evidence_id: int):
 
 
 @router.post("/tasks/{int:task_id}/instructions", auth=INSTRUCT, response={201: TimelineOut})
-@service_errors
 def instruction_add(request, task_id: int, payload: InstructionIn):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
@@ -639,7 +599,6 @@ def instruction_add(request, task_id: int, payload: InstructionIn):
 
 # --- extensions -------------------------------------------------------------------------------
 @router.post("/tasks/{int:task_id}/extensions", auth=HANDLE, response={201: ExtensionOut})
-@service_errors
 def extension_request(request, task_id: int, payload: ExtensionIn):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
@@ -655,7 +614,6 @@ def extension_pending(request):
 
 
 @router.post("/extensions/{int:extension_id}/decision", auth=MANAGE, response=ExtensionOut)
-@service_errors
 def extension_decide(request, extension_id: int, payload: DecisionIn):
     user = _user(request)
     extension = selectors.extension_get_for_user(user, extension_id)
@@ -701,7 +659,6 @@ def notification_list(request, unread: bool = False, limit: int = Query(50, ge=1
 
 
 @router.post("/notifications/{int:notification_id}/read", response={204: None})
-@service_errors
 def notification_read(request, notification_id: int):
     _need(request, permissions.TASKS_VIEW)
     notice = permissions.resolve_scoped(_user(request), selectors.notifications_for_user(_user(request)), None,
