@@ -5,7 +5,7 @@ bad value (healthchecks' envbool/envint pattern). Policy that the 督查室 chan
 lives in the database, not here.
 
 DUBAN_ENV selects the profile: ``development`` (default, for `make run`), ``test`` (pytest)
-and ``production`` (refuses insecure defaults, see duban.core.checks).
+and ``production`` (refuses insecure defaults, see duban.accounts.checks).
 """
 
 from __future__ import annotations
