@@ -101,15 +101,15 @@ class PostPlan:
 class Validator:
     """Checks every row against the file and the database as they will be after the import."""
 
-    def __init__(self, user, rows: dict[str, list[Row]]):
-        self.user = user
+    def __init__(self, actor, rows: dict[str, list[Row]]):
+        self.actor = actor
         self.rows = rows
         self.issues: list[Issue] = []
         # The scope rules are the services' own (duban.orgs.selectors: may_place_at_top,
         # unit_in_scope), applied here to the tree as it will be after the import so that every
         # row is reported at once; the services enforce them again as the rows are applied.
-        self.restricted = not selectors.may_place_at_top(user)
-        self.scope_root = getattr(user, "unit", None) if self.restricted else None
+        self.restricted = not selectors.may_place_at_top(actor)
+        self.scope_root = getattr(actor, "unit", None) if self.restricted else None
         self.db_units: dict[str, Unit] = {u.name: u for u in Unit.objects.all()}
         self.db_units_by_path = {u.path: u for u in self.db_units.values()}
         self.db_aliases: dict[str, str] = {}
@@ -133,7 +133,7 @@ class Validator:
         return parent.name if parent else None
 
     def in_db_scope(self, unit: Unit) -> bool:
-        return selectors.unit_in_scope(self.user, unit)
+        return selectors.unit_in_scope(self.actor, unit)
 
     def resolve_unit(self, ref: str) -> str | None:
         """A unit reference (name or alias) to its canonical name, after the import."""
