@@ -51,7 +51,7 @@ def _acts(func):
     return wrapper
 
 
-# --- scope: the one place the directory's write scoping is decided --------------------------
+# --- scope: the directory's write rules, on the predicates of selectors (unit_in_scope, ...) -
 def unit_out_of_scope_message() -> str:
     return _("单位不存在或不在您的管理范围内。")
 
