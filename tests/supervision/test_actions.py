@@ -178,3 +178,16 @@ def test_a_manual_order_without_a_miss_is_the_supervisors_own_and_once_a_day(mak
         with pytest.raises(ValidationError):
             services.order_issue(actor=cast.supervisor, task=task)
     assert order.miss_kind == MissKind.MANUAL and order.matter == "进度明显滞后"
+
+
+def test_an_order_the_scan_issued_carries_the_supervision_offices_red_header(make_task, cast):
+    from duban.supervision.scan import scan
+
+    task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
+    for day in (date(2026, 10, 1), date(2026, 10, 10)):
+        with at(day):
+            scan()
+    order = Order.objects.get(task=task)
+    assert order.issued_by is None
+    doc = Document(io.BytesIO(render(gongwen_for(order))))
+    assert doc.paragraphs[0].text == "市委办公室督查室文件"

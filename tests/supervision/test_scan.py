@@ -268,3 +268,22 @@ def test_a_backlog_climbs_one_rung_per_day_instead_of_all_at_once(make_task):
     assert counts[3] == {"propose": 1}
     assert run(date(2026, 11, 6)).total == 0
     assert Proposal.objects.filter(task=task).count() == 1 and Order.objects.filter(task=task).count() == 1
+
+
+def test_a_listed_task_is_reminded_once_a_week_when_it_has_not_reported(make_task, cast):
+    from duban.tasks import services as tasks
+
+    task = make_task(assigned=date(2026, 9, 1), due=date(2026, 12, 31))
+    with at(date(2026, 11, 2)):
+        services.listing_add(actor=cast.supervisor, task=task, reason="群众反映强烈")
+    run(date(2026, 11, 6))
+    assert not Reminder.objects.filter(task=task, kind=ReminderKind.LISTED_WEEKLY).exists()  # listed < 7 days ago
+    run(date(2026, 11, 9))
+    run(date(2026, 11, 10))  # same ISO week: nothing again
+    assert Reminder.objects.filter(task=task, kind=ReminderKind.LISTED_WEEKLY).count() == 1
+    with at(date(2026, 11, 12)):
+        tasks.report_submit(actor=cast.bajiao_liaison, task=task, narrative="本周完成管线铺设", percent=40)
+    run(date(2026, 11, 16))  # reported within the last 7 days
+    assert Reminder.objects.filter(task=task, kind=ReminderKind.LISTED_WEEKLY).count() == 1
+    run(date(2026, 11, 23))
+    assert Reminder.objects.filter(task=task, kind=ReminderKind.LISTED_WEEKLY).count() == 2

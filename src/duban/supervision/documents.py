@@ -10,8 +10,20 @@ from duban.core.gongwen import Gongwen, chinese_date, render
 ISSUER = "督查室"
 
 
+def _issuing_office(order):
+    """The 督查室 that issued it: the issuer's unit, or for a 督办单 the scan issued, the unit of
+    the 督查室's first active account (the office the rules belong to)."""
+    if order.issued_by is not None and order.issued_by.unit is not None:
+        return order.issued_by.unit
+    from duban.supervision.services import supervisors
+
+    office = next((u.unit for u in supervisors() if u.unit is not None), None)
+    return office
+
+
 def gongwen_for(order) -> Gongwen:
-    issuer = order.issued_by.unit.name + ISSUER if order.issued_by and order.issued_by.unit else ISSUER
+    office = _issuing_office(order)
+    issuer = office.name + ISSUER if office is not None else ISSUER
     contact = order.issued_by.get_full_name() if order.issued_by else ""
     return Gongwen(
         issuer=issuer, number=order.number, title=_("督办通知单"), recipient=f"{order.unit.name}:",
