@@ -140,7 +140,7 @@ def test_smtp_down_retries_with_growing_backoff_then_goes_dead(cast, settings):
     assert row.state == DeliveryState.PENDING and "邮件发送失败" in row.last_error
     first_wait = row.next_attempt_at - t0
     assert timedelta(seconds=59) < first_wait < timedelta(seconds=70)
-    assert delivery.deliver_due(now=t0 + timedelta(seconds=30)) == {"sent": 0, "retry": 0, "dead": 0}  # not yet
+    assert delivery.deliver_due(now=t0 + timedelta(seconds=30)) == {"sent": 0, "retry": 0, "dead": 0, "deferred": 0}  # not yet
     t1 = row.next_attempt_at + timedelta(seconds=1)
     assert delivery.deliver_due(now=t1)["retry"] == 1
     row.refresh_from_db()
@@ -149,7 +149,7 @@ def test_smtp_down_retries_with_growing_backoff_then_goes_dead(cast, settings):
     row.refresh_from_db()
     assert row.state == DeliveryState.DEAD and row.attempts == 3
     assert [a.ok for a in row.log.all()] == [False, False, False]
-    assert delivery.deliver_due(now=t1 + timedelta(days=1)) == {"sent": 0, "retry": 0, "dead": 0}
+    assert delivery.deliver_due(now=t1 + timedelta(days=1)) == {"sent": 0, "retry": 0, "dead": 0, "deferred": 0}
 
 
 @override_settings(DUBAN_NOTICES_WEBHOOK_TIMEOUT=0.5)
@@ -165,7 +165,7 @@ def test_a_webhook_that_answers_500_or_hangs_does_not_hold_up_the_others(cast, s
     started = time.monotonic()
     counts = delivery.deliver_due()
     elapsed = time.monotonic() - started
-    assert counts == {"sent": 1, "retry": 2, "dead": 0}
+    assert counts == {"sent": 1, "retry": 2, "dead": 0, "deferred": 0}
     assert elapsed < 1.8  # the 2 s hang was cut at the 0.5 s timeout, in parallel with the rest
     states = {d.target: (d.state, d.last_error) for d in Delivery.objects.all()}
     by_unit = {c.unit_id: f"unitchannel:{c.pk}" for c in UnitChannel.objects.all()}
@@ -244,3 +244,28 @@ def test_two_liaison_posts_of_one_unit_make_one_group_message(cast, sink):
         notices = notice_send(actor=cast.supervisor, kind=NoticeKind.ASSIGNED, title="新任务", to_unit=cast.bajiao)
     assert len(notices) == 2
     assert Delivery.objects.count() == 1
+
+
+@override_settings(DUBAN_NOTICES_WEBHOOK_TIMEOUT=0.5)
+def test_a_hanging_robot_costs_one_timeout_per_pass_and_its_other_messages_wait_without_spending_attempts(cast, sink):
+    unit_channel_save(actor=cast.supervisor, unit=cast.bajiao, channel="wecom", webhook_url=sink.url("/slow?key=k"))
+    for i in range(6):
+        remind(cast, dedupe_key=str(i))
+    started = time.monotonic()
+    counts = delivery.deliver_due()
+    assert time.monotonic() - started < 1.5
+    assert counts == {"sent": 0, "retry": 1, "dead": 0, "deferred": 5}
+    rows = list(Delivery.objects.order_by("id"))
+    assert sorted(r.attempts for r in rows) == [0, 0, 0, 0, 0, 1]
+    assert all(r.state == DeliveryState.PENDING for r in rows)
+    assert sum("未尝试" in r.last_error for r in rows) == 0  # a deferral keeps the row's last real error
+    assert sink.count == 1
+
+
+def test_a_pass_stops_claiming_when_its_time_budget_is_spent(cast, sink):
+    unit_channel_save(actor=cast.supervisor, unit=cast.bajiao, channel="wecom", webhook_url=sink.url("/ok?key=k"))
+    for i in range(30):
+        remind(cast, dedupe_key=str(i))
+    counts = delivery.deliver_due(limit=10, max_seconds=0)
+    assert counts["sent"] == 10  # one batch, then the budget (0 s) stops the pass
+    assert delivery.deliver_due()["sent"] == 20

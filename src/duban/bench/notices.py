@@ -136,9 +136,12 @@ class ProcessSink:
         self._process.join(5)
 
 
-def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, quiet: bool = False) -> dict:
-    """Send ``n`` notices to one post whose unit has a WeCom robot on a local sink, then deliver
-    them; every ``slow_every``-th message (0 = none) goes to a robot that answers 500."""
+def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, robots: int = 16,
+            quiet: bool = False) -> dict:
+    """Send ``n`` notices round-robin to the liaison posts of ``robots`` units, each unit with a
+    WeCom robot on a local sink, then deliver them (messages to one robot go out one after the
+    other, different robots in parallel); every ``slow_every``-th message (0 = none) goes to a
+    unit whose robot answers 500."""
     from django.db import transaction
     from django.test import override_settings
 
@@ -159,13 +162,18 @@ def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, quie
             unit = (root.add_child if root else Unit.add_root)(name=tag, code=None)
             other = unit.add_child(name=f"{tag}-b", code=None)
             person = Person.objects.create(name="基准", unit=unit)
-            post = Post.objects.create(unit=unit, title="督办联络员", a_holder=person)
+            posts = []
+            for k in range(robots):
+                child = unit.add_child(name=f"{tag}-{k}", code=None)
+                posts.append(Post.objects.create(unit=child, title="督办联络员", a_holder=person))
+                UnitChannel.objects.create(unit=child, channel="wecom", webhook_url=sink.url(f"/ok?key=bench{k}"))
             other_post = Post.objects.create(unit=other, title="督办联络员", a_holder=person)
-            UnitChannel.objects.create(unit=unit, channel="wecom", webhook_url=sink.url("/ok?key=bench"))
             UnitChannel.objects.create(unit=other, channel="wecom", webhook_url=sink.url("/fail500?key=bench"))
+            bench_units = [p.unit_id for p in posts] + [other.pk]
         items = [{"kind": NoticeKind.REMINDER, "title": f"基准催办 {i}", "body": "请尽快报送进展。",
                   "url": "/tasks/", "dedupe_key": f"{tag}:{i}",
-                  "to_post": other_post if slow_every and i % slow_every == 0 else post} for i in range(n)]
+                  "to_post": other_post if slow_every and i % slow_every == 0 else posts[i % robots]}
+                 for i in range(n)]
         t0 = time.perf_counter()
         created = notices_send_bulk(actor=None, items=items)
         figures["send_seconds"] = time.perf_counter() - t0
@@ -184,21 +192,21 @@ def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, quie
         ids = [c.pk for c in created]
         Delivery.objects.filter(notice_id__in=ids).delete()
         Notice.objects.filter(pk__in=ids).delete()
-        Notice.objects.filter(unit__in=[unit, other]).delete()
-        UnitChannel.objects.filter(unit__in=[unit, other]).delete()
-        Post.objects.filter(pk__in=[post.pk, other_post.pk]).delete()
+        Notice.objects.filter(unit__in=bench_units).delete()
+        UnitChannel.objects.filter(unit__in=bench_units).delete()
+        Post.objects.filter(unit__in=bench_units).delete()
         person.delete()
-        other.delete()
-        Unit.objects.get(pk=unit.pk).delete()
+        Unit.objects.get(pk=unit.pk).delete()  # treebeard removes the whole subtree
         delivery._pool = None
-    assert figures["sent"] + figures["retry"] + figures["dead"] == n, figures
+    assert figures["sent"] + figures["retry"] + figures["dead"] + figures["deferred"] == n, figures
     if not quiet:
         print(f"notices: {n} sent in {figures['send_seconds']:.2f} s ({figures['sends_per_second']:.0f}/s, "
               f"one bulk call); resend of the same {n}: {figures['resend_seconds']:.2f} s, "
               f"{figures['resend_created']} created")
-        print(f"outbox: {figures['sent']} delivered to a local webhook in {figures['deliver_seconds']:.2f} s = "
+        print(f"outbox: {figures['sent']} delivered to {robots} robots on a local webhook sink in {figures['deliver_seconds']:.2f} s = "
               f"{figures['deliveries_per_second']:.0f} deliveries/s"
-              + (f" ({figures['retry']} to a robot answering 500, queued for retry)" if figures["retry"] else ""))
+              + (f" ({figures['retry'] + figures['deferred']} to a robot answering 500, queued for retry)"
+                 if figures["retry"] + figures["deferred"] else ""))
     return figures
 
 
@@ -207,6 +215,7 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--slow-every", type=int, default=0, help="every k-th message to a robot answering 500")
+    parser.add_argument("--robots", type=int, default=16, help="units, each with its own robot on the sink")
     args = parser.parse_args(argv)
     if "DATABASE_URL" not in os.environ:
         os.environ["DUBAN_DATA_DIR"] = tempfile.mkdtemp(prefix="duban-bench-notices-")
@@ -219,7 +228,7 @@ def main(argv=None) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    measure(n=args.n, threads=args.threads or None, slow_every=args.slow_every)
+    measure(n=args.n, threads=args.threads or None, slow_every=args.slow_every, robots=args.robots)
     return 0
 
 

@@ -47,3 +47,8 @@ def batch_size() -> int:
 
 def delivery_threads() -> int:
     return int(getattr(settings, "DUBAN_NOTICES_DELIVERY_THREADS", 8))
+
+
+def pass_seconds() -> float:
+    """Time budget of one delivery pass of the worker job (it stops claiming new batches after it)."""
+    return float(getattr(settings, "DUBAN_NOTICES_PASS_SECONDS", 20))

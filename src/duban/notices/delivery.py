@@ -81,6 +81,25 @@ class Outcome:
     ok: bool
     detail: str
     ms: int
+    deferred: bool = False  # not tried: its target already failed in this pass (no attempt spent)
+
+
+DEFERRED = "同一目标本轮已失败,未尝试,稍后重试"
+
+
+def _send_group(messages) -> list[Outcome]:
+    """Messages to one target, in order; after the first failure the rest are deferred, so a
+    robot that hangs costs one timeout per pass, not one per message."""
+    out = []
+    failed = False
+    for message in messages:
+        if failed and not isinstance(message, str):
+            out.append(Outcome(False, DEFERRED, 0, deferred=True))
+            continue
+        outcome = _send(message)
+        failed = failed or not outcome.ok
+        out.append(outcome)
+    return out
 
 
 def _send(message) -> Outcome:
@@ -127,7 +146,9 @@ def record_many(token: str, results, now=None) -> None:
         results = [(r, o) for r, o in results if r.pk in mine]
         groups: dict[tuple, list[int]] = defaultdict(list)
         for row, outcome in results:
-            if outcome.ok:
+            if outcome.deferred:
+                groups[("deferred", outcome.detail, row.attempts)].append(row.pk)
+            elif outcome.ok:
                 groups[("sent", "", 0)].append(row.pk)
             elif row.attempts >= conf.max_attempts():
                 groups[("dead", outcome.detail, 0)].append(row.pk)
@@ -137,6 +158,9 @@ def record_many(token: str, results, now=None) -> None:
             rows = Delivery.objects.filter(pk__in=ids)
             if kind == "sent":
                 rows.update(state=DeliveryState.SENT, sent_at=now, lease_until=None, last_error="")
+            elif kind == "deferred":
+                rows.update(state=DeliveryState.PENDING, lease_until=None, attempts=F("attempts") - 1,
+                            next_attempt_at=now + conf.backoff(max(1, attempts - 1)))
             elif kind == "dead":
                 rows.update(state=DeliveryState.DEAD, lease_until=None, last_error=detail)
             else:
@@ -147,10 +171,12 @@ def record_many(token: str, results, now=None) -> None:
             for row, outcome in results])
 
 
-def deliver_due(*, now=None, limit: int | None = None, rounds: int = 0) -> dict:
-    """Deliver what is due. ``rounds`` = 0 keeps claiming batches until none is due (what the
-    job does); returns counts."""
-    counts = {"sent": 0, "retry": 0, "dead": 0}
+def deliver_due(*, now=None, limit: int | None = None, rounds: int = 0, max_seconds: float | None = None) -> dict:
+    """Deliver what is due, batch after batch until none is due, ``rounds`` batches were done
+    (0 = no limit) or ``max_seconds`` have passed (the job's budget, so the worker's other jobs,
+    such as the scan, never wait long behind failing webhooks). Returns counts."""
+    counts = {"sent": 0, "retry": 0, "dead": 0, "deferred": 0}
+    started = time.monotonic()
     done = 0
     while True:
         token, rows = claim(now=now, limit=limit)
@@ -158,11 +184,22 @@ def deliver_due(*, now=None, limit: int | None = None, rounds: int = 0) -> dict:
             break
         robot_ids = {int(r.target.split(":", 1)[1]) for r in rows if r.target.startswith("unitchannel:")}
         robots = {r.pk: r for r in UnitChannel.objects.filter(pk__in=robot_ids)}
-        messages = [_message(r, robots) for r in rows]
-        outcomes = list(_executor().map(_send, messages))
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        messages = []
+        for i, row in enumerate(rows):
+            message = _message(row, robots)
+            messages.append(message)
+            groups[(row.channel, row.target)].append(i)
+        outcomes: list[Outcome | None] = [None] * len(rows)
+        futures = {key: _executor().submit(_send_group, [messages[i] for i in idx]) for key, idx in groups.items()}
+        for key, future in futures.items():
+            for i, outcome in zip(groups[key], future.result(), strict=True):
+                outcomes[i] = outcome
         record_many(token, zip(rows, outcomes, strict=True), now)
         for row, outcome in zip(rows, outcomes, strict=True):
-            if outcome.ok:
+            if outcome.deferred:
+                counts["deferred"] += 1
+            elif outcome.ok:
                 counts["sent"] += 1
             elif row.attempts >= conf.max_attempts():
                 counts["dead"] += 1
@@ -170,5 +207,7 @@ def deliver_due(*, now=None, limit: int | None = None, rounds: int = 0) -> dict:
                 counts["retry"] += 1
         done += 1
         if rounds and done >= rounds:
+            break
+        if max_seconds is not None and time.monotonic() - started >= max_seconds:
             break
     return counts

@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 from duban.core.jobs import periodic
+from duban.notices import conf
 
 
 @periodic("deliver_notices", timedelta(seconds=15))
 def deliver_notices() -> None:
     from duban.notices.delivery import deliver_due
 
-    deliver_due()
+    deliver_due(max_seconds=conf.pass_seconds())
