@@ -26,15 +26,13 @@ class Command(BaseCommand):
         result = scan(today, dry_run=dry_run)
         for year in result.uncovered_years:
             self.stderr.write(f"warning: no official holiday calendar for {year}; counting Monday–Friday only")
+        done = ", ".join(f"{STEP_LABEL[k]} {v}" for k, v in result.counts.items()) or "nothing due"
         if dry_run:
             for planned in result.planned:
                 self.stdout.write(planned.describe())
-            self.stdout.write(f"dry run {result.today}: would do {result.total} actions "
-                              + ", ".join(f"{STEP_LABEL[k]} {v}" for k, v in result.counts.items()))
+            self.stdout.write(f"dry run {result.today}: would do {result.total} actions ({done})")
         else:
-            self.stdout.write(f"scan {result.today}: {result.total} actions "
-                              + ", ".join(f"{STEP_LABEL[k]} {v}" for k, v in result.counts.items())
-                              + f"; {result.notices} notices")
+            self.stdout.write(f"scan {result.today}: {result.total} actions ({done}); {result.notices} notices")
 
 
 def _parse(value: str):
