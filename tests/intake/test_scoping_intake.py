@@ -67,6 +67,8 @@ def test_a_liaison_asking_for_a_draft_gets_the_404_of_a_missing_one_and_the_deni
     assert denials(liaison, MISSING) == 0  # nothing there: nothing to record
     with pytest.raises(Http404):
         selectors.draft_get_for_user(liaison, "n1")
+    with pytest.raises(Http404):
+        selectors.draft_get_for_user(cast.supervisor, None)
     assert selectors.drafts_for_user(liaison).count() == 0
 
 
@@ -81,7 +83,8 @@ def test_the_supervisor_still_gets_every_draft_and_no_denial(cast, draft):
 def test_over_http_a_liaison_gets_the_same_answer_for_a_draft_and_for_a_missing_id(cast, login, draft, client,
                                                                                     token):
     web = login(cast.bajiao_liaison)
-    assert web.get(f"/intake/drafts/{draft.pk}/").status_code == web.get(f"/intake/drafts/{MISSING}/").status_code
+    there, missing = web.get(f"/intake/drafts/{draft.pk}/"), web.get(f"/intake/drafts/{MISSING}/")
+    assert there.status_code == missing.status_code == 403
     auth = token(cast.bajiao_liaison)
     there = client.get(f"/api/intake/drafts/{draft.pk}", **auth)
     missing = client.get(f"/api/intake/drafts/{MISSING}", **auth)
@@ -99,8 +102,8 @@ def test_a_township_user_sees_only_drafts_uploaded_inside_its_subtree(cast, draf
     assert set(selectors.drafts_for_user(cast.supervisor)) == {draft, own}
 
 
-def test_a_township_user_asking_for_another_units_draft_gets_the_404_of_a_missing_one(cast, login, draft, client,
-                                                                                       token, township_intake):
+def test_a_township_user_asking_for_another_units_draft_gets_the_404_of_a_missing_one(
+        cast, login, draft, client, token, township_intake):
     web = login(township_intake)
     there, missing = web.get(f"/intake/drafts/{draft.pk}/"), web.get(f"/intake/drafts/{MISSING}/")
     assert there.status_code == missing.status_code == 404
@@ -130,12 +133,16 @@ def test_a_unit_outside_the_subtree_is_refused_like_a_unit_that_does_not_exist(c
     url = f"/intake/drafts/{own.pk}/nodes/{item['id']}/"
 
     def post(lead):
-        return web.post(url, {"version": 1, "node-title": "开展巡察", "node-include": "on", "node-lead_unit": lead})
+        return web.post(url, {"version": 1, "node-title": "开展巡察", "node-include": "on",
+                              "node-lead_unit": lead})
 
     outside, missing = post(cast.baiguo.pk), post(MISSING)
     assert outside.status_code == missing.status_code == 400
     error = "选择一个有效的选项"
     assert error in outside.content.decode() and error in missing.content.decode()
+    unit_denials = AuditEntry.objects.filter(event="authz_denied", object_type="orgs.unit",
+                                             actor=township_intake)
+    assert list(unit_denials.values_list("object_id", flat=True)) == [str(cast.baiguo.pk)]
     assert node_by_title(own, "开展巡察")["lead_unit"] is None
     assert post(cast.xiaojiaping.pk).status_code == 302  # a village of 芭蕉 is inside
     assert node_by_title(own, "开展巡察")["lead_unit"] == cast.xiaojiaping.pk
@@ -166,10 +173,11 @@ def test_the_services_refuse_a_unit_outside_the_actors_subtree_whoever_calls_the
 
 def test_a_source_outside_the_subtree_is_neither_matched_nor_updated(cast, client, token, township_intake,
                                                                      fake_engine):  # noqa: F811
-    source = task_services.source_create(actor=cast.supervisor, kind="speech", title="关于2026年重点工作的讲话",
-                                         text=svc.cleaned_text(svc.draft_create(
-                                             actor=cast.supervisor, raw=TEXT.encode(), file_name="s.txt").data))
-    task_services.task_create(actor=cast.supervisor, source=source, title="白果乡的任务", lead_unit=cast.baiguo)
+    body = svc.cleaned_text(svc.draft_create(actor=cast.supervisor, raw=TEXT.encode(), file_name="s.txt").data)
+    source = task_services.source_create(actor=cast.supervisor, kind="speech",
+                                         title="关于2026年重点工作的讲话", text=body)
+    task_services.task_create(actor=cast.supervisor, source=source, title="白果乡的任务",
+                              lead_unit=cast.baiguo)
     IntakeDraft.objects.all().delete()
     own = svc.draft_create(actor=township_intake, raw=TEXT.encode(), file_name="乡.txt")
     assert own.text_hash == source.content_hash

@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from duban.intake import selectors
 from duban.intake.services import SOURCE_KINDS
 
+# Unit fields whose chosen ids go through the one scoped lookup (permissions.resolve_scoped): a
+# unit outside the user's units is the same invalid choice as a missing id, recorded as authz_denied.
+from duban.tasks.forms import UnitChoiceField, UnitMultipleChoiceField
+
 NAME_SEPARATORS = re.compile(r"[、,,;;\s]+")
 
 
@@ -19,20 +23,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def unit_label(unit) -> str:
-    return "\u3000" * max(0, unit.depth - 1) + unit.name
-
-
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return unit_label(obj)
-
-
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return unit_label(obj)
 
 
 class UploadForm(forms.Form):

@@ -4,7 +4,7 @@ Drafts are visible to everyone who may use intake (the 督查室 works on them t
 scope; a role with a unit's scope would see the drafts uploaded inside its subtree); everyone else
 gets nothing. Every id a request names is resolved here, inside the user's scope: a draft or a
 unit outside it is the same 404 (or the same form error) as an id that does not exist, and asking
-for an existing draft outside it is recorded as ``authz_denied`` (duban.core.permissions).
+for an existing one outside it is recorded as ``authz_denied`` (permissions.resolve_scoped).
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ def draft_get_for_user(user, pk) -> IntakeDraft:
     ``authz_denied`` when it exists). Views check INTAKE_USE first (403); this is the second
     line of defence."""
     queryset = _drafts(user, IntakeDraft.objects.select_related("created_by", "source", "confirmed_by"))
-    return permissions.get_or_404(user, queryset, DRAFT_UNIT, pk=pk)
+    draft = permissions.resolve_scoped(user, queryset, None, pk)
+    if draft is None:  # no id at all
+        raise Http404
+    return draft
 
 
 # --- directory for the engine -----------------------------------------------------------------
