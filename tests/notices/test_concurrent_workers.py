@@ -30,7 +30,7 @@ def test_two_workers_delivering_at_once_send_each_message_once(cast):
                         if not delivery.deliver_due(limit=10, rounds=1)["sent"] and not Delivery.objects.filter(
                                 state=DeliveryState.PENDING).exists():
                             break
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         if "locked" not in str(exc):  # SQLite's single writer: try again
                             raise
             except Exception as exc:  # noqa: BLE001

@@ -45,7 +45,7 @@ def test_a_dingtalk_robot_gets_the_markdown_message_with_a_valid_signature(cast,
     assert sink.requests == []
     counts = delivery.deliver_due()
     assert counts["sent"] == 1
-    [(path, query, body)] = sink.requests
+    [(_path, query, body)] = sink.requests
     assert query["access_token"] == "tok123"
     timestamp = query["timestamp"]
     assert abs(int(timestamp) - time.time() * 1000) < 60_000
@@ -74,7 +74,7 @@ def test_a_wecom_robot_gets_its_markdown_format(cast, sink):
                       webhook_url=sink.url("/ok?key=693a91f6-7xxx"))
     remind(cast)
     assert delivery.deliver_due()["sent"] == 1
-    [(path, query, body)] = sink.requests
+    [(_path, query, body)] = sink.requests
     assert query == {"key": "693a91f6-7xxx"}
     assert body == {"msgtype": "markdown", "markdown": {"content": body["markdown"]["content"]}}
     assert body["markdown"]["content"].startswith("### 催办:请报送进展")

@@ -152,7 +152,7 @@ def test_a_unit_admin_cannot_configure_another_townships_robot(cast, login):
 
 def test_the_operator_sees_dead_letters_and_puts_them_back_in_the_queue(cast, login):
     UnitChannel.objects.create(unit=cast.bajiao, channel="wecom", webhook_url="http://127.0.0.1:9/x")
-    [notice] = send(cast)
+    [_notice] = send(cast)
     Delivery.objects.update(state=DeliveryState.DEAD, attempts=6, last_error="HTTP 500")
     client = login(cast.supervisor)
     html = client.get("/notices/outbox/").content.decode()

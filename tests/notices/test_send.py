@@ -18,8 +18,8 @@ def away(person, start, days=2, kind="leave"):
 
 
 def send(cast, **kw):
-    args = dict(actor=cast.supervisor, kind=NoticeKind.REMINDER, title="请尽快报送进展", url="/tasks/1/",
-                to_post=cast.post_bajiao)
+    args = {"actor": cast.supervisor, "kind": NoticeKind.REMINDER, "title": "请尽快报送进展", "url": "/tasks/1/",
+                "to_post": cast.post_bajiao}
     args.update(kw)
     return notice_send(**args)
 
@@ -73,7 +73,7 @@ def test_the_same_dedupe_key_never_sends_twice(cast):
 
 
 def test_a_bulk_send_run_twice_creates_each_notice_once_with_one_ledger_entry_per_batch(cast):
-    items = [dict(kind=NoticeKind.TASK_DUE, title=f"任务{i}临期", to_post=cast.post_bajiao, dedupe_key=f"due:{i}")
+    items = [{"kind": NoticeKind.TASK_DUE, "title": f"任务{i}临期", "to_post": cast.post_bajiao, "dedupe_key": f"due:{i}"}
              for i in range(30)]
     before = AuditEntry.objects.filter(event="notice.send").count()
     assert len(notices_send_bulk(actor=None, items=items)) == 30

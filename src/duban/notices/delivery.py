@@ -23,8 +23,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from duban.notices import channels, conf
 from duban.notices.models import Delivery, DeliveryAttempt, DeliveryState, UnitChannel
+
 
 def _due(now) -> Q:
     return Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(state=DeliveryState.SENDING,

@@ -49,9 +49,9 @@ def notice_send(*, actor, kind, subject=None, url: str = "", title: str, body: s
                 to_person=None, to_user=None, copy_unit_leader: bool = False, copy_leaders=(), dedupe_key: str = "",
                 on: date | None = None) -> list[Notice]:
     """Send one notice to its recipients; returns the notices created (none when all were sent before)."""
-    item = dict(kind=kind, subject=subject, url=url, title=title, body=body, to_post=to_post, to_unit=to_unit,
-                to_person=to_person, to_user=to_user, copy_unit_leader=copy_unit_leader, copy_leaders=copy_leaders,
-                dedupe_key=dedupe_key, on=on)
+    item = {"kind": kind, "subject": subject, "url": url, "title": title, "body": body, "to_post": to_post,
+            "to_unit": to_unit, "to_person": to_person, "to_user": to_user, "copy_unit_leader": copy_unit_leader,
+            "copy_leaders": copy_leaders, "dedupe_key": dedupe_key, "on": on}
     return notices_send_bulk(actor=actor, items=[item])
 
 
@@ -112,8 +112,8 @@ def _clean(item: dict) -> dict:
     unknown = set(item) - set(ITEM_FIELDS)
     if unknown:
         raise TypeError(f"unknown notice fields: {sorted(unknown)}")
-    item = {**{"subject": None, "url": "", "body": "", "to_post": None, "to_unit": None, "to_person": None,
-               "to_user": None, "copy_unit_leader": False, "copy_leaders": (), "dedupe_key": "", "on": None}, **item}
+    item = {"subject": None, "url": "", "body": "", "to_post": None, "to_unit": None, "to_person": None,
+               "to_user": None, "copy_unit_leader": False, "copy_leaders": (), "dedupe_key": "", "on": None, **item}
     if item["kind"] not in NoticeKind.values:
         raise ValidationError({"kind": _("未知的通知类型:%(kind)s") % {"kind": item["kind"]}})
     title = (item.get("title") or "").strip()
