@@ -182,3 +182,19 @@ def test_a_task_without_an_order_says_so(make_task, cast, login):
     client = login(cast.bajiao_liaison)
     assert "还没有督办单" in html(client.get(reverse("supervision:order_print", args=[task.pk])))
     assert client.get(reverse("supervision:order_docx", args=[task.pk])).status_code == 302
+
+
+def test_a_rule_saved_from_a_stale_page_is_refused(cast, login):
+    client = login(cast.supervisor)
+    client.post(reverse("supervision:rules"), GOOD)
+    client.post(reverse("supervision:rules"), {**GOOD, "order_after": "5", "version": "1"})
+    stale = client.post(reverse("supervision:rules"), {**GOOD, "order_after": "6", "version": "1"})
+    assert stale.status_code == 400 and "已被他人修改" in html(stale)
+    assert Rule.objects.get(key="default").order_after == 5
+
+
+def test_saving_the_rule_alone_leaves_the_task_policy_and_its_ledger_untouched(cast, login):
+    client = login(cast.supervisor)
+    client.post(reverse("supervision:rules"), {**GOOD, "yellow_days": "7", "report_todo_days": "3"})
+    assert Rule.objects.filter(key="default").exists()
+    assert not AuditEntry.objects.filter(event="task_policy_update").exists()

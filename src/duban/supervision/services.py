@@ -39,7 +39,7 @@ from duban.supervision.models import (
 from duban.tasks import evidence as evidence_files
 from duban.tasks import lights, statemachine
 from duban.tasks import services as task_services
-from duban.tasks.models import CLOSED_STATUSES, Category, Evidence, Task, TaskStatus
+from duban.tasks.models import CLOSED_STATUSES, Category, Evidence, Task, TaskPolicy, TaskStatus
 
 # Bounds of each rule field (working days); None in a ladder step means "step not used".
 BOUNDS = {
@@ -192,7 +192,10 @@ def rule_save(*, actor, category: Category | None, values: dict, expected_versio
             raise ValidationError(_("规则已被他人修改,请刷新后重试。"), code="stale")
         before = _rule_values(rule)
     if policy_values is not None:
-        task_services.policy_update(actor=actor, **policy_values)
+        current = TaskPolicy.current()
+        if (current.yellow_days, current.report_todo_days) != (policy_values["yellow_days"],
+                                                               policy_values["report_todo_days"]):
+            task_services.policy_update(actor=actor, **policy_values)
     for name, value in cleaned.items():
         setattr(rule, name, value)
     rule.version = (rule.version or 0) + (1 if before is not None else 0)
