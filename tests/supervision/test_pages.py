@@ -198,3 +198,20 @@ def test_saving_the_rule_alone_leaves_the_task_policy_and_its_ledger_untouched(c
     client.post(reverse("supervision:rules"), {**GOOD, "yellow_days": "7", "report_todo_days": "3"})
     assert Rule.objects.filter(key="default").exists()
     assert not AuditEntry.objects.filter(event="task_policy_update").exists()
+
+
+def test_a_refused_reply_shows_why_on_its_card_and_stores_nothing(make_task, cast, login):
+    from duban.tasks import services as tasks
+
+    task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
+    with at(date(2026, 10, 8)):
+        login(cast.supervisor).post(reverse("supervision:order_issue", args=[task.pk]), {})
+    order = Order.objects.get(task=task)
+    client = login(cast.bajiao_liaison)
+    bad = client.post(reverse("supervision:order_reply", args=[task.pk]), {
+        "order": order.pk, "text": "附件见后", "files": [SimpleUploadedFile("a.pdf", b"<html><script>1</script>")]})
+    assert bad.status_code == 400 and "a.pdf" in html(bad)
+    tasks.task_cancel(actor=cast.supervisor, task=task, reason="机构调整")
+    closed = client.post(reverse("supervision:order_reply", args=[task.pk]), {"order": order.pk, "text": "回复"})
+    assert closed.status_code == 400 and "不再接受回复" in html(closed)
+    assert not OrderReply.objects.exists()

@@ -250,7 +250,7 @@ def order_reply(request, task_id):
                 reply = services.order_reply(actor=request.user, order=order, text=form.cleaned_data["text"],
                                              files=request.FILES.getlist("files"))
             except ValidationError as exc:
-                apply_validation_error(form, exc, default_field="files" if "files" in str(exc) else None)
+                apply_validation_error(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
