@@ -45,9 +45,21 @@ def test_the_note_names_every_holder_passed_over_with_the_kind_of_absence(cast):
     today = timezone.localdate()
     away(cast.p_bajiao_a, today, kind="trip")
     away(cast.p_bajiao_b, today, kind="training")
-    [notice] = send(cast)
+    notice = next(n for n in send(cast) if n.post_id)
     assert notice.reached == cast.p_bajiao_c
     assert notice.note == "因A角张三出差、B角李四培训学习,由C角王五代办"
+
+
+def test_an_acting_holder_without_an_account_is_backed_by_the_unit_admin_and_flagged(cast):
+    today = timezone.localdate()
+    away(cast.p_bajiao_a, today)
+    away(cast.p_bajiao_b, today)  # C (王五) acts, but has no account to read an inbox with
+    notices = send(cast, dedupe_key="k")
+    assert {n.recipient_key for n in notices} == {
+        f"post:{cast.post_bajiao.pk}", f"user:{cast.bajiao_admin.pk}", "role:supervisor"}
+    [flag] = selectors.flagged_problems()
+    assert "C角王五没有可登录的账户" in flag.title
+    assert send(cast, dedupe_key="k") == []
 
 
 def test_open_notices_follow_b_while_a_is_away_and_go_back_to_a_when_the_absence_ends(cast):
@@ -93,7 +105,8 @@ def test_a_notice_to_a_unit_goes_to_its_liaison_post_and_copies_the_principal_le
     by_key = {n.recipient_key: n for n in notices}
     assert by_key[f"post:{cast.post_bajiao.pk}"].reached == cast.p_bajiao_a
     assert by_key[f"person:{leader.pk}"].is_copy
-    assert len(notices) == 2
+    assert "周八没有可登录的账户" in by_key["role:supervisor"].title  # the leader has no account yet
+    assert len(notices) == 3
 
 
 def test_a_unit_without_a_liaison_post_goes_to_its_unit_admin_and_is_flagged(cast):

@@ -142,6 +142,7 @@ def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, robo
     WeCom robot on a local sink, then deliver them (messages to one robot go out one after the
     other, different robots in parallel); every ``slow_every``-th message (0 = none) goes to a
     unit whose robot answers 500."""
+    from django.contrib.auth import get_user_model
     from django.db import transaction
     from django.test import override_settings
 
@@ -162,6 +163,7 @@ def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, robo
             unit = (root.add_child if root else Unit.add_root)(name=tag, code=None)
             other = unit.add_child(name=f"{tag}-b", code=None)
             person = Person.objects.create(name="基准", unit=unit)
+            account = get_user_model().objects.create(username=tag, person=person, is_active=True)
             posts = []
             for k in range(robots):
                 child = unit.add_child(name=f"{tag}-{k}", code=None)
@@ -195,6 +197,7 @@ def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, robo
         Notice.objects.filter(unit__in=bench_units).delete()
         UnitChannel.objects.filter(unit__in=bench_units).delete()
         Post.objects.filter(unit__in=bench_units).delete()
+        account.delete()
         person.delete()
         Unit.objects.get(pk=unit.pk).delete()  # treebeard removes the whole subtree
         delivery._pool = None

@@ -13,6 +13,7 @@ or two scans racing, send nothing twice.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ class _Resolver:
     unit_admins: dict = field(default_factory=lambda: defaultdict(list))
     leaders: dict = field(default_factory=dict)
     people: dict = field(default_factory=dict)
+    with_account: set = field(default_factory=set)
 
     def __post_init__(self):
         items = self.items
@@ -207,6 +209,11 @@ class _Resolver:
         person_ids |= {_pk(p) for i in items for p in i["copy_leaders"] if isinstance(p, (Person, int))}
         if person_ids:
             self.people = {p.pk: p for p in Person.objects.filter(pk__in=person_ids)}
+        # Who can read an inbox at all: a person without an active account would never see it.
+        candidates = set(self.people) | {p.pk for p in self.leaders.values()} | {
+            a.person.pk for a in self.acting.values() if a.person is not None}
+        self.with_account = set(User.objects.filter(person_id__in=candidates, is_active=True)
+                                .values_list("person_id", flat=True)) if candidates else set()
 
     # each item -> unsaved notices
     def resolve(self, item) -> list[Notice]:
@@ -246,6 +253,11 @@ class _Resolver:
                     _("岗位%(post)s的A、B、C角均不在岗或已不在职") % {"post": post}, post=post)
             else:
                 reached.add(acting.person.pk)
+                if acting.person.pk not in self.with_account:
+                    out += self._to_unit_admins(
+                        item, make, post.unit,
+                        _("岗位%(post)s的%(letter)s角%(name)s没有可登录的账户")
+                        % {"post": post, "letter": acting.letter, "name": acting.person.name}, post=post)
         if item["to_person"] is not None:
             person = self.people.get(_pk(item["to_person"]))
             if person is None:
@@ -253,6 +265,7 @@ class _Resolver:
             if person.pk not in reached:
                 reached.add(person.pk)
                 out.append(make(f"person:{person.pk}", person=person, unit_id=person.unit_id, reached=person))
+                out += self._unreadable(item, make, person)
         if item["to_user"] is not None:
             user = item["to_user"]
             out.append(make(f"user:{user.pk}", user=user, unit_id=user.unit_id))
@@ -266,6 +279,7 @@ class _Resolver:
                 reached.add(leader.pk)
                 out.append(make(f"person:{leader.pk}", person=leader, unit_id=leader.unit_id, reached=leader,
                                 is_copy=True))
+                out += self._unreadable(item, make, leader)
         for leader in item["copy_leaders"]:
             if isinstance(leader, (Person, int)):
                 person = self.people.get(_pk(leader))
@@ -275,6 +289,7 @@ class _Resolver:
                     reached.add(person.pk)
                     out.append(make(f"person:{person.pk}", person=person, unit_id=person.unit_id, reached=person,
                                     is_copy=True))
+                    out += self._unreadable(item, make, person)
             else:  # a user account
                 out.append(make(f"user:{leader.pk}", user=leader, unit_id=leader.unit_id, is_copy=True))
         return out
@@ -289,8 +304,15 @@ class _Resolver:
         out.append(self._flag(item, make, problem, unit=unit, post=post))
         return out
 
+    def _unreadable(self, item, make, person) -> list[Notice]:
+        if person.pk in self.with_account:
+            return []
+        return [self._flag(item, make, _("%(name)s没有可登录的账户,看不到通知") % {"name": person.name},
+                           unit_id=person.unit_id)]
+
     def _flag(self, item, make, problem, **fields) -> Notice:
-        dedupe = f"flag:{item['kind']}:{item['dedupe_key']}" if item["dedupe_key"] else ""
+        digest = hashlib.sha1(problem.encode()).hexdigest()[:10]
+        dedupe = f"flag:{item['kind']}:{item['dedupe_key']}:{digest}" if item["dedupe_key"] else ""
         body = _("%(problem)s。原通知:%(title)s") % {"problem": problem, "title": item["title"]}
         fields = {"note": problem, **fields}
         return make(f"role:{Role.SUPERVISOR}", role=Role.SUPERVISOR, kind=NoticeKind.SYSTEM, flagged=True,
