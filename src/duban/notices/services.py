@@ -221,10 +221,12 @@ class _Resolver:
         on = item["on"]
 
         def make(recipient_key, *, is_copy=False, flagged=False, kind=None, title=None, body=None, dedupe=None,
-                 **fields) -> Notice:
+                 about_subject=True, **fields) -> Notice:
+            subject = (ct, sid, skey, slabel) if about_subject else (None, "", "", "")
             return Notice(kind=kind or item["kind"], title=title or item["title"],
-                          body=item["body"] if body is None else body, url=item["url"], subject_type=ct,
-                          subject_id=sid, subject_key=skey, subject_label=slabel, recipient_key=recipient_key,
+                          body=item["body"] if body is None else body, url=item["url"], subject_type=subject[0],
+                          subject_id=subject[1], subject_key=subject[2], subject_label=subject[3],
+                          recipient_key=recipient_key,
                           is_copy=is_copy, flagged=flagged, on=on,
                           dedupe_key=item["dedupe_key"] if dedupe is None else dedupe, **fields)
 
@@ -253,11 +255,10 @@ class _Resolver:
                     _("岗位%(post)s的A、B、C角均不在岗或已不在职") % {"post": post}, post=post)
             else:
                 reached.add(acting.person.pk)
-                if acting.person.pk not in self.with_account:
-                    out += self._to_unit_admins(
-                        item, make, post.unit,
-                        _("岗位%(post)s的%(letter)s角%(name)s没有可登录的账户")
-                        % {"post": post, "letter": acting.letter, "name": acting.person.name}, post=post)
+                if acting.person.pk not in self.with_account:  # the notice waits on the post; 督查室 is told
+                    out.append(self._flag(item, make, _("岗位%(post)s的%(letter)s角%(name)s没有可登录的账户")
+                                          % {"post": post, "letter": acting.letter, "name": acting.person.name},
+                                          unit=post.unit, post=post))
         if item["to_person"] is not None:
             person = self.people.get(_pk(item["to_person"]))
             if person is None:
@@ -311,10 +312,12 @@ class _Resolver:
                            unit_id=person.unit_id)]
 
     def _flag(self, item, make, problem, **fields) -> Notice:
-        digest = hashlib.sha1(problem.encode()).hexdigest()[:10]
-        dedupe = f"flag:{item['kind']}:{item['dedupe_key']}:{digest}" if item["dedupe_key"] else ""
+        """One flag per problem per day, whatever the number of notices it concerns (a scan over
+        thousands of tasks of one unit flags its missing liaison post once)."""
+        digest = hashlib.sha1(problem.encode()).hexdigest()[:16]
+        dedupe = f"flag:{item['on']}:{digest}"
         body = _("%(problem)s。原通知:%(title)s") % {"problem": problem, "title": item["title"]}
-        fields = {"note": problem, **fields}
+        fields = {"note": problem, "about_subject": False, **fields}
         return make(f"role:{Role.SUPERVISOR}", role=Role.SUPERVISOR, kind=NoticeKind.SYSTEM, flagged=True,
                     title=(_("通知无法送达:%(problem)s") % {"problem": problem})[:200], body=body, dedupe=dedupe,
                     **fields)
