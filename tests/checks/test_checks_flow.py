@@ -87,10 +87,12 @@ def test_a_finding_with_a_photo_becomes_an_assigned_rectification_task_in_one_cl
 
     page = client.get(f"/checks/{check.pk}/").content.decode()
     assert "生成整改任务并交办" in page
-    response = client.post(f"/checks/findings/{finding.pk}/task/", {f"f{finding.pk}-due_date": due.isoformat()})
+    response = client.post(f"/checks/findings/{finding.pk}/task/", {f"f{finding.pk}-due_date": due.isoformat(),
+                                                                      f"f{finding.pk}-responsible_post": cast.post_bajiao.pk})
     assert response.status_code == 302
     finding.refresh_from_db()
     task = finding.task
+    assert task.responsible_post == cast.post_bajiao
     assert response["Location"] == f"/tasks/{task.pk}/"
     assert task.lead_unit == cast.bajiao and task.status == TaskStatus.ASSIGNED and task.due_date == due
     assert task.source.kind == SourceKind.INSPECTION and task.source.title == check.title

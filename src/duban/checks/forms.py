@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from duban.checks.models import CheckMode, CheckScope, CheckStage
-from duban.orgs.models import Person, Unit
+from duban.orgs.models import Person, Post, Unit
 from duban.tasks import evidence as evidence_files
 from duban.tasks.models import Category
 
@@ -114,10 +114,14 @@ class FindingForm(forms.Form):
 class FindingTaskForm(forms.Form):
     due_date = forms.DateField(label=_("整改时限"), widget=DateInput())
     category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.none(), required=False)
+    responsible_post = forms.ModelChoiceField(label=_("责任岗位"), queryset=Post.objects.none(), required=False,
+                                              help_text=_("通知发给该岗位当天在岗的A/B/C角。"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, finding, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.fields["responsible_post"].queryset = Post.objects.filter(unit=finding.unit).order_by("title")
+        self.fields["responsible_post"].label_from_instance = lambda post: post.title
 
 
 class ProposeForm(forms.Form):

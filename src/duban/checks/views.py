@@ -96,7 +96,7 @@ def _detail(request, check, *, status=200, task_forms=None, propose_forms=None):
             "finding": f,
             "light": lights.light_for(f.task, today) if f.task_id else None,
             "task_form": task_forms.get(f.pk) or FindingTaskForm(initial={"due_date": f.rectify_due},
-                                                                  prefix=f"f{f.pk}"),
+                                                                  prefix=f"f{f.pk}", finding=f),
             "propose_form": propose_forms.get(f.pk) or ProposeForm(prefix=f"p{f.pk}"),
         })
     tasks = task_selectors.tasks_for_user(user).filter(pk__in=[t.pk for t in check.tasks.all()]).order_by("path")
@@ -148,12 +148,13 @@ def finding_create(request, pk):
 @require_POST
 def finding_task(request, pk):
     finding = selectors.finding_get_for_manager(request.user, pk)
-    form = FindingTaskForm(request.POST, prefix=f"f{finding.pk}")
+    form = FindingTaskForm(request.POST, prefix=f"f{finding.pk}", finding=finding)
     if form.is_valid():
         try:
             task = services.finding_make_task(actor=request.user, finding=finding,
                                               due_date=form.cleaned_data["due_date"],
-                                              category=form.cleaned_data["category"])
+                                              category=form.cleaned_data["category"],
+                                              responsible_post=form.cleaned_data["responsible_post"])
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
