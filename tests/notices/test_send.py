@@ -162,3 +162,13 @@ def test_the_subject_is_stored_generically_with_its_label(cast):
     assert notice.subject_type.model == "unit"
     # the same key for another subject is a different notice
     assert len(send(cast, subject=cast.baiguo, dedupe_key="x")) == 1
+
+
+def test_a_scan_may_ask_only_for_the_number_sent(cast):
+    items = [{"kind": NoticeKind.REPORT_DUE, "title": f"报送临期{i}", "to_post": cast.post_bajiao,
+              "dedupe_key": f"r{i}"} for i in range(5)]
+    assert notices_send_bulk(actor=None, items=items[:3], returning=False) == 3
+    assert notices_send_bulk(actor=None, items=items, returning=False) == 2
+    assert notices_send_bulk(actor=None, items=[], returning=False) == 0
+    stored = Notice.objects.order_by("id").first()
+    assert stored.created_at is not None and stored.on == timezone.localdate() and stored.batch
