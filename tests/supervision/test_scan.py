@@ -287,3 +287,14 @@ def test_a_listed_task_is_reminded_once_a_week_when_it_has_not_reported(make_tas
     assert Reminder.objects.filter(task=task, kind=ReminderKind.LISTED_WEEKLY).count() == 1
     run(date(2026, 11, 23))
     assert Reminder.objects.filter(task=task, kind=ReminderKind.LISTED_WEEKLY).count() == 2
+
+
+def test_a_task_nobody_can_be_told_about_does_not_stop_the_scan(make_task):
+    from duban.tasks.models import Task
+
+    lost = make_task(title="无人承接", assigned=date(2026, 9, 1), due=date(2026, 9, 30))
+    Task.objects.filter(pk=lost.pk).update(responsible_post=None, lead_unit=None)  # e.g. a unit merged away
+    fine = make_task(title="正常任务", assigned=date(2026, 9, 1), due=date(2026, 9, 30))
+    assert run(date(2026, 10, 1)).counts == {"remind": 2}
+    assert Notice.objects.filter(kind=NoticeKind.REMINDER, subject_id=str(fine.pk)).count() == 1
+    assert not Notice.objects.filter(subject_id=str(lost.pk)).exists()

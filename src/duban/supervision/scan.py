@@ -305,6 +305,9 @@ class Scan:
             return
         with transaction.atomic():
             made, items = build(rows)
+            # A task without lead unit or post has nobody to tell; its record still stands.
+            items = [i for i in items if any(i.get(k) for k in ("to_post", "to_unit", "to_person", "to_user",
+                                                                   "copy_leaders"))]
             sent = notices.notices_send_bulk(actor=None, items=items) if items else []
             ledger.append(event="supervision_scan_batch", object_type="supervision.scan",
                           object_id=self.today.isoformat(),
