@@ -324,13 +324,13 @@ class Scan:
             # A task without lead unit or post has nobody to tell; its record still stands.
             items = [i for i in items if any(i.get(k) for k in ("to_post", "to_unit", "to_person", "to_user",
                                                                    "copy_leaders"))]
-            sent = notices.notices_send_bulk(actor=None, items=items) if items else []
+            sent = notices.notices_send_bulk(actor=None, items=items, returning=False) if items else 0
             ledger.append(event="supervision_scan_batch", object_type="supervision.scan",
                           object_id=self.today.isoformat(),
                           data={"step": step, "miss": miss_kind, "on": self.today, "tasks": [r.pk for r in rows],
-                                "created": made, "notices": len(sent)})
+                                "created": made, "notices": sent})
         self.result.counts[step] = self.result.counts.get(step, 0) + made
-        self.result.notices += len(sent)
+        self.result.notices += sent
         self.unanalysed += made
         batch_committed(step, made)
 
