@@ -145,6 +145,9 @@ class Task(MP_Node):
     assigned_at = models.DateTimeField(_("交办时间"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The last completion request was returned (退回待办) and not yet requested again.
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回理由"), blank=True, default="")
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -335,11 +338,25 @@ class Instruction(models.Model):
                                verbose_name=_("批示领导"))
     text = models.TextField(_("批示内容"))
     created_at = models.DateTimeField(_("批示时间"), default=timezone.now)
+    # The lead unit's written reply, due by a date counted in working days (duban.core.workdays).
+    reply_due = models.DateField(_("回复时限"), null=True, blank=True)
+    reply_text = models.TextField(_("回复内容"), blank=True, default="")
+    replied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("回复人"))
+    replied_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    reply_late = models.BooleanField(_("逾期回复"), default=False)
+    reply_files = models.ManyToManyField("Evidence", blank=True, related_name="+", verbose_name=_("回复附件"))
 
     class Meta:
         verbose_name = _("领导批示")
         verbose_name_plural = _("领导批示")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["reply_due"], condition=Q(replied_at__isnull=True),
+                                name="tasks_instruction_awaiting_idx")]
+
+    @property
+    def awaiting_reply(self) -> bool:
+        return self.reply_due is not None and self.replied_at is None
 
     def __str__(self) -> str:
         return self.text[:50]
@@ -352,6 +369,7 @@ class NotificationKind(models.TextChoices):
     CANCELLED = "cancelled", _("任务已中止")
     EXTENSION_DECIDED = "extension_decided", _("延期申请已审批")
     INSTRUCTION = "instruction", _("领导批示")
+    INSTRUCTION_REPLY = "instruction_reply", _("批示已回复")
     REPORT_OVERDUE = "report_overdue", _("进展报送逾期")
     INTEGRITY_FAILURE = "integrity_failure", _("佐证材料完整性校验失败")
 
