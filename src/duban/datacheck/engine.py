@@ -1,0 +1,105 @@
+"""Running a rule. DuckDB, embedded: each dataset version is decrypted into a private temporary
+directory, loaded into an in-memory table and the file removed; then external access is switched
+off and the configuration locked, so the rule's SQL can read nothing but those tables. The same
+rule compiled for PostgreSQL runs in a READ ONLY transaction on that database."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+from duban.datacheck import storage
+
+
+def table_name(alias: str) -> str:
+    return f"src_{alias}"
+
+
+class EngineError(Exception):
+    pass
+
+
+@contextmanager
+def duckdb_with(versions: dict):
+    """A DuckDB connection holding one table per alias (``src_<alias>``)."""
+    con = duckdb.connect(":memory:")
+    try:
+        with tempfile.TemporaryDirectory(prefix="duban-dc-") as tmp:
+            os.chmod(tmp, 0o700)
+            for alias, version in versions.items():
+                data = storage.read(version.data_file, purpose="dataset")
+                if hashlib.sha256(data).hexdigest() != version.sha256:
+                    raise EngineError(f"dataset version {version.pk}: SHA-256 does not match the snapshot")
+                path = os.path.join(tmp, f"{alias}.parquet")
+                with open(path, "wb") as fh:
+                    fh.write(data)
+                con.execute(f'CREATE TABLE "{table_name(alias)}" AS SELECT * FROM read_parquet(?)', [path])
+                os.remove(path)
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        yield con
+    finally:
+        con.close()
+
+
+def _plain(v):
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()[:10] if not isinstance(v, datetime) else v.date().isoformat()
+    return v
+
+
+def run_duckdb(con, sql: str) -> tuple[list[str], list[tuple], float]:
+    start = time.perf_counter()
+    try:
+        cur = con.execute(sql)
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        raise EngineError(str(exc).splitlines()[0][:300]) from None
+    return [d[0] for d in cur.description], rows, time.perf_counter() - start
+
+
+def run_postgres(connection, sql: str) -> tuple[list[str], list[tuple], float]:
+    from django.db import DatabaseError, transaction
+
+    start = time.perf_counter()
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cur:
+            cur.execute("SET TRANSACTION READ ONLY")
+            cur.execute(sql.replace("%", "%%"))
+            rows = cur.fetchall()
+            cols = [d[0] for d in cur.description]
+    except DatabaseError as exc:
+        raise EngineError(str(exc).splitlines()[0][:300]) from None
+    return cols, rows, time.perf_counter() - start
+
+
+def as_dicts(columns, rows) -> list[dict]:
+    return [{c: _plain(v) for c, v in zip(columns, r, strict=True)} for r in rows]
+
+
+def group_hits(records: list[dict], key: list[str]) -> list[tuple[list, dict]]:
+    """(key values, {alias: [rows]}) per subject, in the order the SQL returned them."""
+    hits: dict[tuple, dict] = {}
+    for rec in records:
+        k = tuple(rec.get(c) for c in key)
+        bucket = hits.setdefault(k, {})
+        per_alias: dict[str, dict] = {}
+        for col, value in rec.items():
+            alias, _dot, name = col.partition(".")
+            if not name:
+                alias, name = "_", col
+            per_alias.setdefault(alias, {})[name] = value
+        for alias, row in per_alias.items():
+            rows = bucket.setdefault(alias, [])
+            if row not in rows:
+                rows.append(row)
+    return [(list(k), v) for k, v in hits.items()]
