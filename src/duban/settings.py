@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "duban.supervision",
     "duban.checks",
     "duban.meetings",
+    "duban.datacheck",
     "duban.api",
     "duban.demo",
 ]

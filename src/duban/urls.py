@@ -16,6 +16,7 @@ urlpatterns = [
     path("intake/", include("duban.intake.urls")),
     path("checks/", include("duban.checks.urls")),
     path("meetings/", include("duban.meetings.urls")),
+    path("datacheck/", include("duban.datacheck.urls")),
     path("supervision/", include("duban.supervision.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),

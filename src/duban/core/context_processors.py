@@ -19,6 +19,8 @@ NAVIGATION = [
         (_("督办规则"), "supervision:rules", p.SUPERVISION_MANAGE, "sliders"),
         (_("督查"), "checks:list", p.CHECKS_VIEW, "binoculars"),
         (_("领导小组会议"), "meetings:groups", p.MEETINGS_VIEW, "people-fill"),
+        (_("大数据监督"), "datacheck:leads", p.DATACHECK_USE, "database-check"),
+        (_("SQL规则审批"), "datacheck:approvals", p.DATACHECK_APPROVE_SQL, "database-lock"),
     ]),
     (_("组织机构"), [
         (_("单位"), "orgs:unit_tree", p.DIRECTORY_VIEW, "diagram-3"),

@@ -65,6 +65,13 @@ for _role, _perms in {
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
 del _role, _perms
 
+# 大数据监督 (duban.datacheck): the discipline office only; raw-SQL rules need the security
+# administrator's approval (who sees the SQL, never the data).
+DATACHECK_USE = "datacheck.use"
+DATACHECK_APPROVE_SQL = "datacheck.approve_sql"
+ROLE_PERMISSIONS[Role.DISCIPLINE] = ROLE_PERMISSIONS[Role.DISCIPLINE] | frozenset({DATACHECK_USE})
+ROLE_PERMISSIONS[Role.SECADMIN] = ROLE_PERMISSIONS[Role.SECADMIN] | frozenset({DATACHECK_APPROVE_SQL})
+
 GLOBAL_SCOPE = frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISCIPLINE, Role.SYSADMIN})
 
 
