@@ -1,33 +1,21 @@
 """The inbox in a real browser on a 390 px phone: the bell's count, opening a notice, no sideways
 scrolling on the inbox and the settings pages."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from duban.notices.models import NoticeKind, UnitChannel
 from duban.notices.services import notice_send, notices_send_bulk
 
-CHROMIUM = os.environ.get("DUBAN_CHROMIUM", "/usr/bin/chromium")
-
 
 @pytest.fixture
-def phone(live_server):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        page.base_url = live_server.url
-        yield page
-        context.close()
-        browser.close()
+def phone(chromium, live_server):
+    """A 390 px wide phone in the shared headless Chromium (tests/browser/conftest.py)."""
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    context.close()
 
 
 def sign_in(page, user, password):
