@@ -19,6 +19,8 @@ NAVIGATION = [
         (_("督办规则"), "supervision:rules", p.SUPERVISION_MANAGE, "sliders"),
         (_("督查"), "checks:list", p.CHECKS_VIEW, "binoculars"),
         (_("领导小组会议"), "meetings:groups", p.MEETINGS_VIEW, "people-fill"),
+        (_("问责事项"), "accountability:list", p.CASES_VIEW, "shield-exclamation"),
+        (_("我的问责事项"), "accountability:mine", p.TASKS_VIEW, "person-exclamation"),
         (_("大数据监督"), "datacheck:leads", p.DATACHECK_USE, "database-check"),
         (_("SQL规则审批"), "datacheck:approvals", p.DATACHECK_APPROVE_SQL, "database-lock"),
     ]),
@@ -33,6 +35,7 @@ NAVIGATION = [
         (_("账户管理"), "accounts:user_list", p.ACCOUNTS_MANAGE, "person-gear"),
         (_("角色授权"), "accounts:role_list", p.ROLES_GRANT, "shield-lock"),
         (_("审计日志"), "core:audit_list", p.AUDIT_VIEW, "journal-check"),
+        (_("问责查阅记录"), "accountability:view_log", p.AUDIT_VIEW, "eye"),
     ]),
 ]
 

@@ -37,6 +37,11 @@ SUPERVISION_MANAGE = "supervision.manage"  # rules, 催办, 督办单, 挂牌督
 SUPERVISION_REPLY = "supervision.reply"  # reply to a 督办单 addressed to one's unit (units)
 SUPERVISION_LISTED = "supervision.listed"  # see the 挂牌督办 list (leaders, 督查室, 纪委)
 SUPERVISION_PROPOSALS = "supervision.proposals"  # see 问责建议 (纪委, 督查室)
+EVALUATION_VIEW = "evaluation.view"  # score sheets and rankings (one's own units; everything for global roles)
+EVALUATION_MANAGE = "evaluation.manage"  # schemes, computing, 公示/定稿, answering objections, 硒都楷模 (督查室)
+EVALUATION_OBJECT = "evaluation.object"  # file objections and bonus claims for one's own unit (units)
+EVALUATION_RATE = "evaluation.rate"  # manual ratings (领导评价, 民主测评)
+DASHBOARD_VIEW = "dashboard.view"  # the leaders' dashboard (驾驶舱), scoped like the lists
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({DIRECTORY_VIEW, DIRECTORY_EDIT, TASKS_VIEW, TASKS_MANAGE, TASKS_HANDLE,
@@ -65,12 +70,29 @@ for _role, _perms in {
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
 del _role, _perms
 
+# Evaluation and the dashboard (duban.evaluation, duban.dashboard), one block like the one above.
+for _role, _perms in {
+    Role.SUPERVISOR: {EVALUATION_VIEW, EVALUATION_MANAGE, EVALUATION_RATE, DASHBOARD_VIEW},
+    Role.UNIT_ADMIN: {EVALUATION_VIEW, EVALUATION_OBJECT, DASHBOARD_VIEW},
+    Role.LIAISON: {EVALUATION_VIEW, EVALUATION_OBJECT, DASHBOARD_VIEW},
+    Role.LEADER: {EVALUATION_VIEW, EVALUATION_RATE, DASHBOARD_VIEW},
+    Role.DISCIPLINE: {EVALUATION_VIEW, DASHBOARD_VIEW},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
+del _role, _perms
+
 # 大数据监督 (duban.datacheck): the discipline office only; raw-SQL rules need the security
 # administrator's approval (who sees the SQL, never the data).
 DATACHECK_USE = "datacheck.use"
 DATACHECK_APPROVE_SQL = "datacheck.approve_sql"
 ROLE_PERMISSIONS[Role.DISCIPLINE] = ROLE_PERMISSIONS[Role.DISCIPLINE] | frozenset({DATACHECK_USE})
 ROLE_PERMISSIONS[Role.SECADMIN] = ROLE_PERMISSIONS[Role.SECADMIN] | frozenset({DATACHECK_APPROVE_SQL})
+
+# Accountability cases (duban.accountability): only the discipline role; others read a case only
+# through a per-case grant recorded in that app (accountability.models.CaseGrant).
+CASES_VIEW = "cases.view"  # the case list, statistics and documents (纪委)
+CASES_MANAGE = "cases.manage"  # open cases, run their stages, decide, review 容错 and appeals (纪委)
+ROLE_PERMISSIONS[Role.DISCIPLINE] = ROLE_PERMISSIONS[Role.DISCIPLINE] | frozenset({CASES_VIEW, CASES_MANAGE})
 
 GLOBAL_SCOPE = frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISCIPLINE, Role.SYSADMIN})
 
