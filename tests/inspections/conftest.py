@@ -11,7 +11,7 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def world(cast):
-    """The cast plus a term starting this year, four inspectors from the 市委办 in the pool and one
+    """The cast plus a term starting this year, four inspectors from the 市委 in the pool and one
     of them with a history in 芭蕉 (回避)."""
     from .helpers import build_world
 

@@ -20,7 +20,7 @@ def build_world(cast):
     w = cast
     w.term = services.term_create(actor=cast.supervisor, name="第十五届任期", start_date=date(today.year, 1, 1),
                                   conflict_years=5, followup_months=6)
-    w.inspectors = [org.person_create(name=n, unit=cast.office, title="巡察干部") for n in ("钱一", "周二", "吴三", "郑四")]
+    w.inspectors = [org.person_create(name=n, unit=cast.city, title="巡察干部") for n in ("钱一", "周二", "吴三", "郑四")]
     for p in w.inspectors:
         services.pool_add(actor=cast.supervisor, person=p)
     # 钱一 worked in 芭蕉 until two years ago: must not inspect 芭蕉 (回避 5 years).

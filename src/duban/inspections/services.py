@@ -321,8 +321,8 @@ def round_feedback(*, actor, round_: Round, on: date | None = None) -> Round:
     if current.fed_back_on is not None:
         raise ValidationError(_("本轮已于 %(day)s 反馈。") % {"day": current.fed_back_on}, code="fed_back")
     on = on or lights.today()
-    if on < current.enter_on:
-        raise ValidationError(_("进驻之前不能反馈。"), code="too_early")
+    if on < current.start_date:
+        raise ValidationError(_("本轮尚未开始,不能反馈。"), code="too_early")
     current.fed_back_on = on
     _bump(current, ["fed_back_on"])
     units = [t.unit for t in current.targets.select_related("unit")]

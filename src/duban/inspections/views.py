@@ -84,7 +84,7 @@ def _term(request):
 
 
 def _round_initial():
-    start = lights.today() + timedelta(days=7)
+    start = lights.today()
     end = start + timedelta(days=120)
     return {"start_date": start, "end_date": end, **services.default_stages(start, end)}
 
