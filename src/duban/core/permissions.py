@@ -81,6 +81,28 @@ for _role, _perms in {
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
 del _role, _perms
 
+# Accountability cases (duban.accountability): only the discipline role; others read a case only
+# through a per-case grant recorded in that app (accountability.models.CaseGrant).
+CASES_VIEW = "cases.view"  # the case list, statistics and documents (纪委)
+CASES_MANAGE = "cases.manage"  # open cases, run their stages, decide, review 容错 and appeals (纪委)
+ROLE_PERMISSIONS[Role.DISCIPLINE] = ROLE_PERMISSIONS[Role.DISCIPLINE] | frozenset({CASES_VIEW, CASES_MANAGE})
+
+# 巡察 (duban.inspections). The inspection office (巡察办) is the 督查室's role here: 整改销号 is the
+# task lifecycle's approval, which only TASKS_MANAGE may give; the discipline role also reads every
+# round before 反馈 (and the clues handed over to it).
+INSPECTIONS_VIEW = "inspections.view"  # own unit's findings after 反馈, the coverage page
+INSPECTIONS_CONFIDENTIAL = "inspections.confidential"  # rounds and findings before 反馈 (巡察办, 纪委)
+INSPECTIONS_MANAGE = "inspections.manage"  # rounds, teams, findings, planner, 整改销号, 回头看 (巡察办)
+for _role, _perms in {
+    Role.SUPERVISOR: {INSPECTIONS_VIEW, INSPECTIONS_CONFIDENTIAL, INSPECTIONS_MANAGE},
+    Role.DISCIPLINE: {INSPECTIONS_VIEW, INSPECTIONS_CONFIDENTIAL},
+    Role.LEADER: {INSPECTIONS_VIEW},
+    Role.UNIT_ADMIN: {INSPECTIONS_VIEW},
+    Role.LIAISON: {INSPECTIONS_VIEW},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
+del _role, _perms
+
 # 大数据监督 (duban.datacheck): the discipline office only; raw-SQL rules need the security
 # administrator's approval (who sees the SQL, never the data).
 DATACHECK_USE = "datacheck.use"
@@ -88,11 +110,31 @@ DATACHECK_APPROVE_SQL = "datacheck.approve_sql"
 ROLE_PERMISSIONS[Role.DISCIPLINE] = ROLE_PERMISSIONS[Role.DISCIPLINE] | frozenset({DATACHECK_USE})
 ROLE_PERMISSIONS[Role.SECADMIN] = ROLE_PERMISSIONS[Role.SECADMIN] | frozenset({DATACHECK_APPROVE_SQL})
 
-# Accountability cases (duban.accountability): only the discipline role; others read a case only
-# through a per-case grant recorded in that app (accountability.models.CaseGrant).
-CASES_VIEW = "cases.view"  # the case list, statistics and documents (纪委)
-CASES_MANAGE = "cases.manage"  # open cases, run their stages, decide, review 容错 and appeals (纪委)
-ROLE_PERMISSIONS[Role.DISCIPLINE] = ROLE_PERMISSIONS[Role.DISCIPLINE] | frozenset({CASES_VIEW, CASES_MANAGE})
+# "316" indicators, resource requests (要素配置) and petition warnings (信访维稳预警): duban.indicators,
+# duban.resources, duban.petitions (docs/indicators.md says why each role gets what). The petitions
+# office (信访办) is the 督查室's role here, like the 巡察办 above; petitioners' personal data is
+# read only through audited views.
+INDICATORS_VIEW = "indicators.view"  # indicators, targets, actuals, peer ranks and charts
+INDICATORS_MANAGE = "indicators.manage"  # definitions, targets, peer groups, peers' values, 落后督办 (督查室)
+INDICATORS_ENTER = "indicators.enter"  # enter/import actual values of indicators one's unit is responsible for
+RESOURCES_VIEW = "resources.view"  # requests of one's subtree (everything for global roles)
+RESOURCES_REQUEST = "resources.request"  # file a request for one's own unit (units)
+RESOURCES_DECIDE = "resources.decide"  # forward, prioritise, decide and track requests held by one's unit
+PETITIONS_VIEW = "petitions.view"  # petitions of one's subtree and their warnings (audited, ID numbers masked)
+PETITIONS_MANAGE = "petitions.manage"  # register petitions, warning rules, sensitive periods (信访办 = 督查室)
+PETITIONS_HANDLE = "petitions.handle"  # record 受理/办结 on petitions one's unit is responsible for
+for _role, _perms in {
+    Role.SUPERVISOR: {INDICATORS_VIEW, INDICATORS_MANAGE, INDICATORS_ENTER, RESOURCES_VIEW, RESOURCES_REQUEST,
+                      RESOURCES_DECIDE, PETITIONS_VIEW, PETITIONS_MANAGE, PETITIONS_HANDLE},
+    Role.UNIT_ADMIN: {INDICATORS_VIEW, INDICATORS_ENTER, RESOURCES_VIEW, RESOURCES_REQUEST, RESOURCES_DECIDE,
+                      PETITIONS_VIEW, PETITIONS_HANDLE},
+    Role.LIAISON: {INDICATORS_VIEW, INDICATORS_ENTER, RESOURCES_VIEW, RESOURCES_REQUEST, RESOURCES_DECIDE,
+                   PETITIONS_VIEW, PETITIONS_HANDLE},
+    Role.LEADER: {INDICATORS_VIEW, RESOURCES_VIEW, PETITIONS_VIEW},
+    Role.DISCIPLINE: {INDICATORS_VIEW, PETITIONS_VIEW},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
+del _role, _perms
 
 GLOBAL_SCOPE = frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISCIPLINE, Role.SYSADMIN})
 
