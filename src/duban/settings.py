@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "duban.supervision",
     "duban.checks",
     "duban.meetings",
+    "duban.inspections",
     "duban.datacheck",
     "duban.inspections",
     "duban.evaluation",
