@@ -66,4 +66,7 @@ def pending_summary(user) -> dict:
 
 
 def ancestors(unit: Unit) -> list[Unit]:
-    return list(unit.get_ancestors().filter(is_active=True).reverse()) if unit is not None else []
+    if unit is None:
+        return []
+    prefixes = [unit.path[:i] for i in range(Unit.steplen, len(unit.path), Unit.steplen)]
+    return list(Unit.objects.filter(path__in=prefixes, is_active=True).order_by("-depth"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -122,9 +123,10 @@ def request_prioritise(request, pk):
 def request_decide(request, pk):
     def call(r, d):
         make_task = d.pop("make_task")
-        services.request_decide(actor=request.user, request=r, **d)
-        if make_task and r.status != Status.REFUSED:
-            services.request_make_task(actor=request.user, request=r)
+        with transaction.atomic():  # the decision and its task stand or fall together
+            services.request_decide(actor=request.user, request=r, **d)
+            if make_task and r.status != Status.REFUSED:
+                services.request_make_task(actor=request.user, request=r)
 
     return _act(request, pk, "decide", DecisionForm(request.POST), call, _("决定已保存。"))
 
