@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import date
 
 from . import deadlines as _dl
+from . import genre
 from .clean import clean
 from .extract import Extractor
 from .load import IntakeError, load
 from .model import Deadline, Draft, Meta, Node, Removed, Target, UnitRef
 from .outline import build
+from .tables import find_tables
 from .units import UnitMatcher, default_directory, default_topic_map, speaker_org
 
 __all__ = [
@@ -46,23 +48,38 @@ def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_
         if sd:
             warnings.append(f"未识别到讲话日期，相对期限按网页发布日期 {sd.isoformat()} 推算，请核对。")
     if sd is None:
+        sd, how = genre.document_date(loaded.norm, meta.title)
+        if sd is not None:
+            year = sd.year if how != "成文日期" else None
+            warnings.append(f"未识别到讲话日期，按文件的{how}（{year or sd.isoformat()}{'年' if year else ''}）推算期限，请核对。")
+            if how == "成文日期" and meta.speech_date is None:
+                meta.speech_date = sd
+    if sd is None:
         warnings.append("未识别到讲话日期：相对期限（如“三年内”）无法推算，请在导入时指定日期。")
     term = term_end or _dl.default_term_end(sd)
     draft = Draft(source_name=filename or "", encoding=loaded.encoding, text=loaded.text, meta=meta,
                   removed=cleaned.removed, body_start=cleaned.body_start, body_end=cleaned.body_end,
                   header_start=cleaned.header_start,
                   term_end=term, warnings=warnings)
-    roots, opens = build(loaded.norm, cleaned.lines)
+    found_tables = find_tables(loaded.norm, cleaned.lines)
+    table_lines = {no for t in found_tables for no in t.line_nos}
+    roots, opens = build(loaded.norm, [ln for ln in cleaned.lines if ln.no not in table_lines])
     matcher = UnitMatcher(directory, topic_map, speaker_org(meta.post))
     ex = Extractor(loaded.text, loaded.norm, sd, term, matcher)
     ex.decompose(roots, opens)
-    if not any(n.role == "task" for r in roots for n in r.walk()):
+    tables = [genre.table_nodes(t, ex) for t in found_tables]
+    if not any(n.role == "task" for r in roots for n in r.walk()) and not tables:
         # no enumeration found: the whole body is one item
         body = Node(kind="item", role="task", start=cleaned.body_start, end=cleaned.body_end,
                     title=(meta.title or ex._title(cleaned.body_start, cleaned.body_end)))
         roots = [r for r in roots if r.kind != "preamble"] + [body]
         warnings.append("未识别到任务层次（没有“一是”“（一）”等编号），全文作为一项任务，请人工拆分。")
     ex.attributes(roots)
+    genre.apply_parens([n for r in roots for n in r.walk() if n.role == "task"], loaded.text, loaded.norm, sd,
+                       term, matcher)
+    if tables:
+        roots = [r for r in roots if r.kind != "preamble" or r.end > r.start]
+        genre.insert_tables(roots, tables, loaded.norm)
     warnings.extend(ex.warnings)
     ex.refine(roots)
     _assign_ids(roots)

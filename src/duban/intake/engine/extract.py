@@ -52,6 +52,8 @@ class Extractor:
             elif in_context:
                 node.context_kind = "rationale"
             leaf = not node.children
+            if leaf and not in_context and node.kind != "closing" and self._paragraph_items(node, op):
+                continue
             excluded: list[tuple[int, int]] = []
             task_lists = 0
             for p in op.paras:
@@ -118,6 +120,34 @@ class Extractor:
             else:
                 node.role = "structure"
                 node.kind = "area" if leaf or parent is not None else "section"
+
+    def _paragraph_items(self, node: Node, op) -> bool:
+        """Paragraph-led items (政府工作报告 style): under a numbered area, each body paragraph that
+        opens with a short lead sentence ('深入实施提振消费专项行动。…') is one item; a paragraph
+        without one continues the item before it; a 专栏 box is context up to the next lead."""
+        if self._mtype.get(id(node)) not in ("part", "cn_dun", "cn_paren") or len(op.paras) < 3:
+            return False
+        body = op.paras[1:]
+        leads = [_lead_para(self.norm, p.start, p.end) for p in body]
+        if sum(leads) < 2 or sum(leads) * 3 < len(body) * 2 - 1:
+            return False
+        current: Node | None = None
+        for p, lead in zip(body, leads):
+            text = self.norm[p.start:p.end]
+            if re.match(r"^专栏\s*[\d一二三四五六七八九十]*", text):
+                current = Node(kind="context", role="context", start=p.start, end=p.end, context_kind="box",
+                               title=self.text[p.start:p.end].strip()[:40])
+            elif lead:
+                current = Node(kind="paragraph", role="task", start=p.start, end=p.end,
+                               title=self._title(p.start, p.end))
+            elif current is not None:
+                current.end = p.end
+                continue
+            else:
+                continue
+            node.children.append(current)
+        node.role, node.kind = "structure", "area"
+        return True
 
     def refine(self, roots: list[Node]) -> None:
         """Second pass: sub-tasks of items ('深入推进“三项改革”。改革…；改革…；改革…。') and named inline
@@ -491,6 +521,17 @@ def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
 
 _PEOPLE = re.compile(r"(干部|党员|同志|成员|领导|人员|人士|群众|职工)$")
 _ACTION = re.compile(r"要|推进|加强|加快|实施|建设|完善|提升|坚持|深化|抓好|推动|强化|落实|开展|做好|确保|力争|健全|建立")
+
+
+def _lead_para(norm: str, s: int, e: int) -> bool:
+    """Does the paragraph open with a short lead sentence that names a task ('提高教育质量。…')?"""
+    m = re.match(r"[^。！？：；]{4,32}。", norm[s:e])
+    if not m:
+        return False
+    lead = m.group(0)
+    if lead.count("，") > 1 or re.match(r"^(过去|去年|一年来|五年来|我们|今年是|这|同时|此外|其中)", lead):
+        return False
+    return bool(_ACTION.search(lead) or re.match(r"^[\u4e00-\u9fff]{2}", lead) and len(lead) <= 20)
 
 
 def _is_problem(text: str) -> bool:

@@ -7,20 +7,14 @@ offset found in `norm` is valid in `text`.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 
+from .errors import IntakeError
 
-class IntakeError(Exception):
-    """A file the engine cannot read; `message` is Chinese and meant for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+__all__ = ["IntakeError", "Loaded", "decode", "docx_to_text", "html_to_text", "load", "normalise", "to_simplified"]
 
 
 @dataclass
@@ -28,7 +22,7 @@ class Loaded:
     text: str
     norm: str
     encoding: str
-    kind: str  # text | docx | html
+    kind: str  # text | docx | xlsx | pdf | html
 
 
 # Half-width → full-width for the punctuation the patterns use, and full-width digits/letters → ASCII.
@@ -76,8 +70,15 @@ def load(data: bytes | str, filename: str | None = None) -> Loaded:
     else:
         if not data:
             raise IntakeError("文件为空。")
-        if name.endswith(".docx") or (data[:2] == b"PK" and not name.endswith((".txt", ".html", ".htm"))):
-            text, encoding, kind = docx_to_text(data), "docx", "docx"
+        from . import formats
+
+        if name.endswith((".xlsx", ".xlsm")) or (data[:2] == b"PK" and b"xl/workbook" in data[:4096]
+                                                  and not name.endswith((".txt", ".docx"))):
+            text, encoding, kind = formats.xlsx_to_text(data), "xlsx", "xlsx"
+        elif name.endswith(".docx") or (data[:2] == b"PK" and not name.endswith((".txt", ".html", ".htm"))):
+            text, encoding, kind = formats.docx_to_text(data), "docx", "docx"
+        elif name.endswith(".pdf") or data[:5] == b"%PDF-":
+            text, encoding, kind = formats.pdf_to_text(data), "pdf", "pdf"
         else:
             text, encoding = decode(data)
             kind = "text"
@@ -105,10 +106,10 @@ def decode(data: bytes) -> tuple[str, str]:
                 return data.decode("utf-16"), "utf-16"
             except UnicodeDecodeError:
                 pass
-        raise IntakeError("文件不是文本文件（含二进制内容），请上传 .txt、.docx 或 .html 文件。")
+        raise IntakeError("文件不是文本文件（含二进制内容），请上传 .txt、.docx、.xlsx、.pdf 或 .html 文件。")
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
     if controls > max(8, len(sample) // 100):
-        raise IntakeError("文件不是文本文件（含二进制内容），请上传 .txt、.docx 或 .html 文件。")
+        raise IntakeError("文件不是文本文件（含二进制内容），请上传 .txt、.docx、.xlsx、.pdf 或 .html 文件。")
     try:
         return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -129,19 +130,9 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def docx_to_text(data: bytes) -> str:
-    try:
-        import docx
+    from .formats import docx_to_text as _docx
 
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise IntakeError("无法读取 Word 文档（.docx 文件已损坏或不是 Word 格式）。") from exc
-    except Exception as exc:  # python-docx raises its own PackageNotFoundError
-        raise IntakeError("无法读取 Word 文档（.docx 文件已损坏或不是 Word 格式）。") from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(lines)
+    return _docx(data)
 
 
 _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",

@@ -149,6 +149,7 @@ def build(norm: str, lines: list[Line]) -> tuple[list[Node], list[_Open]]:
     root = Node(kind="root", role="structure", start=0, end=0)
     stack: list[_Open] = [_Open(root, "", 0)]
     last_n: dict[tuple[int, str], int] = {}  # (id of parent node, type) → last ordinal
+    last_any: dict[str, int] = {}  # type → last ordinal anywhere
     preamble = Node(kind="preamble", role="context", start=paras[0].start if paras else 0,
                     end=paras[0].start if paras else 0, context_kind="intro", title="开场白")
     opens: list[_Open] = []
@@ -200,10 +201,14 @@ def build(norm: str, lines: list[Line]) -> tuple[list[Node], list[_Open]]:
             parent = stack[parent_idx].node
             prev = last_n.get((id(parent), mtype), 0)
             ok = (n == 1 and mtype != "seq") or n == prev + 1 or (mtype == "seq" and prev >= 1 and n == 99)
+            if not ok and prev == 0 and mtype in ("num_dot", "num_paren", "circled") and n > 1 \
+                    and n == last_any.get(mtype, -9) + 1 and parent_idx > 0:
+                ok = True  # numbering that runs on across sections ('4.' opening the second (二))
             if ok:
                 seen_marker = True
                 del stack[parent_idx + 1:]
                 last_n[(id(parent), mtype)] = n
+                last_any[mtype] = n
                 label = norm[p.start:mend].rstrip("，、：:,.．")
                 node = Node(kind="section", role="structure", start=p.start, end=p.end, marker=label)
                 he = heading_end(norm, mend, p.end)

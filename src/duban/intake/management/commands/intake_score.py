@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"找不到标注文件：{labels}{hint}")
         if source is None:
             stem = lpath.name[: -len(".labels.json")] if lpath.name.endswith(".labels.json") else lpath.stem
-            candidates = [lpath.with_name(stem + ext) for ext in (".txt", ".html", ".htm", ".docx")]
+            candidates = [lpath.with_name(stem + ext) for ext in (".txt", ".html", ".htm", ".docx", ".xlsx", ".pdf")]
             source = str(next((c for c in candidates if c.is_file()), candidates[0]))
         spath = Path(source)
         if not spath.is_file():
