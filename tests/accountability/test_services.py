@@ -289,3 +289,20 @@ def test_statistics_count_by_form_and_unit_with_the_four_forms_shares(cast, duty
     assert units["芭蕉侗族乡"]["total"] == 2 and units["白果乡"]["org"] == 1
     only_baiguo = selectors.statistics(year=lights.today().year, unit=cast.baiguo)
     assert only_baiguo["total"] == 1 and only_baiguo["four_total"] == 0
+
+
+def test_the_evaluation_provider_deducts_by_form_over_the_unit_subtree_and_follows_tolerance(cast, duty, walk):
+    from types import SimpleNamespace
+
+    village = walk(person_case(cast, person=cast.p_village), Stage.DECIDED, measure=Measure.LIGHT_DISCIPLINE)
+    walk(person_case(cast), Stage.DECIDED, measure=Measure.TALK)
+    ctx = SimpleNamespace(year=village.decided_on.year, units=[(u.pk, u.path) for u in (
+        cast.bajiao, cast.xiaojiaping, cast.baiguo)])
+    points = selectors.evaluation_provider(ctx)
+    assert points[cast.bajiao.pk] == {"points": 3, "count": 2}  # 2 (second form, its village) + 1 (first form)
+    assert points[cast.xiaojiaping.pk] == {"points": 2, "count": 1} and cast.baiguo.pk not in points
+    application = services.tolerance_apply(actor=cast.discipline, case=village, reason="r", evidence="e")
+    services.tolerance_review(actor=cast.discipline, application=application,
+                              verdicts=dict(ALL_YES, cond_procedure="no"), notes=NOTES,
+                              outcome=ToleranceOutcome.MITIGATE, reasons="从轻")
+    assert selectors.evaluation_provider(ctx)[cast.bajiao.pk] == {"points": 2, "count": 2}

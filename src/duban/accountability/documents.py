@@ -15,7 +15,7 @@ from duban.orgs.models import Unit
 
 
 def issuer() -> str:
-    root = Unit.get_root_nodes().first()
+    root = Unit.objects.get_root_nodes().first()
     if root is None:
         return "纪律检查委员会"
     name = root.name

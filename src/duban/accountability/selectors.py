@@ -5,6 +5,8 @@ reads one case only through a grant; a subject reads their own decided cases. An
 For the evaluation (duban.evaluation):
 * ``deductions_by_unit(year)`` — per unit, the decided cases of the year that count, by form
   (cleared and 免责 cases excluded; 从轻减轻 counted apart), and the cleared/exempted counts.
+* ``evaluation_provider(ctx)`` — ready for ``register_accountability_provider``: points per unit
+  subtree by the default schedule FORM_POINTS (从轻减轻 half, 免责/cleared nothing).
 * ``has_case(person_or_unit, period)`` — whether a counting decision names that person or unit
   in the period (a year or a (start, end) pair of dates), for eligibility (期内有问责的不得推荐).
 """
@@ -14,7 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
@@ -32,6 +36,8 @@ from duban.accountability.models import (
 from duban.core import permissions
 from duban.core.models import AuditEntry
 from duban.orgs.models import Person, Unit
+from duban.supervision import selectors as sup_selectors
+from duban.supervision.models import Proposal
 
 COUNTED_FORMS = (Form.FIRST, Form.SECOND, Form.THIRD, Form.FOURTH, Form.ORG)
 
@@ -172,6 +178,37 @@ def deductions_by_unit(year: int) -> dict[int, UnitDeductions]:
     return out
 
 
+# Default deduction schedule (points per counting case; 从轻减轻 counts half).
+FORM_POINTS: dict[str, Decimal] = {Form.FIRST: Decimal(1), Form.SECOND: Decimal(2), Form.THIRD: Decimal(3),
+                                   Form.FOURTH: Decimal(5), Form.ORG: Decimal(2)}
+MITIGATED_FACTOR = Decimal("0.5")
+
+
+def evaluation_provider(ctx) -> dict[int, dict]:
+    """For duban.evaluation's ``register_accountability_provider``: ``ctx`` has ``year`` and
+    ``units`` [(unit id, path)]; returns {unit id: {"points": Decimal, "count": int}} over each
+    unit's subtree (a case of a village counts for its township), by FORM_POINTS; 免责 and cleared
+    cases count nothing, 从轻减轻 half."""
+    by_length: dict[int, dict[str, int]] = {}
+    for pk, path in ctx.units:
+        by_length.setdefault(len(path), {})[path] = pk
+    result: dict[int, dict] = {}
+    rows = (Case.objects.filter(_period(ctx.year)).exclude(measure__in=["", Measure.NONE])
+            .filter(cleared=False).exclude(tolerance=ToleranceOutcome.EXEMPT)
+            .values_list("unit__path", "form", "tolerance"))
+    for path, form, tolerance in rows:
+        points = FORM_POINTS.get(form, Decimal(0))
+        if tolerance == ToleranceOutcome.MITIGATE:
+            points *= MITIGATED_FACTOR
+        for length, paths in by_length.items():
+            pk = paths.get(path[:length])
+            if pk is not None:
+                entry = result.setdefault(pk, {"points": Decimal(0), "count": 0})
+                entry["points"] += points
+                entry["count"] += 1
+    return result
+
+
 def has_case(person_or_unit: Person | Unit, period) -> bool:
     """Whether a counting decision (not 不予问责, not 免责, not cleared) names this person or unit in
     the period: a year (int) or a (start, end) pair of dates. A unit "has a case" when the case is
@@ -193,11 +230,6 @@ def has_case(person_or_unit: Person | Unit, period) -> bool:
 
 def proposals_open(user):
     """The supervision 问责建议 not yet opened as a case (for the one-click 受理)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from duban.supervision import selectors as sup_selectors
-    from duban.supervision.models import Proposal
-
     ct = ContentType.objects.get_for_model(Proposal)
     taken = Case.objects.filter(source_type=ct, kind="main").values("source_id")
     return sup_selectors.proposals_for_user(user).exclude(pk__in=taken)

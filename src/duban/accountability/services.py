@@ -129,7 +129,10 @@ def dual_duty_people(post: Post) -> list[tuple[str, Person]]:
 
 
 def _default_leader(unit: Unit) -> Person | None:
-    link = DutyLink.objects.filter(unit=unit).select_related("supervising_leader").first()
+    """The supervising leader recorded for the unit, else for its nearest ancestor that has one."""
+    prefixes = [unit.path[:i] for i in range(Unit.steplen, len(unit.path) + 1, Unit.steplen)]
+    link = (DutyLink.objects.filter(unit__path__in=prefixes, supervising_leader__isnull=False)
+            .select_related("supervising_leader").order_by("-unit__depth").first())
     return link.supervising_leader if link else None
 
 

@@ -145,6 +145,8 @@ def _detail(request, case, *, status=200, **forms):
         "deadline": services.appeal_deadline(case),
         "grants": CaseGrant.objects.filter(case=case).select_related("user") if manage else [],
         "views": selectors.case_views(case, limit=50) if manage else [],
+        # a refused action's form-level errors, shown on top (its form may not be on the page at this stage)
+        "action_errors": [e for f in forms.values() if hasattr(f, "non_field_errors") for e in f.non_field_errors()],
     }
     if manage:
         ctx.update({
@@ -365,6 +367,7 @@ def _mine_page(request, case, *, status=200, appeal_form=None, apply_form=None):
         "can_apply": not case.tolerance and not case.tolerance_applications.filter(outcome="").exists()
         and case.stage in services.TOLERANCE_STAGES,
         "appeal_form": appeal_form or AppealForm(), "apply_form": apply_form or ToleranceApplyForm(),
+        "action_errors": [e for f in (appeal_form, apply_form) if f is not None for e in f.non_field_errors()],
     }, status=status)
 
 
