@@ -25,10 +25,9 @@ def lead(cast):
 
 @pytest.fixture
 def colleague(cast):
+    from castlib import PASSWORD
     from duban.accounts.models import User
     from duban.core.roles import Role
-
-    from castlib import PASSWORD
 
     user = User.objects.create_user(username="discipline2", password=PASSWORD, role=Role.DISCIPLINE, unit=cast.city)
     return user

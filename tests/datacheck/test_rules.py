@@ -10,7 +10,7 @@ from duban.datacheck import engine, rules, services
 from duban.datacheck.models import Lead, Run
 
 from . import world
-from .world import A, B, C, D, E, G, M, ACCT_A, X, Y
+from .world import ACCT_A, A, B, C, D, E, G, M, X, Y
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_a_run_records_the_rule_version_dataset_versions_and_parameters(cast, ve
 
 @pytest.mark.django_db
 def test_a_second_run_links_its_hit_to_the_earlier_lead_instead_of_raising_a_new_one(cast, versions):
-    rule, first = run_template(cast, versions, "deceased_paid")
+    rule, _first = run_template(cast, versions, "deceased_paid")
     second = services.rule_run(actor=cast.discipline, rule=rule, datasets=world.datasets_for(rule, versions))
     assert Lead.objects.filter(rule=rule).count() == 1
     assert (second.lead_count, second.duplicate_count) == (0, 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -50,7 +51,7 @@ def _proposal(*, actor, lead, data):
         raise ValidationError({"task": ValidationError(_("请填写关联任务的编号。"), code="required")})
     try:
         task = task_selectors.task_get_for_user(actor, task_id)
-    except Exception:  # Http404: the same answer for "missing" and "not yours"
+    except Http404:  # the same answer for "missing" and "not yours"
         raise ValidationError({"task": ValidationError(_("任务 %(pk)s 不存在。") % {"pk": task_id},
                                                        code="invalid")}) from None
     return Proposal.objects.create(

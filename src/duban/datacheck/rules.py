@@ -294,7 +294,7 @@ FORBIDDEN_NODES = tuple(getattr(exp, n) for n in (
 ) if hasattr(exp, n))
 FORBIDDEN_FUNCTION = re.compile(
     r"(read_|scan|glob|file|copy|export|import|attach|load|install|httpfs|sqlite|postgres|mysql|query|"
-    r"getenv|current_setting|pg_|lo_|dblink|system|shell|duckdb_|setting)", re.I)
+    r"getenv|current_setting|pg_|lo_|dblink|system|shell|duckdb_|setting)", re.IGNORECASE)
 
 
 def check_raw_sql(sql: str, aliases: list[str]) -> str:

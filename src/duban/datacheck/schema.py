@@ -38,7 +38,7 @@ class Field:
     required: bool = True
 
 
-def F(name, type_, label, required=True):  # noqa: N802 - a table-like constructor
+def F(name, type_, label, required=True):
     return Field(name, type_, label, required)
 
 

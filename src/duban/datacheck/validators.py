@@ -115,8 +115,8 @@ def clean_amount(value) -> Decimal:
         if not s:
             raise ValueError(_("金额为空"))
         factor = Decimal(1)
-        s = s.lstrip("¥¥").removeprefix("人民币")
-        if s.endswith("万元") or s.endswith("万"):
+        s = s.lstrip("¥").removeprefix("人民币")  # NFKC has already made ¥ of ¥
+        if s.endswith(("万元", "万")):
             factor, s = Decimal(10000), s.removesuffix("元").removesuffix("万")
         s = s.removesuffix("元")
         if not AMOUNT_RE.fullmatch(s):
