@@ -106,6 +106,7 @@ def _build_world(cast):
     cast.notification = cast.task.notifications.get(unit=cast.bajiao)
     cast.extension = tasks.extension_request(actor=cast.bajiao_liaison, task=cast.task,
                                              requested_due=today + timedelta(days=90), reason="需要更多时间")
+    cast.instruction = tasks.instruction_add(actor=cast.leader, task=cast.task, text="请报告进展")
     cast.milestone = tasks.task_update(actor=cast.supervisor, task=cast.task, milestones=[
         {"name": "方案制定", "date": today + timedelta(days=10)}]).milestones.get()
     cast.task.refresh_from_db()
@@ -144,6 +145,7 @@ def _outside(cast, today):
     cast.extension_outside = tasks.extension_request(actor=cast.baiguo_liaison, task=task,
                                                      requested_due=today + timedelta(days=90), reason="白果")
     cast.milestone_outside = task.milestones.get()
+    cast.instruction_outside = tasks.instruction_add(actor=cast.leader, task=task, text="白果")
     task.refresh_from_db()
     cast.task_outside = task
 
@@ -242,6 +244,7 @@ TOWNSHIP_ROLES = ("liaison", "unit_admin")
 OUTSIDE = {
     "task": "task_outside", "evidence": "evidence_outside", "extension": "extension_outside",
     "milestone": "milestone_outside", "notification": "notification_outside", "source": "source_outside",
+    "instruction": "instruction_outside",
     "post_bajiao": "post_outside", "group": "group_outside", "absence": "absence_outside",
     "unit:bajiao": "unit:baiguo", "unit:xiaojiaping": "unit:banzhuyuan", "person:p_bajiao_a": "person:p_baiguo",
 }

@@ -12,6 +12,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -526,6 +527,18 @@ class ExtensionDecisionForm(forms.Form):
 
 class InstructionForm(forms.Form):
     text = forms.CharField(label=_("批示内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    reply_days = forms.IntegerField(label=_("回复时限(工作日)"), min_value=1, max_value=30, initial=3, required=False,
+                                    help_text=_("按国家法定节假日和调休安排计算工作日"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reply_days"].initial = getattr(settings, "DUBAN_INSTRUCTION_REPLY_DAYS", 3)
+
+
+class InstructionReplyForm(forms.Form):
+    reply_text = forms.CharField(label=_("回复内容"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    files = EvidenceField(label=_("附件"), required=False,
+                          help_text=_("可选多个文件:pdf、Word、Excel、PowerPoint、jpg、png、OFD"))
 
 
 # --- sources, import ---------------------------------------------------------------------------

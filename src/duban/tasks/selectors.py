@@ -19,8 +19,9 @@ from duban.core import permissions
 from duban.core.models import AuditEntry
 from duban.orgs.models import Person, Post, Unit
 from duban.orgs.selectors import posts_acted_by
-from duban.tasks import lights, search
+from duban.tasks import lights, search, statemachine
 from duban.tasks.models import (
+    CLOSED_STATUSES,
     Category,
     Evidence,
     ExtensionRequest,
@@ -211,7 +212,8 @@ def reports_for_task(task: Task) -> QuerySet[ProgressReport]:
 
 
 def instructions_for_task(task: Task) -> QuerySet[Instruction]:
-    return Instruction.objects.filter(task=task).select_related("author").order_by("-created_at", "-id")
+    return (Instruction.objects.filter(task=task).select_related("author", "replied_by")
+            .prefetch_related("reply_files").order_by("-created_at", "-id"))
 
 
 def evidence_get_for_user(user, pk) -> Evidence:
@@ -244,11 +246,17 @@ class Todo:
     to_report: QuerySet[Task]  # 待填报
     to_review: QuerySet[Task]  # 待审核
     to_approve_extensions: QuerySet[ExtensionRequest]  # 待审批延期
+    returned: QuerySet[Task] = None  # 退回待办: completion requests returned, not yet requested again
+    to_reply: QuerySet[Task] = None  # 待回复批示: a leader's instruction awaits the unit's reply
+
+    def __post_init__(self):
+        self.returned = Task.objects.none() if self.returned is None else self.returned
+        self.to_reply = Task.objects.none() if self.to_reply is None else self.to_reply
 
     @property
     def total(self) -> int:
         return sum(qs.count() for qs in (self.to_acknowledge, self.to_report, self.to_review,
-                                         self.to_approve_extensions))
+                                         self.to_approve_extensions, self.returned, self.to_reply))
 
 
 def mine_q(user, today: date | None = None) -> Q:
@@ -288,7 +296,23 @@ def todo_for_user(user, today: date | None = None) -> Todo:
     else:
         to_review = Task.objects.none()
         to_approve = ExtensionRequest.objects.none()
-    return Todo(to_acknowledge, to_report, to_review, to_approve)
+    returned = with_light(mine.filter(status=TaskStatus.IN_PROGRESS, returned_at__isnull=False), today) \
+        .order_by("-returned_at", "path")
+    awaiting = Instruction.objects.filter(task=OuterRef("pk"), replied_at__isnull=True, reply_due__isnull=False)
+    to_reply = with_light(mine.filter(status__in=statemachine.INSTRUCTABLE).filter(Exists(awaiting)), today) \
+        .annotate(reply_due=Subquery(awaiting.order_by("reply_due").values("reply_due")[:1])) \
+        .order_by("reply_due", "path")
+    return Todo(to_acknowledge, to_report, to_review, to_approve, returned, to_reply)
+
+
+def instructions_awaiting_reply(on: date | None = None) -> QuerySet[Instruction]:
+    """Instructions (批示) whose reply deadline has passed by ``on`` (default today) without a
+    reply, on tasks still open: what the supervision scan may escalate. Oldest deadline first."""
+    on = on or lights.today()
+    return (Instruction.objects.filter(replied_at__isnull=True, reply_due__lt=on)
+            .exclude(task__status__in=CLOSED_STATUSES).exclude(task__status=TaskStatus.DRAFT)
+            .select_related("task", "task__lead_unit", "author").order_by("reply_due", "pk"))
+
 
 
 # --- sources, categories, notifications -------------------------------------------------------

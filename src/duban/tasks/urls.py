@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/report/", views.report_submit, name="report"),
     path("<int:pk>/extension/", views.extension_request, name="extension_request"),
     path("<int:pk>/instruct/", views.instruct, name="instruct"),
+    path("<int:pk>/instructions/<int:instruction_pk>/reply/", views.instruction_reply, name="instruction_reply"),
     path("<int:pk>/milestones/<int:milestone_pk>/", views.milestone_toggle, name="milestone_toggle"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence_download"),

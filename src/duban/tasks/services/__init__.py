@@ -16,7 +16,12 @@ from duban.tasks.services.categories import category_create, policy_update
 from duban.tasks.services.exports import tasks_export
 from duban.tasks.services.extensions import extension_decide, extension_request
 from duban.tasks.services.imports import tasks_import
-from duban.tasks.services.instructions import instruction_add, milestone_set_done, notification_mark_read
+from duban.tasks.services.instructions import (
+    instruction_add,
+    instruction_reply,
+    milestone_set_done,
+    notification_mark_read,
+)
 from duban.tasks.services.overdue import task_report_overdue
 from duban.tasks.services.reports import evidence_integrity_failure, evidence_open, report_submit
 from duban.tasks.services.sources import source_create
@@ -42,6 +47,7 @@ __all__ = [
     "extension_decide",
     "extension_request",
     "instruction_add",
+    "instruction_reply",
     "milestone_set_done",
     "notification_mark_read",
     "policy_update",

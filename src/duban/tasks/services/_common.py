@@ -7,12 +7,16 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from duban.core import ledger, permissions
+from duban.notices import services as notices
+from duban.notices.models import NoticeKind
 from duban.orgs.models import Unit
 from duban.tasks.models import (
     Notification,
+    NotificationKind,
     Task,
     TaskStatus,
 )
@@ -67,23 +71,80 @@ def _decimal(value, field: str, label: str) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
-def _notify(task: Task, units, kind: str, message: str = "", dedupe_key: str = "") -> list[Notification]:
-    """The one place task services send notices (units' in-app notices). With a ``dedupe_key`` a
-    notice already sent to a unit under that key is not sent again (the unique constraint on
-    (unit, task, kind, dedupe_key) decides, so a racing worker cannot send it twice either); the
-    notices actually created are returned."""
-    notices = [Notification(unit=unit, task=task, kind=kind, message=message[:500], dedupe_key=dedupe_key)
-               for unit in units if unit is not None]
+# Which notice (duban.notices) each event of the unit feed sends to people; an event missing
+# here (a cancelled task) stays in the unit feed only.
+NOTICE_KINDS = {
+    NotificationKind.ASSIGNED: NoticeKind.ASSIGNED,
+    NotificationKind.RETURNED: NoticeKind.RETURNED,
+    NotificationKind.COMPLETED: NoticeKind.APPROVED,
+    NotificationKind.EXTENSION_DECIDED: NoticeKind.EXTENSION_DECIDED,
+    NotificationKind.INSTRUCTION: NoticeKind.INSTRUCTION,
+    NotificationKind.INSTRUCTION_REPLY: NoticeKind.INSTRUCTION_REPLY,
+    NotificationKind.REPORT_OVERDUE: NoticeKind.REPORT_OVERDUE,
+    NotificationKind.INTEGRITY_FAILURE: NoticeKind.INTEGRITY_FAILURE,
+}
+
+
+def task_url(task) -> str:
+    return reverse("tasks:detail", args=[task.pk])
+
+
+def _notify(*, actor, task: Task, kind: str, units=(), message: str = "", title: str = "", body: str = "",
+            dedupe_key: str = "", copy_unit_leader: bool = False, copy_responsible_leader: bool = False,
+            users=(), to_people: bool = True, to_units: bool = True) -> list[Notification]:
+    """The one place task services tell anyone about an event (docs/decisions/0013).
+
+    * The units' feed (``Notification``, read state per user): one row per unit in ``units``.
+    * Notices to people (duban.notices): for the lead unit, the acting holder of the task's
+      responsible post on the day (A, or B/C with the substitution note), else the lead unit's
+      liaison post; for any other unit in ``units``, its liaison post; plus ``users`` (accounts)
+      and, as copies, the unit's principal leader and the task's responsible leader when asked.
+      ``to_units=False`` keeps the units to the feed (the integrity alert reaches the 督查室's
+      accounts, not its units' liaison posts); ``to_people=False`` sends no notice at all.
+
+    With a ``dedupe_key`` nothing already sent under that key is sent again: the feed's unique
+    constraint on (unit, task, kind, dedupe_key) and the notices' own one decide, so a racing
+    worker cannot send it twice either. Returns the feed rows actually created."""
+    feed = [Notification(unit=unit, task=task, kind=kind, message=message[:500], dedupe_key=dedupe_key)
+            for unit in units if unit is not None]
     if not dedupe_key:
-        return Notification.objects.bulk_create(notices)
-    created = []
-    for notice in notices:
-        try:
-            with transaction.atomic():
-                notice.save(force_insert=True)
-        except IntegrityError:
+        created = Notification.objects.bulk_create(feed)
+    else:
+        created = []
+        for row in feed:
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                continue
+            created.append(row)
+        if feed and not created:
+            return created  # sent before: the people were told then
+    notice_kind = NOTICE_KINDS.get(kind)
+    if notice_kind is None or not to_people:
+        return created
+    title = title or _("%(kind)s:%(title)s") % {"kind": NotificationKind(kind).label, "title": task.title}
+    common = {"kind": notice_kind, "subject": task, "url": task_url(task), "title": title,
+              "body": body or message, "dedupe_key": dedupe_key}
+    items = []
+    for unit in units if to_units else ():
+        if unit is None:
             continue
-        created.append(notice)
+        item = dict(common)
+        if unit.pk == task.lead_unit_id:
+            if task.responsible_post_id:
+                item["to_post"] = task.responsible_post_id
+            else:
+                item["to_unit"] = unit.pk
+            item["copy_unit_leader"] = copy_unit_leader
+            if copy_responsible_leader and task.responsible_leader_id:
+                item["copy_leaders"] = [task.responsible_leader_id]
+        else:
+            item["to_unit"] = unit.pk
+        items.append(item)
+    items += [{**common, "to_user": user} for user in users if user is not None]
+    if items:
+        notices.notices_send_bulk(actor=actor, items=items)
     return created
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from duban.core import permissions
 from duban.core.services import ConcurrentEditError, save_versioned
+from duban.orgs import selectors as org_selectors
 from duban.tasks import statemachine
 from duban.tasks.models import (
     CLOSED_STATUSES,
@@ -27,6 +28,15 @@ from duban.tasks.services._common import (
     _require,
     _sync,
 )
+
+
+def _requester_unless_acting(task: Task, requester) -> list:
+    """The requester is told as well, unless they are the one the post's notice reaches today."""
+    if task.responsible_post_id:
+        acting = org_selectors.acting_holder(task.responsible_post)
+        if acting.person is not None and acting.person.pk == requester.person_id:
+            return []
+    return [requester]
 
 
 # --- extensions -------------------------------------------------------------------------------
@@ -88,7 +98,12 @@ def extension_decide(*, actor, extension: ExtensionRequest, approve: bool, reaso
     current_ext.decision_reason = reason
     save_versioned(current_ext, expected_version=expected_version,
                    fields=["status", "decided_by", "decided_at", "decision_reason"])
-    _notify(task, [task.lead_unit], NotificationKind.EXTENSION_DECIDED, task.title)
+    if approve:
+        body = _("延期申请已同意,完成时限延至 %(due)s。") % {"due": current_ext.requested_due}
+    else:
+        body = _("延期申请未同意,完成时限仍为 %(due)s。理由:%(reason)s") % {"due": task.due_date, "reason": reason}
+    _notify(actor=actor, task=task, kind=NotificationKind.EXTENSION_DECIDED, units=[task.lead_unit],
+            message=task.title, body=body, users=_requester_unless_acting(task, current_ext.requested_by))
     _ledger_task("task_extension_approve" if approve else "task_extension_refuse", task, data, actor=actor)
     _sync(extension, current_ext)
     return current_ext

@@ -19,7 +19,8 @@ def task_report_overdue(*, actor=None, task: Task, due: date) -> bool:
     if task.lead_unit_id is None:
         return False
     message = _("“%(title)s”的进展报送已逾期(应于 %(due)s 前报送)。") % {"title": task.title, "due": due}
-    if not _notify(task, [task.lead_unit], NotificationKind.REPORT_OVERDUE, message, dedupe_key=due.isoformat()):
+    if not _notify(actor=actor, task=task, kind=NotificationKind.REPORT_OVERDUE, units=[task.lead_unit],
+                   message=message, dedupe_key=due.isoformat()):
         return False
     _ledger_task("task_overdue_report", task, {"due": due.isoformat()}, actor=actor)
     return True

@@ -127,12 +127,14 @@ def evidence_integrity_failure(*, actor, evidence: Evidence, actual: str | None,
     """FU-04: a stored file no longer matches its digest. The 督查室's units get an in-app alert
     (one per file and day, so a user retrying a download does not flood them) and the ledger an
     ``integrity_failure`` entry."""
-    units = Unit.objects.filter(pk__in=User.objects.filter(role=Role.SUPERVISOR, is_active=True, unit__isnull=False)
-                                .values("unit"))
+    supervisors = list(User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id"))
+    units = Unit.objects.filter(pk__in=[u.unit_id for u in supervisors if u.unit_id is not None])
     message = _("佐证材料“%(name)s”(编号 %(id)s)与上传时的摘要不一致,已拒绝下载,请从备份恢复。") % {
         "name": evidence.original_name, "id": evidence.pk}
-    _notify(evidence.task, units, NotificationKind.INTEGRITY_FAILURE, message,
-            dedupe_key=f"evidence-{evidence.pk}-{lights.today().isoformat()}")
+    _notify(actor=actor, task=evidence.task, kind=NotificationKind.INTEGRITY_FAILURE, units=list(units),
+            message=message, dedupe_key=f"evidence-{evidence.pk}-{lights.today().isoformat()}",
+            title=_("佐证材料完整性校验失败:%(name)s") % {"name": evidence.original_name}, users=supervisors,
+            to_units=False)
     ledger.append(event="integrity_failure", outcome=Outcome.FAILURE, obj=evidence, object_type="tasks.evidence",
                   data={"task": evidence.task_id, "expected": evidence.sha256, "actual": actual, "missing": missing},
                   actor=actor)

@@ -59,7 +59,7 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
     now = timezone.now()
     changes: dict = {"status": transition.target}
     data: dict = {"from": current.status, "to": transition.target, "reason": reason}
-    notify: tuple | None = None
+    notify: dict | None = None
     report = None
     checked = []
 
@@ -71,7 +71,9 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
         if current.due_date < today:
             raise ValidationError({"due_date": _("完成时限已过,请先修改完成时限再交办。")})
         changes["assigned_at"] = now
-        notify = (_lead_and_co_units(current), NotificationKind.ASSIGNED)
+        notify = {"units": _lead_and_co_units(current), "kind": NotificationKind.ASSIGNED,
+                  "body": _("完成时限:%(due)s。请及时签收。") % {"due": current.due_date},
+                  "copy_responsible_leader": True}
     elif name == "acknowledge":
         changes["acknowledged_at"] = now
         changes["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
@@ -89,28 +91,37 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
         checked = evidence_files.check_uploads(files)
         changes["completion_requested_by"] = actor
         changes["next_report_due"] = None
+        changes["returned_at"] = None
+        changes["return_reason"] = ""
     elif name == "approve":
         if _open_children(current):
             raise ValidationError(_("还有未办结或未中止的下级任务,不能办结。"), code="open_children")
         changes["completed_at"] = now
         changes["next_report_due"] = None
-        notify = ([current.lead_unit], NotificationKind.COMPLETED)
+        notify = {"units": [current.lead_unit], "kind": NotificationKind.COMPLETED,
+                  "body": reason or _("办结申请已审核通过,任务已办结。"), "copy_responsible_leader": True}
     elif name == "return":
         changes["completion_requested_by"] = None
         changes["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
-        notify = ([current.lead_unit], NotificationKind.RETURNED)
+        changes["returned_at"] = now
+        changes["return_reason"] = reason
+        notify = {"units": [current.lead_unit], "kind": NotificationKind.RETURNED,
+                  "body": _("退回理由:%(reason)s") % {"reason": reason}}
     elif name == "cancel":
         if _open_children(current):
             raise ValidationError(_("还有未办结或未中止的下级任务,请先处理下级任务。"), code="open_children")
         changes["next_report_due"] = None
         changes["completion_requested_by"] = None
-        notify = (_lead_and_co_units(current), NotificationKind.CANCELLED) if current.lead_unit_id else None
+        changes["returned_at"] = None
+        notify = ({"units": _lead_and_co_units(current), "kind": NotificationKind.CANCELLED}
+                  if current.lead_unit_id else None)
     elif name == "reopen":
         parent = Task.objects.get_parent(current)
         if parent is not None and parent.status in CLOSED_STATUSES:
             raise ValidationError(_("上级任务已办结或中止,请先重新打开上级任务。"))
         changes["completed_at"] = None
         changes["completion_requested_by"] = None
+        changes["returned_at"] = None
         changes["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
 
     for field, value in changes.items():
@@ -125,7 +136,7 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
             data["report"] = report.pk
             data["files"] = [{"name": f.original_name, "sha256": f.sha256, "size": f.size} for f in checked]
         if notify:
-            _notify(current, notify[0], notify[1], current.title)
+            _notify(actor=actor, task=current, message=current.title, **notify)
         _ledger_task(f"task_{name}", current, data, actor=actor)
     _sync(task, current)
     return current

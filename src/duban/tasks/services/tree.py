@@ -246,7 +246,8 @@ def task_update(*, actor, task: Task, expected_version: int | None = None, co_un
         if "co_units" in extra:
             added = set(extra["co_units"][1]) - set(extra["co_units"][0])
             newcomers += [u for u in co_units if u.pk in added]
-        _notify(current, newcomers, NotificationKind.ASSIGNED, current.title)
+        _notify(actor=actor, task=current, kind=NotificationKind.ASSIGNED, units=newcomers, message=current.title,
+                body=_("完成时限:%(due)s。请及时签收。") % {"due": current.due_date})
     diff = ledger.diff(before, snapshot(current, changes.keys()))
     _ledger_task("task_update", current, {"changes": diff, **extra}, actor=actor)
     _sync(task, current)

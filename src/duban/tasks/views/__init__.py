@@ -16,6 +16,7 @@ from duban.tasks.views.detail import (
     extension_decide,
     extension_request,
     instruct,
+    instruction_reply,
     milestone_toggle,
     report_submit,
     task_detail,
@@ -30,7 +31,7 @@ from duban.tasks.views.todo import todo
 
 __all__ = [
     "evidence_download", "extension_decide", "extension_request", "home", "import_template", "index", "instruct",
-    "milestone_toggle", "report_submit", "source_create", "source_detail", "source_list", "task_create",
+    "instruction_reply", "milestone_toggle", "report_submit", "source_create", "source_detail", "source_list", "task_create",
     "task_decompose", "task_detail", "task_edit", "task_export", "task_import", "task_list", "task_transition",
     "todo",
 ]

@@ -22,6 +22,7 @@ from duban.tasks.forms import (
     ExtensionDecisionForm,
     ExtensionRequestForm,
     InstructionForm,
+    InstructionReplyForm,
     ReportForm,
     TransitionForm,
 )
@@ -54,6 +55,13 @@ EVENTS = {
     "task_instruct": gettext_lazy("领导批示"),
     "task_milestone": gettext_lazy("更新节点"),
     "task_overdue_report": gettext_lazy("进展报送逾期"),
+    "task_instruction_reply": gettext_lazy("回复批示"),
+    # The 督查室's actions and the unit's replies (duban.supervision appends them with obj=task).
+    "supervision_remind": gettext_lazy("催办"),
+    "supervision_order_issue": gettext_lazy("下发督办单"),
+    "supervision_order_reply": gettext_lazy("回复督办单"),
+    "supervision_list": gettext_lazy("挂牌督办"),
+    "supervision_unlist": gettext_lazy("摘牌"),
 }
 
 
@@ -87,6 +95,9 @@ def _timeline(task) -> list[dict]:
             "files": [f.get("name") for f in data.get("files") or []],
             "percent": data.get("percent") if entry.event in ("task_report", "task_request_completion") else None,
             "changes": [_field_label(name) for name in (data.get("changes") or {})],
+            "late": bool(data.get("late")),
+            "deadline": data.get("reply_due") if entry.event in ("task_instruct", "supervision_order_issue") else None,
+            "number": data.get("number") or "",
         })
     return rows
 
@@ -142,6 +153,38 @@ def _actions(user, task, pending) -> list[dict]:
     return actions
 
 
+def _instruction_rows(user, task, failed=None) -> list[dict]:
+    """The task's instructions, each with its reply (or the reply form for the lead unit)."""
+    may_reply = task.status not in CLOSED_STATUSES and statemachine.may(user, statemachine.LEAD, task)
+    today = lights.today()
+    rows = []
+    for instruction in selectors.instructions_for_task(task):
+        form = None
+        if may_reply and instruction.awaiting_reply:
+            key = f"reply-{instruction.pk}"
+            form = failed[1] if failed is not None and failed[0] == key else InstructionReplyForm(prefix=key)
+        rows.append({"i": instruction, "form": form,
+                     "overdue": instruction.awaiting_reply and instruction.reply_due < today,
+                     "files": list(instruction.reply_files.all())})
+    return rows
+
+
+def _supervision_panel(user, task) -> dict | None:
+    """The 督查室's manual actions on the task (duban.supervision's pages and services; the
+    tasks app only links and posts to them by URL name, it never imports supervision)."""
+    if not permissions.can(user, permissions.SUPERVISION_MANAGE) or task.status in CLOSED_STATUSES \
+            or task.status == TaskStatus.DRAFT:
+        return None
+    return {
+        "panel": reverse("supervision:task_panel", args=[task.pk]),
+        "remind": reverse("supervision:remind", args=[task.pk]),
+        "order": reverse("supervision:order_issue", args=[task.pk]),
+        "list": reverse("supervision:list_add", args=[task.pk]),
+        "unlist": reverse("supervision:list_remove", args=[task.pk]),
+        "print": reverse("supervision:order_print", args=[task.pk]),
+    }
+
+
 def _render_task(request, task, *, failed=None, status=200):
     """The task page. ``failed`` = (action key, bound form) re-renders that form with its errors
     in place (and adds it if the action is no longer on offer, so the reason is still shown)."""
@@ -158,7 +201,10 @@ def _render_task(request, task, *, failed=None, status=200):
     latest = reports[0] if reports else None
     acting = org_selectors.acting_holder(task.responsible_post) if task.responsible_post_id else None
     actions = _actions(user, task, pending)
-    if failed is not None:
+    timeline = _timeline(task)
+    if failed is not None and failed[0].startswith("reply-"):
+        pass  # shown in place, under its instruction
+    elif failed is not None:
         key, form = failed
         for action in actions:
             if action["key"] == key:
@@ -179,8 +225,10 @@ def _render_task(request, task, *, failed=None, status=200):
         "milestones": list(task.milestones.all()),
         "reports": reports, "latest": latest,
         "extensions": extensions, "pending": pending,
-        "instructions": list(task.instructions.select_related("author")),
-        "acting": acting, "timeline": _timeline(task), "actions": actions,
+        "instructions": _instruction_rows(user, task, failed),
+        "supervision": _supervision_panel(user, task),
+        "has_orders": any(e["event"] == EVENTS["supervision_order_issue"] for e in timeline),
+        "acting": acting, "timeline": timeline, "actions": actions,
         "failed": failed is not None,
         "can_manage": permissions.can(user, MANAGE) and task.status not in CLOSED_STATUSES,
         "can_toggle_milestones": task.status in (TaskStatus.ACKNOWLEDGED, TaskStatus.IN_PROGRESS)
@@ -297,9 +345,31 @@ def instruct(request, pk):
         return _render_task(request, task, failed=("instruct", form), status=400)
 
     def call():
-        services.instruction_add(actor=request.user, task=task, text=form.cleaned_data["text"])
+        services.instruction_add(actor=request.user, task=task, text=form.cleaned_data["text"],
+                                 reply_days=form.cleaned_data["reply_days"])
 
     return _service_call(request, task, "instruct", form, call, _("批示已送达牵头单位。"))
+
+
+@require_perm(VIEW)
+@require_POST
+@uploads.limited_uploads("DUBAN_MAX_UPLOAD_BYTES")
+def instruction_reply(request, pk, instruction_pk):
+    task = _task(request, pk)
+    instruction = selectors.instructions_for_task(task).filter(pk=instruction_pk).first()
+    if instruction is None:
+        raise Http404
+    statemachine.check_actor(request.user, statemachine.LEAD, task, _("回复批示"))
+    key = f"reply-{instruction.pk}"
+    form = InstructionReplyForm(request.POST, request.FILES, prefix=key)
+    if uploads.apply_refusal(request, form, "files") or not form.is_valid():
+        return _render_task(request, task, failed=(key, form), status=uploads.status_for(form))
+
+    def call():
+        services.instruction_reply(actor=request.user, instruction=instruction, text=form.cleaned_data["reply_text"],
+                                   files=form.cleaned_data.get("files") or [])
+
+    return _service_call(request, task, key, form, call, _("批示回复已提交。"))
 
 
 @require_perm(VIEW)

@@ -27,6 +27,8 @@ def home(request):
         todo = selectors.todo_for_user(user)
         context["todo"] = {
             "to_acknowledge": capped(todo.to_acknowledge),
+            "returned": capped(todo.returned),
+            "to_reply": capped(todo.to_reply),
             "to_report": capped(todo.to_report),
             "to_review": capped(todo.to_review),
             "to_approve": capped(todo.to_approve_extensions),

@@ -16,6 +16,8 @@ from duban.tasks.views._common import (
 
 TODO_TABS = (
     ("acknowledge", gettext_lazy("待签收")),
+    ("returned", gettext_lazy("退回待办")),
+    ("reply", gettext_lazy("待回复批示")),
     ("report", gettext_lazy("待填报")),
     ("review", gettext_lazy("待审核")),
     ("extensions", gettext_lazy("待审批延期")),
@@ -28,7 +30,8 @@ TODO_TABS = (
 def todo(request):
     user = request.user
     todo_lists = selectors.todo_for_user(user)
-    querysets = {"acknowledge": todo_lists.to_acknowledge, "report": todo_lists.to_report,
+    querysets = {"acknowledge": todo_lists.to_acknowledge, "returned": todo_lists.returned,
+                 "reply": todo_lists.to_reply, "report": todo_lists.to_report,
                  "review": todo_lists.to_review, "extensions": todo_lists.to_approve_extensions}
     tab = request.GET.get("tab")
     # Counted up to the cap (a province's 督查室 has tens of thousands to review: the exact
@@ -41,7 +44,7 @@ def todo(request):
     paginator.count = counts[tab]
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page)
-    notes = _acting_notes(user, rows) if tab in ("acknowledge", "report") else {}
+    notes = _acting_notes(user, rows) if tab in ("acknowledge", "returned", "reply", "report") else {}
     for row in rows:
         row.acting_note = notes.get(row.pk, "")
     context = {
