@@ -116,7 +116,7 @@ def rank_lines(lines: list[Line], evaluation: Evaluation) -> list[Line]:
     n = len(lines)
     for line in lines:
         line.grade = grade_for(line, n, scheme)
-    previous = _previous_ranks(evaluation)
+    previous = _previous_ranks(evaluation) if getattr(evaluation, "pk", None) else {}
     for line in lines:
         line.previous_rank = previous.get(line.unit_id)
     return lines

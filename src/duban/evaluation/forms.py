@@ -47,9 +47,9 @@ def _number(text: str) -> bool:
 def items_text(scheme) -> str:
     lines = []
     for item in scheme.items.order_by("position"):
-        line = f"{item.source} {item.name} {item.weight:g}"
+        line = f"{item.source} {item.name} {item.weight.normalize():f}"
         if item.param is not None:
-            line += f" {item.param:g}"
+            line += f" {item.param.normalize():f}"
         lines.append(line)
     return "\n".join(lines)
 

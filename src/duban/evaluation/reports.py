@@ -105,7 +105,7 @@ def _with_chart(data: bytes, evaluation, caption: str) -> bytes:
 
 def report_docx(evaluation) -> bytes:
     scheme = evaluation.scheme
-    items = "、".join(f"{i.name}({i.weight:g}分)" for i in scheme.items.order_by("position"))
+    items = "、".join(f"{i.name}({i.weight.normalize():f}分)" for i in scheme.items.order_by("position"))
     paragraphs = [
         _("依据《%(name)s》(第%(v)s版),对%(category)s %(n)s 个单位 %(year)s 年度工作进行考评,统计截止 %(as_of)s。")
         % {"name": scheme.name, "v": scheme.version, "category": evaluation.get_category_display(),
@@ -145,7 +145,7 @@ def report_xlsx(evaluation) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("计分表")
-    header = [_("名次"), _("并列"), _("单位"), *[f"{i.name}({i.weight:g})" for i in items], _("总分"), _("等次"),
+    header = [_("名次"), _("并列"), _("单位"), *[f"{i.name}({i.weight.normalize():f})" for i in items], _("总分"), _("等次"),
               _("上期名次")]
     ws.append(header)
     for cell in ws[1]:

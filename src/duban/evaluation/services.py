@@ -66,6 +66,12 @@ def _decimal(value, field: str, label: str) -> Decimal:
     return result
 
 
+def _plain(value: Decimal) -> str:
+    """100.00 → "100", 2.50 → "2.5"."""
+    text = f"{Decimal(value).normalize():f}"
+    return text
+
+
 # --- schemes ----------------------------------------------------------------------------------
 def _validate_items(items: list[dict]) -> list[dict]:
     if not items:
@@ -96,7 +102,7 @@ def _validate_items(items: list[dict]) -> list[dict]:
         raise ValidationError({"items": errors})
     if total != HUNDRED:
         raise ValidationError({"items": _("计分项目的分值合计为 %(total)s,应为 100(加分、问责扣分项不计入)。")
-                                        % {"total": f"{total:g}"}})
+                                        % {"total": _plain(total)}})
     return clean
 
 
@@ -385,7 +391,7 @@ def rating_submit(*, actor, evaluation: Evaluation, item: SchemeItem, unit, scor
     value = _decimal(score, "score", _("评分"))
     top = SOURCES["rating"].param(item)
     if not Decimal(0) <= value <= top:
-        raise ValidationError({"score": _("评分应在 0 到 %(top)s 之间。") % {"top": f"{top:g}"}})
+        raise ValidationError({"score": _("评分应在 0 到 %(top)s 之间。") % {"top": _plain(top)}})
     if ManualRating.objects.filter(evaluation=evaluation, item=item, unit=unit, rater=actor).exists():
         raise ValidationError({"score": _("您已对该单位的此项目评过分,不能重复评分。")}, code="twice")
     rating = ManualRating.objects.create(evaluation=evaluation, item=item, unit=unit, rater=actor, score=value)
@@ -410,7 +416,7 @@ def bonus_submit(*, actor, evaluation: Evaluation, item: SchemeItem, unit, point
             raise ValidationError({"unit": _("只能为本单位申报加分。")})
         value = _decimal(points, "points", _("加分"))
         if not Decimal(0) < value <= item.weight:
-            raise ValidationError({"points": _("加分应大于 0 且不超过 %(cap)s 分。") % {"cap": f"{item.weight:g}"}})
+            raise ValidationError({"points": _("加分应大于 0 且不超过 %(cap)s 分。") % {"cap": _plain(item.weight)}})
         reason, evidence = (reason or "").strip(), (evidence or "").strip()
         if not reason:
             raise ValidationError({"reason": _("请填写加分事由。")})
