@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from duban.core.models import AuditEntry
 from duban.inspections import selectors, services
-from duban.inspections.models import Finding, FollowUp, Rectification
+from duban.inspections.models import FollowUp, Rectification
 from duban.notices.models import Notice
 from duban.tasks import lights
 from duban.tasks.models import TaskStatus

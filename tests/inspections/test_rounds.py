@@ -56,7 +56,7 @@ def test_a_unit_inspected_twice_in_the_same_round_is_refused(world):
 
 def test_a_member_who_worked_in_the_unit_within_five_years_is_refused_with_the_reason(world, login):
     round_ = make_round(world)
-    qian, zhou, wu, zheng = world.inspectors
+    qian, _zhou, wu, zheng = world.inspectors
     client = login(world.supervisor)
     response = client.post(f"/inspections/{round_.pk}/team/", {
         "name": "第一巡察组", "leader": qian.pk, "deputy": wu.pk, "members": [zheng.pk], "units": [world.bajiao.pk]})
@@ -68,7 +68,7 @@ def test_a_member_who_worked_in_the_unit_within_five_years_is_refused_with_the_r
 
 def test_a_member_whose_relative_works_in_the_unit_is_refused(world):
     round_ = make_round(world)
-    qian, zhou, wu, zheng = world.inspectors
+    _qian, zhou, wu, _zheng = world.inspectors
     with pytest.raises(ValidationError) as exc:
         services.team_set(actor=world.supervisor, round_=round_, name="第二巡察组", leader=wu, deputy=zhou,
                           units=[world.baiguo])
@@ -88,7 +88,7 @@ def test_a_history_older_than_the_rule_no_longer_conflicts(world):
 
 def test_a_valid_team_is_formed_from_the_pool_and_takes_its_units(world, login):
     round_ = make_round(world)
-    qian, zhou, wu, zheng = world.inspectors
+    qian, _zhou, wu, zheng = world.inspectors
     client = login(world.supervisor)
     response = client.post(f"/inspections/{round_.pk}/team/", {
         "name": "第一巡察组", "leader": wu.pk, "deputy": zheng.pk, "members": [qian.pk], "units": [world.baiguo.pk]})

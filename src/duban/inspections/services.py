@@ -243,7 +243,7 @@ def team_set(*, actor, round_: Round, name: str, leader: Person, deputy: Person 
     if conflicts:
         reason = next(iter(conflicts.values()))
         person_id = next(iter(conflicts))[0]
-        role = dict((p.pk, r) for p, r in people)[person_id]
+        role = {p.pk: r for p, r in people}[person_id]
         field = {MemberRole.LEADER: "leader", MemberRole.DEPUTY: "deputy"}.get(role, "members")
         raise ValidationError({field: _("须回避:%(reason)s。") % {"reason": reason}}, code="conflict")
     team = existing or Team.objects.create(round=round_, name=name)
