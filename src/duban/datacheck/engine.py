@@ -1,7 +1,13 @@
-"""Running a rule. DuckDB, embedded: each dataset version is decrypted into a private temporary
-directory, loaded into an in-memory table and the file removed; then external access is switched
-off and the configuration locked, so the rule's SQL can read nothing but those tables. The same
-rule compiled for PostgreSQL runs in a READ ONLY transaction on that database."""
+"""Running a rule. DuckDB, embedded: each dataset version is decrypted (and its SHA-256 checked)
+into a private temporary directory that is removed when the run ends.
+
+* A builder rule's SQL is written entirely by rules.compile_rule, so it reads the Parquet files
+  in place (``src_<alias>`` are views over them): no copy, DuckDB's own speed.
+* A raw-SQL rule runs sandboxed: the files are loaded into in-memory tables and deleted, then
+  external access is switched off and the configuration locked, so even a query that got past
+  the checker can read nothing but those tables.
+
+The same rule compiled for PostgreSQL runs in a READ ONLY transaction on that database."""
 
 from __future__ import annotations
 
@@ -27,8 +33,9 @@ class EngineError(Exception):
 
 
 @contextmanager
-def duckdb_with(versions: dict):
-    """A DuckDB connection holding one table per alias (``src_<alias>``)."""
+def duckdb_with(versions: dict, *, sandbox: bool = True):
+    """A DuckDB connection with one relation per alias (``src_<alias>``): in-memory tables with
+    external access off when ``sandbox``, views over the decrypted Parquet files otherwise."""
     con = duckdb.connect(":memory:")
     try:
         with tempfile.TemporaryDirectory(prefix="duban-dc-") as tmp:
@@ -40,11 +47,17 @@ def duckdb_with(versions: dict):
                 path = os.path.join(tmp, f"{alias}.parquet")
                 with open(path, "wb") as fh:
                     fh.write(data)
-                con.execute(f'CREATE TABLE "{table_name(alias)}" AS SELECT * FROM read_parquet(?)', [path])
-                os.remove(path)
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
-        yield con
+                del data
+                quoted = path.replace("'", "''")
+                if sandbox:
+                    con.execute(f'CREATE TABLE "{table_name(alias)}" AS SELECT * FROM read_parquet(\'{quoted}\')')
+                    os.remove(path)
+                else:
+                    con.execute(f'CREATE VIEW "{table_name(alias)}" AS SELECT * FROM read_parquet(\'{quoted}\')')
+            if sandbox:
+                con.execute("SET enable_external_access = false")
+                con.execute("SET lock_configuration = true")
+            yield con
     finally:
         con.close()
 

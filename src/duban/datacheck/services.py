@@ -309,7 +309,7 @@ def rule_run(*, actor, rule: Rule, datasets: dict[str, DatasetVersion], params: 
     tables = {a: engine.table_name(a) for a in datasets}
     compiled = compile_version(version, typed, "duckdb", tables)
     start = time.perf_counter()
-    with engine.duckdb_with({a: datasets[a] for a in tables}) as con:
+    with engine.duckdb_with({a: datasets[a] for a in tables}, sandbox=version.mode == RuleMode.RAW) as con:
         try:
             columns, rows, _secs = engine.run_duckdb(con, compiled.sql)
         except engine.EngineError as exc:
