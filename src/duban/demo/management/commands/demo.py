@@ -14,6 +14,7 @@ from duban.accounts.models import User
 from duban.core import context
 from duban.demo.accounts import ACCOUNTS, DEMO_PASSWORD, build_accounts
 from duban.demo.directory import DEFAULT_SEED, build_directory
+from duban.demo.indicators import build_indicators
 from duban.demo.tasks import build_tasks
 from duban.orgs.models import LeadingGroup, Unit
 
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 directory = build_directory(seed=seed)
                 accounts = build_accounts(directory)
                 made = build_tasks(directory, accounts, DEMO_PASSWORD)
+                build_indicators(directory, accounts)  # the speech's figures, marked as demo values
             except ValidationError as exc:
                 raise CommandError(f"duban demo: demo data rejected: {'; '.join(exc.messages)}") from exc
         self.stdout.write(self.style.SUCCESS(
