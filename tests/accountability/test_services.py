@@ -306,3 +306,23 @@ def test_the_evaluation_provider_deducts_by_form_over_the_unit_subtree_and_follo
                               verdicts=dict(ALL_YES, cond_procedure="no"), notes=NOTES,
                               outcome=ToleranceOutcome.MITIGATE, reasons="从轻")
     assert selectors.evaluation_provider(ctx)[cast.bajiao.pk] == {"points": 2, "count": 2}
+
+
+def test_a_verified_big_data_lead_is_handed_on_as_a_case_against_the_named_person(cast):
+    from duban.datacheck import services as datacheck
+    from duban.datacheck.models import Lead, LeadStatus, Rule
+
+    rule = Rule.objects.create(name="死亡人员仍领低保", author=cast.discipline)
+    lead = Lead.objects.create(rule=rule, dedupe_key="k1", subject_key={"id": "x"}, summary="张三经手冒领低保",
+                               status=LeadStatus.VERIFIED, assignee=cast.discipline, reason="经走访,家属冒领")
+    with pytest.raises(ValidationError) as exc:
+        datacheck.lead_escalate(actor=cast.discipline, lead=lead, target="case", data={"person": "987654"})
+    assert "person" in exc.value.error_dict and not Case.objects.exists()
+    datacheck.lead_escalate(actor=cast.discipline, lead=lead, target="case", data={"person": cast.p_bajiao_a.pk})
+    case = Case.objects.get()
+    lead.refresh_from_db()
+    assert case.source_kind == SourceKind.BIGDATA and case.stage == Stage.INITIAL and case.facts == "经走访,家属冒领"
+    assert lead.status == LeadStatus.ESCALATED and lead.escalated_object_type == "accountability.case"
+    assert lead.escalated_object_id == str(case.pk)
+    with pytest.raises(ValidationError):  # one case per lead
+        services.case_from_lead(actor=cast.discipline, lead=lead, data={"person": cast.p_bajiao_a.pk})

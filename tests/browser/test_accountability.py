@@ -26,7 +26,7 @@ def fits(page) -> bool:
 
 
 def test_a_proposal_becomes_a_case_is_decided_and_the_subjects_tolerance_clears_the_units_deduction(
-        cast, chromium, live_server, proposal, duty):
+        cast, chromium, live_server, proposal, duty):  # noqa: F811 - the imported fixtures
     ctx = SimpleNamespace(year=None, units=[(cast.bajiao.pk, cast.bajiao.path)])
 
     desk = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})

@@ -78,7 +78,7 @@ def _manage(actor) -> None:
 
 
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("unit", "post").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("unit", "post").get(pk=case.pk)
 
 
 def _last_date(case: Case) -> date:
@@ -513,3 +513,24 @@ def tolerance_review(*, actor, application: ToleranceApplication, verdicts: dict
                         "verdicts": {f: verdicts[f] for f in ToleranceApplication.TESTS
                                      + ToleranceApplication.CONDITIONS}})
     return current
+
+
+def case_from_lead(*, actor, lead, data: dict) -> Case:
+    """立案审查 from a verified 大数据 lead (duban.datacheck's "case" escalation target): the case
+    opens at 初核 against the person or unit the officer names, the lead as its source."""
+    person_id, unit_id = (data or {}).get("person"), (data or {}).get("unit")
+    if not person_id and not unit_id:
+        raise _err("person", _("请填写问责人员编号或问责单位编号。"), "required")
+    if person_id:
+        person = permissions.resolve_scoped(actor, Person.objects.filter(is_active=True), None, person_id,
+                                            field="person", label=_("人员"))
+        kind, unit = SubjectKind.PERSON, None
+    else:
+        unit = permissions.resolve_scoped(actor, Unit.objects.filter(is_active=True), None, unit_id, field="unit",
+                                          label=_("单位"))
+        kind, person = SubjectKind.UNIT, None
+    rule = getattr(getattr(lead, "rule", None), "name", "")
+    return case_open(actor=actor, title=(lead.summary or _("大数据监督线索 %(pk)s") % {"pk": lead.pk})[:200],
+                     source_kind=SourceKind.BIGDATA, source=lead,
+                     source_label=_("大数据监督线索 %(pk)s(%(rule)s)") % {"pk": lead.pk, "rule": rule},
+                     subject_kind=kind, person=person, unit=unit, facts=lead.reason or lead.summary)
