@@ -59,7 +59,7 @@ def test_a_unit_objects_with_evidence_and_sees_the_recomputed_score_once_the_off
     assert response.status_code == 302
     w.evaluation.refresh_from_db()
     after = UnitScore.objects.get(evaluation=w.evaluation, unit=cast.bajiao)
-    assert after.total == before.total + Decimal("5")
+    assert after.total == before.total + Decimal(5)
     assert after.items[str(item.pk)]["adjusted_by"] == [objection.pk]
     revisions = list(SheetRevision.objects.filter(evaluation=w.evaluation).order_by("revision"))
     assert len(revisions) == 2 and revisions[0].sha256 != revisions[1].sha256  # both versions kept

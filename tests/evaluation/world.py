@@ -104,12 +104,12 @@ def rate_and_bonus(w):
         services.rating_submit(actor=rater, evaluation=w.evaluation, item=w.item["rating"], unit=cast.baiguo,
                                score=score)
     approved = services.bonus_submit(actor=cast.bajiao_liaison, evaluation=w.evaluation, item=w.item["bonus"],
-                                     unit=cast.bajiao, points=Decimal("2"), reason="获省级表彰",
+                                     unit=cast.bajiao, points=Decimal(2), reason="获省级表彰",
                                      evidence="鄂政发〔2026〕3号")
     services.bonus_decide(actor=cast.supervisor, claim=approved, approve=True)
     services.bonus_submit(actor=cast.bajiao_liaison, evaluation=w.evaluation, item=w.item["bonus"],
-                          unit=cast.bajiao, points=Decimal("1"), reason="经验推广", evidence="简报第5期")
+                          unit=cast.bajiao, points=Decimal(1), reason="经验推广", evidence="简报第5期")
     refused = services.bonus_submit(actor=cast.baiguo_liaison, evaluation=w.evaluation, item=w.item["bonus"],
-                                    unit=cast.baiguo, points=Decimal("3"), reason="自报", evidence="无文件")
+                                    unit=cast.baiguo, points=Decimal(3), reason="自报", evidence="无文件")
     services.bonus_decide(actor=cast.supervisor, claim=refused, approve=False, note="无表彰文件")
     return services.evaluation_compute(actor=cast.supervisor, scheme=w.scheme, as_of=AS_OF)

@@ -7,6 +7,8 @@ from duban.core import permissions as p
 NAVIGATION = [
     (_("工作台"), [
         (_("首页"), "core:home", None, "house"),
+        (_("驾驶舱"), "dashboard:index", p.DASHBOARD_VIEW, "speedometer2"),
+        (_("年度考评"), "evaluation:index", p.EVALUATION_VIEW, "trophy"),
     ]),
     (_("督办"), [
         (_("我的待办"), "tasks:todo", p.TASKS_VIEW, "inbox"),

@@ -48,7 +48,7 @@ from duban.tasks import evidence as evidence_files
 from duban.tasks import lights
 from duban.tasks.models import TaskStatus
 
-HUNDRED = Decimal("100")
+HUNDRED = Decimal(100)
 
 
 def _require(actor, perm: str) -> None:

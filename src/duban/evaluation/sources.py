@@ -31,7 +31,7 @@ from duban.tasks.lights import BEIJING
 from duban.tasks.models import Notification, NotificationKind, Task, TaskStatus
 
 CENT = Decimal("0.01")
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 
 def q2(value) -> Decimal:
@@ -164,7 +164,7 @@ class OnTimeRate(_TaskRatio):
 
 class _Deduction(Source):
     counter = "n"
-    param_default = Decimal("1")
+    param_default = Decimal(1)
 
     def score(self, item, raw):
         n = _days(raw.get(self.counter))
@@ -236,7 +236,7 @@ class Listings(_Deduction):
     key = "listings"
     label = _("挂牌督办(每项扣分)")
     param_label = _("每项扣分")
-    param_default = Decimal("2")
+    param_default = Decimal(2)
     record_kind = "listing"
 
     def _qs(self, ctx):
@@ -349,7 +349,7 @@ class Rating(Source):
     key = "rating"
     label = _("人工评分(领导评价、民主测评)")
     param_label = _("评分上限")
-    param_default = Decimal("100")
+    param_default = Decimal(100)
     record_kind = "rating"
     TRIM_FROM = 5
 
