@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from duban.core import ledger
 from duban.core.roles import Role
-from duban.notices import conf
+from duban.notices import bulk, conf
 from duban.notices.models import (
     Channel,
     Delivery,
@@ -57,52 +57,129 @@ def notice_send(*, actor, kind, subject=None, url: str = "", title: str, body: s
     return notices_send_bulk(actor=actor, items=[item])
 
 
-@transaction.atomic
 def notices_send_bulk(*, actor, items, returning: bool = True) -> list[Notice] | int:
     """Send many notices: ``items`` are dicts with notice_send's keyword arguments (without actor).
     One insert of notices, one of outbox rows, one ledger entry. Returns the notices created
     (the ones sent before are left out), or with ``returning=False`` just their number (what a
     scan over many thousands wants: no model objects are built for them)."""
-    items = [_clean(item) for item in items]
-    if not items:
-        return [] if returning else 0
-    batch = uuid.uuid4().hex
-    resolver = _Resolver(items)
-    drafts: list[_Draft] = []
-    seen: set[tuple] = set()
-    sent_by_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    now = timezone.now()
-    for item in items:
-        for notice in resolver.resolve(item):
-            key = (notice.recipient_key, notice.kind, notice.subject_key, notice.dedupe_key)
-            if notice.dedupe_key and key in seen:
-                continue
-            seen.add(key)
-            notice.batch, notice.sent_by_id, notice.created_at = batch, sent_by_id, now
-            drafts.append(notice)
-    _insert_ignoring_conflicts(drafts)
-    created = [_Sent(*row) for row in Notice.objects.filter(batch=batch).order_by("id").values_list(*_Sent._fields)]
-    deliveries = _outbox_rows(created, resolver)
-    Delivery.objects.bulk_create(deliveries, batch_size=500)
-    if created:
-        kinds: dict[str, int] = defaultdict(int)
-        for n in created:
-            kinds[n.kind] += 1
-        first = created[0]
-        ledger.append(
-            event="notice.send", object_type="notices.batch", object_id=batch,
-            object_repr=(first.title if len(created) == 1 else _("%(title)s 等 %(n)d 条通知")
-                         % {"title": first.title, "n": len(created)})[:255],
-            data={"notices": len(created), "deliveries": len(deliveries), "kinds": dict(kinds),
-                  "skipped_as_sent_before": len(drafts) - len(created),
-                  "subject": first.subject_key if len({n.subject_key for n in created}) == 1 else ""},
-            actor=actor,
-        )
-        if deliveries:
-            transaction.on_commit(_kick)
-    if not returning:
-        return len(created)
-    return list(Notice.objects.filter(batch=batch).order_by("id"))
+    return Sender(actor=actor).send(items, returning=returning)
+
+
+_COLUMNS = tuple(f.attname for f in Notice._meta.concrete_fields if not f.primary_key)
+_AT = {name: i for i, name in enumerate(_COLUMNS)}
+_ITEM_COLUMNS = ("title", "body", "url", "subject_type_id", "subject_id", "subject_key", "subject_label",
+                 "dedupe_key")
+
+
+class Sender:
+    """Sends batch after batch of notices within one run (what the supervision scan uses): who a
+    distinct set of recipients reaches (the acting holder of each post on the day with the
+    substitution note, the liaison posts of a unit, its administrators, the flagged problems,
+    whether an outbox message is due) is resolved ONCE per run, not per notice; each notice is
+    then a row filled in from that plan (title, body, link, subject, dedupe key) and the batch is
+    inserted set-based (``duban.notices.bulk``). ``send`` is one transaction with one ledger
+    entry, exactly like ``notices_send_bulk`` — which is a Sender used once."""
+
+    def __init__(self, *, actor=None):
+        self.actor = actor
+        self.sent_by_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        self.plans: dict[tuple, list] = {}
+        self.flags_sent: set[tuple] = set()  # one flag per problem per day: later ones are skipped here
+
+    @staticmethod
+    def _signature(item) -> tuple:
+        leaders = tuple((type(p).__name__, _pk(p)) for p in item["copy_leaders"])
+        return (item["kind"], item["on"], _pk(item["to_post"]), _pk(item["to_unit"]), _pk(item["to_person"]),
+                _pk(item["to_user"]), bool(item["copy_unit_leader"]), leaders)
+
+    def _plan(self, items: list[dict]) -> None:
+        """Resolve the items whose recipients were not seen before in this run (one of each)."""
+        fresh: dict[tuple, dict] = {}
+        for item in items:
+            sig = item["_sig"]
+            if sig not in self.plans and sig not in fresh:
+                fresh[sig] = item
+        if not fresh:
+            return
+        resolver = _Resolver(list(fresh.values()))
+        outbox = _OutboxProbe(resolver)
+        for sig, item in fresh.items():
+            slots = []
+            for draft in resolver.resolve(item):
+                values = [getattr(draft, name) for name in _COLUMNS]
+                is_flag = draft.flagged and draft.subject_key == "" and draft.kind == NoticeKind.SYSTEM \
+                    and draft.dedupe_key.startswith("flag:")
+                slots.append((values, is_flag, outbox.may_send(draft)))
+            self.plans[sig] = slots
+
+    @transaction.atomic
+    def send(self, items, *, returning: bool = False) -> list[Notice] | int:
+        items = [_clean(item) for item in items]
+        if not items:
+            return [] if returning else 0
+        for item in items:
+            item["_sig"] = self._signature(item)
+        self._plan(items)
+        batch = uuid.uuid4().hex
+        now = timezone.now()
+        rows: list[tuple] = []
+        seen: set[tuple] = set()
+        outbox_due = False
+        at_batch, at_sent_by, at_created, at_body = _AT["batch"], _AT["sent_by_id"], _AT["created_at"], _AT["body"]
+        at_key, at_rkey, at_kind, at_skey = _AT["dedupe_key"], _AT["recipient_key"], _AT["kind"], _AT["subject_key"]
+        at_note = _AT["note"]
+        item_at = [_AT[c] for c in _ITEM_COLUMNS]
+        flag_body = _("%(problem)s。原通知:%(title)s")
+        for item in items:
+            ct, sid, skey, slabel = item["_subject"]
+            own = (item["title"], item["body"], item["url"], ct.pk if ct is not None else None, sid, skey, slabel,
+                   item["dedupe_key"])
+            for values, is_flag, may_outbox in self.plans[item["_sig"]]:
+                row = values.copy()
+                if is_flag:
+                    ident = (row[at_rkey], row[at_kind], row[at_skey], row[at_key])
+                    if ident in self.flags_sent:
+                        continue
+                    self.flags_sent.add(ident)
+                    row[at_body] = flag_body % {"problem": row[at_note], "title": item["title"]}
+                else:
+                    for i, value in zip(item_at, own):
+                        row[i] = value
+                    if row[at_key]:
+                        ident = (row[at_rkey], row[at_kind], row[at_skey], row[at_key])
+                        if ident in seen:
+                            continue
+                        seen.add(ident)
+                row[at_batch], row[at_sent_by], row[at_created] = batch, self.sent_by_id, now
+                rows.append(tuple(row))
+                outbox_due = outbox_due or may_outbox
+        inserted = bulk.insert_ignoring_conflicts(Notice, _COLUMNS, rows)
+        if returning or outbox_due or inserted != len(rows):
+            created = [_Sent(*row) for row in
+                       Notice.objects.filter(batch=batch).order_by("id").values_list(*_Sent._fields)]
+        else:  # every row went in: the rows are what was created
+            created = [_Sent(None, *(r[_AT[name]] for name in _Sent._fields[1:])) for r in rows]
+        deliveries = _outbox_rows(created) if outbox_due else []
+        Delivery.objects.bulk_create(deliveries, batch_size=500)
+        if created:
+            kinds: dict[str, int] = defaultdict(int)
+            for n in created:
+                kinds[n.kind] += 1
+            first = created[0]
+            ledger.append(
+                event="notice.send", object_type="notices.batch", object_id=batch,
+                object_repr=(first.title if len(created) == 1 else _("%(title)s 等 %(n)d 条通知")
+                             % {"title": first.title, "n": len(created)})[:255],
+                data={"notices": len(created), "deliveries": len(deliveries), "kinds": dict(kinds),
+                      "skipped_as_sent_before": len(rows) - len(created),
+                      "subject": first.subject_key if len({n.subject_key for n in created}) == 1 else ""},
+                actor=self.actor,
+            )
+            if deliveries:
+                transaction.on_commit(_kick)
+        if not returning:
+            return len(created)
+        return list(Notice.objects.filter(batch=batch).order_by("id"))
 
 
 _FK = {"post": "post_id", "person": "person_id", "user": "user_id", "unit": "unit_id", "reached": "reached_id",
@@ -140,47 +217,6 @@ class _Sent(NamedTuple):
     unit_id: int | None
     reached_id: int | None
     is_copy: bool
-
-
-def _insert_ignoring_conflicts(drafts: list[_Draft]) -> None:
-    """One executemany of plain tuples: INSERT that skips a notice already sent (the partial
-    unique constraint). Same effect as bulk_create(ignore_conflicts=True) at a fraction of the
-    cost for tens of thousands of rows (no per-row SQL compilation)."""
-    if not drafts:
-        return
-    fields = [f for f in Notice._meta.concrete_fields if not f.primary_key]
-    ops = connection.ops
-    adapters = []
-    for f in fields:
-        internal = f.get_internal_type()
-        if internal == "DateTimeField":
-            adapters.append(ops.adapt_datetimefield_value)
-        elif internal == "DateField":
-            adapters.append(ops.adapt_datefield_value)
-        else:
-            adapters.append(None)
-    cache: dict = {}
-
-    def adapt(adapter, value):
-        if value is None:
-            return None
-        key = (adapter, value)
-        if key not in cache:
-            cache[key] = adapter(value)
-        return cache[key]
-
-    rows = [tuple(adapt(a, getattr(d, f.attname)) if a else getattr(d, f.attname) for f, a in zip(fields, adapters))
-            for d in drafts]
-    table = ops.quote_name(Notice._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    if connection.vendor == "sqlite":
-        sql = f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})"
-    else:
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start:start + 5000])
 
 
 def _kick() -> None:
@@ -415,7 +451,31 @@ def _pk_set(items, key) -> set:
 
 
 # --- outbox -------------------------------------------------------------------------------------
-def _outbox_rows(created: list[_Sent], resolver: _Resolver) -> list[Delivery]:
+class _OutboxProbe:
+    """Whether a notice may need an outbox row (a conservative test, answered from three small
+    sets loaded once): its person or account wants email/SMS, or its unit has a robot. Only a
+    batch with such notices reads its rows back to build the outbox exactly (``_outbox_rows``)."""
+
+    def __init__(self, resolver):
+        wanting = UserPreference.objects.filter(Q(email=True) | Q(sms=True), user__is_active=True) \
+            .values_list("user_id", "user__person_id")
+        self.users = set()
+        self.people = set()
+        for user_id, person_id in wanting:
+            self.users.add(user_id)
+            if person_id:
+                self.people.add(person_id)
+        self.robot_units = set(UnitChannel.objects.filter(enabled=True).values_list("unit_id", flat=True))
+
+    def may_send(self, draft) -> bool:
+        if draft.role:
+            return False
+        if draft.user_id in self.users or (draft.reached_id or draft.person_id) in self.people:
+            return True
+        return draft.unit_id in self.robot_units and not draft.is_copy and bool(draft.post_id or draft.user_id)
+
+
+def _outbox_rows(created: list[_Sent]) -> list[Delivery]:
     """External messages for the notices just created: email/SMS by each person's preferences,
     the unit's group robots for what reaches a unit's post or administrators."""
     if not created:
