@@ -243,6 +243,22 @@ def test_a_leader_instructs_through_the_api(api, build):
     assert api(c.bajiao_liaison).post(f"/tasks/{task.pk}/instructions", {"text": "x"}).status_code == 403
 
 
+def test_an_instruction_through_the_api_carries_its_reply_deadline_and_bad_days_are_a_field_error(api, build):
+    from duban.core import workdays
+    from duban.tasks import lights
+
+    c = build.cast
+    task = build.in_progress()
+    response = api(c.leader).post(f"/tasks/{task.pk}/instructions", {"text": "两天内报告", "reply_days": 2})
+    assert response.status_code == 201
+    assert response.json()["data"]["reply_due"] == workdays.add_workdays(lights.today(), 2).isoformat()
+    detail = api(c.bajiao_liaison).get(f"/tasks/{task.pk}").json()
+    assert detail["instructions"][0]["reply_due"] == response.json()["data"]["reply_due"]
+    assert detail["instructions"][0]["replied_at"] is None
+    bad = api(c.leader).post(f"/tasks/{task.pk}/instructions", {"text": "x", "reply_days": 99})
+    assert bad.status_code == 400 and "reply_days" in bad.json()["errors"]
+
+
 def test_sources_through_the_api(api, build):
     c = build.cast
     sup = api(c.supervisor)

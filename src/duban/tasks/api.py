@@ -235,6 +235,10 @@ class InstructionOut(Schema):
     author: str
     text: str
     created_at: str
+    reply_due: str | None = None
+    replied_at: str | None = None
+    reply_text: str = ""
+    reply_late: bool = False
 
 
 class TaskDetailOut(TaskOut):
@@ -268,6 +272,7 @@ class DecisionIn(Strict):
 
 class InstructionIn(Strict):
     text: str
+    reply_days: int | None = None  # working days; default DUBAN_INSTRUCTION_REPLY_DAYS
 
 
 class TaskQuery(Schema):
@@ -352,7 +357,11 @@ def _detail(user, task: Task) -> dict:
     out = _tasks_out([task])[0]
     out["milestones"] = [{"id": m.pk, "name": m.name, "date": m.date, "done": m.done} for m in task.milestones.all()]
     out["instructions"] = [{"id": i.pk, "author": i.author.get_full_name() or i.author.get_username(), "text": i.text,
-                            "created_at": i.created_at.isoformat()} for i in selectors.instructions_for_task(task)]
+                            "created_at": i.created_at.isoformat(),
+                            "reply_due": i.reply_due.isoformat() if i.reply_due else None,
+                            "replied_at": i.replied_at.isoformat() if i.replied_at else None,
+                            "reply_text": i.reply_text, "reply_late": i.reply_late}
+                           for i in selectors.instructions_for_task(task)]
     out["children"] = _tasks_out(selectors.task_children(task).prefetch_related("co_units"))
     out["timeline"] = [{"seq": e.seq, "at": e.created_at.isoformat(), "event": e.event, "actor": e.actor_name,
                         "data": e.data} for e in selectors.task_timeline(task)]
@@ -591,7 +600,7 @@ def evidence_download(request, evidence_id: int):
 def instruction_add(request, task_id: int, payload: InstructionIn):
     user = _user(request)
     task = selectors.task_get_for_user(user, task_id)
-    services.instruction_add(actor=user, task=task, text=payload.text)
+    services.instruction_add(actor=user, task=task, text=payload.text, reply_days=payload.reply_days)
     entry = selectors.task_timeline(task).last()
     return 201, {"seq": entry.seq, "at": entry.created_at.isoformat(), "event": entry.event,
                  "actor": entry.actor_name, "data": entry.data}
