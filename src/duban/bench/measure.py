@@ -185,3 +185,7 @@ def run(dataset: dict, repeat: int, writers_seconds: float) -> None:
     result = ledger.verify()
     print(f"  verify-ledger over {result.checked} entries: {'ok' if result.ok else 'BROKEN: ' + result.reason} "
           f"in {time.perf_counter() - t0:.1f} s")
+
+    from duban.bench import evaluation as evaluation_bench  # score sheets and the dashboard's endpoints
+
+    evaluation_bench.measure(dataset, repeat=repeat)

@@ -14,6 +14,7 @@ from duban.accounts.models import User
 from duban.core import context
 from duban.demo.accounts import ACCOUNTS, DEMO_PASSWORD, build_accounts
 from duban.demo.directory import DEFAULT_SEED, build_directory
+from duban.demo.evaluation import build_evaluation
 from duban.demo.indicators import build_indicators
 from duban.demo.tasks import build_tasks
 from duban.orgs.models import LeadingGroup, Unit
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 accounts = build_accounts(directory)
                 made = build_tasks(directory, accounts, DEMO_PASSWORD)
                 build_indicators(directory, accounts)  # the speech's figures, marked as demo values
+                build_evaluation(directory, accounts)  # a township scheme, its sheet, the 三个交账 timeline
             except ValidationError as exc:
                 raise CommandError(f"duban demo: demo data rejected: {'; '.join(exc.messages)}") from exc
         self.stdout.write(self.style.SUCCESS(
