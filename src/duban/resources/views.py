@@ -73,10 +73,10 @@ def _detail(request, req, *, forms=None, status=200):
            "can_make_task": permissions.can(user, permissions.TASKS_MANAGE) and req.created_task_id is None
            and req.status in (Status.GRANTED, Status.PARTIAL, Status.DELIVERED)}
     if holder:
-        ctx["forward_form"] = forms.get("forward") or ForwardForm(upper_units=_upper(req.current_unit))
-        ctx["priority_form"] = forms.get("priority") or PriorityForm(initial={"priority": req.priority,
-                                                                              "reason": req.priority_reason})
-        ctx["decision_form"] = forms.get("decide") or DecisionForm()
+        ctx["forward_form"] = forms.get("forward") or ForwardForm(upper_units=_upper(req.current_unit), auto_id="fwd_%s")
+        ctx["priority_form"] = forms.get("priority") or PriorityForm(initial={"priority": req.priority, "reason": req.priority_reason},
+                                                                auto_id="prio_%s")
+        ctx["decision_form"] = forms.get("decide") or DecisionForm(auto_id="dec_%s")
         ctx["can_task_on_grant"] = permissions.can(user, permissions.TASKS_MANAGE)
     if ctx["can_allocate"]:
         ctx["allocation_form"] = forms.get("allocate") or AllocationForm()
@@ -106,7 +106,7 @@ def _act(request, pk, key, form, call, done):
 @require_POST
 def request_forward(request, pk):
     req = selectors.request_get_for_user(request.user, pk)
-    form = ForwardForm(request.POST, upper_units=_upper(req.current_unit))
+    form = ForwardForm(request.POST, upper_units=_upper(req.current_unit), auto_id="fwd_%s")
     return _act(request, pk, "forward", form,
                 lambda r, d: services.request_forward(actor=request.user, request=r, **d), _("已上报。"))
 
@@ -114,7 +114,7 @@ def request_forward(request, pk):
 @require_perm(DECIDE)
 @require_POST
 def request_prioritise(request, pk):
-    return _act(request, pk, "priority", PriorityForm(request.POST),
+    return _act(request, pk, "priority", PriorityForm(request.POST, auto_id="prio_%s"),
                 lambda r, d: services.request_prioritise(actor=request.user, request=r, **d), _("优先序已保存。"))
 
 
@@ -128,7 +128,7 @@ def request_decide(request, pk):
             if make_task and r.status != Status.REFUSED:
                 services.request_make_task(actor=request.user, request=r)
 
-    return _act(request, pk, "decide", DecisionForm(request.POST), call, _("决定已保存。"))
+    return _act(request, pk, "decide", DecisionForm(request.POST, auto_id="dec_%s"), call, _("决定已保存。"))
 
 
 @require_perm(DECIDE)
