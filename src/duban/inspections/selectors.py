@@ -35,7 +35,6 @@ from duban.inspections.models import (
 from duban.orgs.models import Person, Unit, UnitKind
 from duban.tasks import lights
 
-COVERAGE_KINDS = (UnitKind.TOWNSHIP, UnitKind.PARTY, UnitKind.GOVERNMENT, UnitKind.MASS_ORG)
 
 
 # --- visibility -------------------------------------------------------------------------------
@@ -156,9 +155,19 @@ def current_term(today: date | None = None) -> Term | None:
     return Term.objects.order_by("-start_date").first()
 
 
-def coverage_units() -> QuerySet[Unit]:
-    """The units the term must cover: the townships/offices and city units (the root's children)."""
-    return Unit.objects.filter(depth=2, is_active=True, kind__in=COVERAGE_KINDS).order_by("path")
+def coverage_units() -> list[Unit]:
+    """The units the term must cover (乡镇/办事处 and 市直单位): every active township, and every
+    active party, government or mass-organisation unit one or two levels below the root that is
+    not inside a township — except a body that only groups such units (the 市委 or the 市政府
+    with their departments below): its departments are covered instead."""
+    city_kinds = (UnitKind.PARTY, UnitKind.GOVERNMENT, UnitKind.MASS_ORG)
+    rows = list(Unit.objects.filter(is_active=True).filter(
+        Q(kind=UnitKind.TOWNSHIP) | Q(kind__in=city_kinds, depth__in=(2, 3))).order_by("path"))
+    townships = [u.path for u in rows if u.kind == UnitKind.TOWNSHIP]
+    city = [u for u in rows if u.kind != UnitKind.TOWNSHIP and not any(u.path.startswith(t) for t in townships)]
+    parents = {u.path[:-Unit.steplen] for u in city if u.depth == 3}
+    keep = {u.pk for u in city if not (u.depth == 2 and u.path in parents)}
+    return [u for u in rows if u.kind == UnitKind.TOWNSHIP or u.pk in keep]
 
 
 def coverage_matrix(term: Term, today: date | None = None) -> list[dict]:

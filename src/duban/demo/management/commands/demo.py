@@ -16,6 +16,7 @@ from duban.demo.accounts import ACCOUNTS, DEMO_PASSWORD, build_accounts
 from duban.demo.directory import DEFAULT_SEED, build_directory
 from duban.demo.evaluation import build_evaluation
 from duban.demo.indicators import build_indicators
+from duban.demo.inspections import build_inspections
 from duban.demo.tasks import build_tasks
 from duban.orgs.models import LeadingGroup, Unit
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 directory = build_directory(seed=seed)
                 accounts = build_accounts(directory)
                 made = build_tasks(directory, accounts, DEMO_PASSWORD)
+                build_inspections(directory, accounts)
                 build_indicators(directory, accounts)  # the speech's figures, marked as demo values
                 build_evaluation(directory, accounts)  # a township scheme, its sheet, the 三个交账 timeline
             except ValidationError as exc:
