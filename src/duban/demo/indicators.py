@@ -38,10 +38,10 @@ def build_indicators(directory: dict, accounts: dict) -> dict:
         return services.indicator_save(actor=supervisor, code=code, name=name, measure=measure, source_office=office,
                                        responsible_units=[office], start_year=2016, end_year=2020, is_demo=True, **kw)
 
-    gdppc = define("GDPPC", "人均生产总值", "元", fgj, goal_value=Decimal("40000"), behind_margin=5)
+    gdppc = define("GDPPC", "人均生产总值", "元", fgj, goal_value=Decimal(40000), behind_margin=5)
     province = define("PROV_GDPPC", "全省人均生产总值", "元", fgj)
     share = define("GDPPC_SHARE", "人均生产总值占全省比重", "%", fgj, formula="GDPPC / PROV_GDPPC * 100")
-    firms = define("FIRMS", "规上工业企业数", "家", fgj, goal_value=Decimal("120"), behind_margin=5)
+    firms = define("FIRMS", "规上工业企业数", "家", fgj, goal_value=Decimal(120), behind_margin=5)
     revenue = define("REV_GROWTH", "地方公共财政预算收入增速", "%", czj, behind_margin=10, behind_action="task")
 
     services.actual_save(actor=supervisor, indicator=gdppc, period="2016", value="24429", is_demo=True)
@@ -56,7 +56,7 @@ def build_indicators(directory: dict, accounts: dict) -> dict:
     above = ["远安县"] + [f"生态功能类县市{i:02d}(演示)" for i in range(1, 16)]
     below = [f"生态功能类县市{i:02d}(演示)" for i in range(16, 30)]
     eco = _group(supervisor, "全省31个重点生态功能区县市(演示)", "恩施市", above + below, DEMO_NOTE)
-    values = {"远安县": Decimal("87944")}
+    values = {"远安县": Decimal(87944)}
     values.update({name: Decimal(60000 - 2200 * i) for i, name in enumerate(above[1:])})
     values.update({name: Decimal(24000 - 500 * i) for i, name in enumerate(below)})
     _peers(supervisor, gdppc, eco, "2016", values)

@@ -9,13 +9,33 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Avg, Case, Count, DecimalField, F, Max, Min, OuterRef, QuerySet, Subquery, When, Window
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    When,
+    Window,
+)
 from django.db.models.functions import Rank
-from django.http import Http404
 
 from duban.core import permissions
 from duban.indicators import periods
-from duban.indicators.models import Actual, BehindAlert, Direction, Indicator, PeerGroup, PeerMember, PeerValue
+from duban.indicators.models import (
+    Actual,
+    BehindAlert,
+    Direction,
+    Indicator,
+    PeerGroup,
+    PeerMember,
+    PeerValue,
+)
 
 
 def indicators_for_user(user) -> QuerySet[Indicator]:

@@ -388,7 +388,7 @@ def actuals_import(*, actor, file) -> dict:
 def shortfall(indicator: Indicator, actual: Decimal, target: Decimal) -> Decimal:
     """How far (in % of the target) the actual is behind; negative when ahead."""
     if target == 0:
-        return Decimal("0")
+        return Decimal(0)
     gap = (target - actual) if indicator.direction == Direction.HIGHER else (actual - target)
     return (gap / abs(target) * 100).quantize(Decimal("0.01"))
 

@@ -15,7 +15,14 @@ from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.indicators import selectors, services
-from duban.indicators.forms import ActualForm, ImportForm, IndicatorForm, PeerGroupForm, PeerValueForm, TargetForm
+from duban.indicators.forms import (
+    ActualForm,
+    ImportForm,
+    IndicatorForm,
+    PeerGroupForm,
+    PeerValueForm,
+    TargetForm,
+)
 from duban.indicators.models import PeerMember
 from duban.orgs import selectors as org_selectors
 

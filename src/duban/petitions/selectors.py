@@ -6,7 +6,15 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from duban.core import permissions
-from duban.petitions.models import LEVEL_ORDER, OPEN_STATES, Level, Petition, SensitivePeriod, Warning, WarningRule
+from duban.petitions.models import (
+    LEVEL_ORDER,
+    OPEN_STATES,
+    Level,
+    Petition,
+    SensitivePeriod,
+    Warning,
+    WarningRule,
+)
 from duban.petitions.services import mask_id
 
 
