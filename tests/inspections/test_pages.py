@@ -59,3 +59,15 @@ def test_the_round_list_shows_a_unit_only_fed_back_rounds_on_its_units(world, lo
     page = login(world.bajiao_liaison).get("/inspections/").content.decode()
     assert "已反馈轮次" in page and "未反馈轮次" not in page and "白果轮次" not in page
     assert hidden.fed_back_on is None and lights.today()
+
+
+def test_coverage_counts_departments_not_the_bodies_that_group_them_and_nothing_inside_a_township(cast):
+    from duban.inspections.selectors import coverage_units
+    from duban.orgs import services as org
+    from duban.orgs.models import UnitKind
+
+    government = org.unit_create(name="市人民政府", parent=cast.city, kind=UnitKind.GOVERNMENT, code="ZF")
+    org.unit_create(name="市财政局", parent=government, kind=UnitKind.GOVERNMENT, code="CZJ")
+    org.unit_create(name="芭蕉乡党政办", parent=cast.bajiao, kind=UnitKind.PARTY, code="BJDZB")
+    names = [u.name for u in coverage_units()]
+    assert sorted(names) == sorted(["市委办公室", "芭蕉侗族乡", "白果乡", "市财政局"])
