@@ -134,3 +134,17 @@ def test_the_dashboard_and_the_big_screen_render_with_their_scripts_and_no_inlin
     assert 'data-refresh="60"' in client.get("/dashboard/screen/").content.decode()
     assert client.get("/dashboard/data/nothing.json").status_code == 404
     assert login(cast.auditor).get("/dashboard/data/overview.json").status_code == 403
+
+
+def test_a_leaders_home_page_is_the_dashboard_and_a_liaisons_is_not(cast, login):
+    response = login(cast.leader).get("/")
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert login(cast.bajiao_liaison).get("/").status_code == 200
+
+
+def test_a_townships_figures_are_its_own_list_and_carry_its_unit(cast, login, tasks):
+    client = login(cast.bajiao_liaison)
+    overview = client.get("/dashboard/data/overview.json").json()
+    assert overview["red"]["url"] == f"/tasks/list/?unit={cast.bajiao.pk}&light=red"
+    _, query = _list_titles(client, overview["red"]["url"])
+    assert overview["red"]["value"] == _count_list(cast.bajiao_liaison, query) == 2

@@ -62,7 +62,7 @@ def measure(dataset: dict, repeat: int = 20) -> dict:
     as_of = min(lights.today(), __import__("datetime").date(YEAR, 12, 31))
     figures = {}
     print(f"\nevaluation ({connection.settings_dict['NAME']}, year {YEAR}, as of {as_of})")
-    for category in (UnitCategory.TOWNSHIP, UnitCategory.DEPARTMENT):
+    for category in (UnitCategory.TOWNSHIP, UnitCategory.DEPARTMENT, UnitCategory.VILLAGE):
         scheme = _scheme(supervisor, category)
         t0 = time.perf_counter()
         evaluation = services.evaluation_compute(actor=supervisor, scheme=scheme, as_of=as_of)

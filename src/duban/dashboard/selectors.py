@@ -39,17 +39,44 @@ def _light_counts(today, warn):
     return {str(light): Count("pk", filter=lights.light_q(light, today, warn_days=warn)) for light in LIGHTS}
 
 
+def own_unit(user) -> Unit | None:
+    """The unit whose subtree a non-global user's figures cover (None: the whole organisation)."""
+    prefix = permissions.scope_path(user)
+    if not prefix:
+        return None
+    return Unit.objects.filter(path=prefix).first()
+
+
+def _subtree_ids(path: str):
+    # A literal id list for a small subtree (as the list's own unit filter does), so PostgreSQL
+    # walks the (lead_unit, status) index instead of scanning every task.
+    ids = list(Unit.objects.filter(path__startswith=path).values_list("pk", flat=True)[:1001])
+    return ids if len(ids) <= 1000 else Unit.objects.filter(path__startswith=path).values("pk")
+
+
 def _base(user):
-    return task_selectors.tasks_for_user(user).order_by()
+    """The user's tasks as the list shows them; for a unit's user, the list of its own subtree
+    (``?unit=<own>``: 一级一清单), which is what every link of theirs carries."""
+    qs = task_selectors.tasks_for_user(user).order_by()
+    own = own_unit(user)
+    if own is not None:
+        qs = qs.filter(lead_unit__in=_subtree_ids(own.path))
+    return qs
+
+
+def _own_pk(user):
+    own = own_unit(user)
+    return own.pk if own is not None else None
 
 
 def overview(user, today: date | None = None) -> dict:
     today = today or lights.today()
     warn = lights.yellow_days()
     counts = _base(user).aggregate(total=Count("pk"), **_light_counts(today, warn))
-    result = {"total": {"value": counts["total"], "url": list_url()}}
+    unit = _own_pk(user)
+    result = {"total": {"value": counts["total"], "url": list_url(unit=unit)}}
     for light in LIGHTS:
-        result[str(light)] = {"value": counts[str(light)], "url": list_url(light=light)}
+        result[str(light)] = {"value": counts[str(light)], "url": list_url(unit=unit, light=light)}
     if permissions.can(user, permissions.SUPERVISION_LISTED):
         result["listed"] = {"value": supervision_selectors.listings_for_user(user).count(),
                             "url": reverse("supervision:listed")}
@@ -110,7 +137,8 @@ def by_category(user, today: date | None = None) -> dict:
         **_light_counts(today, warn))}
     categories = [c for c in Category.objects.order_by("sort_order", "name") if c.pk in rows]
     series = {str(light): [rows[c.pk][str(light)] for c in categories] for light in LIGHTS}
-    links = {str(light): [list_url(category=c.pk, light=light) for c in categories] for light in LIGHTS}
+    unit = _own_pk(user)
+    links = {str(light): [list_url(unit=unit, category=c.pk, light=light) for c in categories] for light in LIGHTS}
     return {"labels": [c.name for c in categories], "series": series, "links": links,
             "names": {str(light): str(light.label) for light in LIGHTS}}
 
@@ -120,6 +148,7 @@ def completion(user, year: int | None = None) -> dict:
     year = year or lights.today().year
     rows = {r["month"]: r for r in _base(user).filter(due_date__year=year).annotate(month=ExtractMonth("due_date"))
             .values("month").annotate(total=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.COMPLETED)))}
+    unit = _own_pk(user)
     labels, total, done, total_links, done_links = [], [], [], [], []
     for month in range(1, 13):
         first = date(year, month, 1)
@@ -127,8 +156,9 @@ def completion(user, year: int | None = None) -> dict:
         labels.append(_("%(m)s月") % {"m": month})
         total.append(rows.get(month, {}).get("total", 0))
         done.append(rows.get(month, {}).get("done", 0))
-        total_links.append(list_url(due_from=first.isoformat(), due_to=last.isoformat()))
-        done_links.append(list_url(due_from=first.isoformat(), due_to=last.isoformat(), status=TaskStatus.COMPLETED))
+        total_links.append(list_url(unit=unit, due_from=first.isoformat(), due_to=last.isoformat()))
+        done_links.append(list_url(unit=unit, due_from=first.isoformat(), due_to=last.isoformat(),
+                                   status=TaskStatus.COMPLETED))
     return {"year": year, "labels": labels, "series": {"total": total, "done": done},
             "links": {"total": total_links, "done": done_links},
             "names": {"total": _("到期任务"), "done": _("已办结")}}
@@ -154,12 +184,13 @@ def ranking(user, limit: int = 20) -> dict:
 def commitments(user) -> dict:
     items = []
     for c in Commitment.objects.all():
-        qs = task_selectors.task_list(user, {"q": c.term}).order_by()
+        own = own_unit(user)
+        qs = task_selectors.task_list(user, {"q": c.term, "unit": own}).order_by()
         total = qs.count()
         done = qs.filter(status=TaskStatus.COMPLETED).count()
         items.append({"title": c.title, "horizon": c.get_horizon_display(), "due": c.due_date.isoformat(),
-                      "total": total, "done": done, "url": list_url(q=c.term),
-                      "done_url": list_url(q=c.term, status=TaskStatus.COMPLETED)})
+                      "total": total, "done": done, "url": list_url(unit=_own_pk(user), q=c.term),
+                      "done_url": list_url(unit=_own_pk(user), q=c.term, status=TaskStatus.COMPLETED)})
     return {"items": items}
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from duban.core import permissions
 from duban.core.decorators import require_perm
+from duban.core.roles import Role
 from duban.orgs import selectors as org_selectors
 from duban.tasks import lights, selectors, ui_queries
 from duban.tasks.models import CLOSED_STATUSES, Light
@@ -21,6 +22,8 @@ def home(request):
     counted up to ui_queries.COUNT_CAP (shown as "1000+"), like the todo page's tabs: this is
     the first page everyone sees, and an exact COUNT over a province's tasks is not worth it."""
     user = request.user
+    if user.role == Role.LEADER and permissions.can(user, permissions.DASHBOARD_VIEW):
+        return redirect("dashboard:index")  # a leader's home is the dashboard (驾驶舱, duban.dashboard)
     capped = ui_queries.capped_count
     context = {"count_cap": ui_queries.COUNT_CAP}
     if permissions.can(user, permissions.TASKS_VIEW):
