@@ -32,34 +32,59 @@ class EngineError(Exception):
     pass
 
 
+class Snapshots:
+    """Decrypted snapshots in one private temporary directory, each version decrypted (and its
+    SHA-256 checked) once however many rules read it; removed by ``close()``."""
+
+    def __init__(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="duban-dc-")
+        os.chmod(self._tmp.name, 0o700)
+        self._paths: dict = {}
+
+    def path(self, version) -> str:
+        if version.pk not in self._paths:
+            data = storage.read(version.data_file, purpose="dataset")
+            if hashlib.sha256(data).hexdigest() != version.sha256:
+                raise EngineError(f"dataset version {version.pk}: SHA-256 does not match the snapshot")
+            path = os.path.join(self._tmp.name, f"v{len(self._paths)}.parquet")
+            with open(path, "wb") as fh:
+                fh.write(data)
+            self._paths[version.pk] = path
+        return self._paths[version.pk]
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 @contextmanager
-def duckdb_with(versions: dict, *, sandbox: bool = True):
+def duckdb_with(versions: dict, *, sandbox: bool = True, snapshots: Snapshots | None = None):
     """A DuckDB connection with one relation per alias (``src_<alias>``): in-memory tables with
-    external access off when ``sandbox``, views over the decrypted Parquet files otherwise."""
+    external access off when ``sandbox``, views over the decrypted Parquet files otherwise.
+    ``snapshots`` lets several runs share the decrypted files (else they live for this run)."""
+    own = snapshots is None
+    snaps = Snapshots() if own else snapshots
     con = duckdb.connect(":memory:")
     try:
-        with tempfile.TemporaryDirectory(prefix="duban-dc-") as tmp:
-            os.chmod(tmp, 0o700)
-            for alias, version in versions.items():
-                data = storage.read(version.data_file, purpose="dataset")
-                if hashlib.sha256(data).hexdigest() != version.sha256:
-                    raise EngineError(f"dataset version {version.pk}: SHA-256 does not match the snapshot")
-                path = os.path.join(tmp, f"{alias}.parquet")
-                with open(path, "wb") as fh:
-                    fh.write(data)
-                del data
-                quoted = path.replace("'", "''")
-                if sandbox:
-                    con.execute(f'CREATE TABLE "{table_name(alias)}" AS SELECT * FROM read_parquet(\'{quoted}\')')
-                    os.remove(path)
-                else:
-                    con.execute(f'CREATE VIEW "{table_name(alias)}" AS SELECT * FROM read_parquet(\'{quoted}\')')
-            if sandbox:
-                con.execute("SET enable_external_access = false")
-                con.execute("SET lock_configuration = true")
-            yield con
+        for alias, version in versions.items():
+            quoted = snaps.path(version).replace("'", "''")
+            what = "TABLE" if sandbox else "VIEW"
+            con.execute(f'CREATE {what} "{table_name(alias)}" AS SELECT * FROM read_parquet(\'{quoted}\')')
+        if sandbox:
+            if own:
+                snaps.close()  # the tables hold the data; no plaintext file outlives the load
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+        yield con
     finally:
         con.close()
+        if own:
+            snaps.close()
 
 
 def _plain(v):
