@@ -137,6 +137,11 @@ def test_the_subject_sees_their_own_decision_applies_for_tolerance_and_the_revie
     case = walk(open_person_case(cast), Stage.DECIDED)
     year = case.decided_on.year
     assert selectors.deductions_by_unit(year)[cast.bajiao.pk].by_form == {Form.FIRST: 1}
+    from duban.notices.models import Notice
+
+    notice = Notice.objects.get(person=cast.p_bajiao_a, dedupe_key__startswith="accountability-decided")
+    assert notice.url == f"/accountability/mine/{case.pk}/" and case.number in notice.title
+    assert case.facts not in notice.title + notice.body  # the notice carries no detail of the case
     client = login(cast.bajiao_liaison)  # 张三, the subject
     assert case.number in client.get("/accountability/mine/").content.decode()
     assert client.get(f"/accountability/{case.pk}/").status_code == 404  # not the case file itself
@@ -163,6 +168,7 @@ def test_the_subject_sees_their_own_decision_applies_for_tolerance_and_the_revie
     assert case.tolerance == "exempt"
     after = selectors.deductions_by_unit(year)[cast.bajiao.pk]
     assert after.by_form == {} and after.exempted == 1
+    assert Notice.objects.filter(person=cast.p_bajiao_a, dedupe_key__startswith="accountability-tolerance").exists()
     client = login(cast.bajiao_liaison)
     assert "免责" in client.get(f"/accountability/mine/{case.pk}/").content.decode()
 
@@ -234,7 +240,7 @@ def test_statistics_page_and_workbook_show_the_four_forms_shares(cast, login, du
     assert client.get("/accountability/stats/?year=abc").status_code == 400
 
 
-def test_a_case_opened_by_hand_needs_its_source_and_subject(cast, login, duty):
+def test_a_case_opened_by_hand_needs_its_source_and_subject(cast, login, duty, proposal):
     client = login(cast.discipline)
     response = client.post("/accountability/new/", {
         "title": "大数据比对发现重复领取", "source_kind": "bigdata", "source_label": "", "subject_kind": "person",
@@ -245,7 +251,7 @@ def test_a_case_opened_by_hand_needs_its_source_and_subject(cast, login, duty):
         "subject_kind": "person", "facts": "比对发现重复领取低保。", "opened_on": TODAY()})
     assert response.status_code == 400 and "请选择问责对象(个人)" in response.content.decode()
     response = client.post("/accountability/new/", {
-        "title": "整改不力", "source_kind": "task", "task": "999999", "subject_kind": "unit",
+        "title": "整改不力", "source_kind": "task", "source_ref": "999999", "subject_kind": "unit",
         "unit": cast.bajiao.pk, "facts": "x", "opened_on": TODAY()})
     assert response.status_code == 400 and "不存在" in response.content.decode()
     assert not Case.objects.exists()
@@ -255,6 +261,16 @@ def test_a_case_opened_by_hand_needs_its_source_and_subject(cast, login, duty):
         "opened_on": TODAY()})
     assert response.status_code == 302
     assert Case.objects.get().unit == cast.xiaojiaping
+    response = client.post("/accountability/new/", {
+        "title": "通村公路逾期", "source_kind": "task", "source_ref": proposal.task_id, "subject_kind": "unit",
+        "unit": cast.bajiao.pk, "facts": "任务逾期未完成。", "opened_on": TODAY()})
+    assert response.status_code == 302
+    case = Case.objects.get(source_kind="task")
+    assert case.source_type.model == "task" and case.source_id == proposal.task_id
+    response = client.post("/accountability/new/", {
+        "title": "再次受理", "source_kind": "task", "source_ref": proposal.task_id, "subject_kind": "unit",
+        "unit": cast.bajiao.pk, "facts": "x", "opened_on": TODAY()})
+    assert response.status_code == 400 and case.number in response.content.decode()  # one case per source
 
 
 def test_the_duty_links_page_records_who_carries_the_party_building_duty(cast, login, leader_person):

@@ -55,8 +55,8 @@ class CaseForm(forms.Form):
                                                                                           SourceKind.PROPOSAL)])
     source_label = forms.CharField(label=_("来源说明"), max_length=300, required=False,
                                    help_text=_("信访件编号、反映人、线索编号、巡察报告等。"))
-    task = forms.IntegerField(label=_("任务或督查发现编号"), required=False, min_value=1,
-                              help_text=_("来源为任务逾期/亮红灯时填任务编号,为督查发现时填督查发现编号。"))
+    source_ref = forms.IntegerField(label=_("来源编号"), required=False, min_value=1,
+                                    help_text=_("任务逾期/亮红灯填任务编号,督查发现填督查发现编号,信访举报可填信访事项编号。"))
     subject_kind = forms.ChoiceField(label=_("问责对象类型"), choices=SubjectKind.choices)
     person = PersonChoiceField(label=_("个人"), queryset=Person.objects.none(), required=False)
     unit = UnitChoiceField(label=_("单位"), queryset=Unit.objects.none(), required=False)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from duban.accountability.models import (
@@ -43,6 +44,11 @@ from duban.core import ledger, permissions
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import lights
 
+try:  # duban.notices is an optional layer; without it nobody is notified
+    from duban.notices import services as notice_services
+except ImportError:  # pragma: no cover - depends on the tree
+    notice_services = None
+
 
 def _err(field: str, message: str, code: str) -> ValidationError:
     """A field-keyed error whose code survives (tests and the API read it)."""
@@ -71,6 +77,21 @@ def _date(value, field: str, *, label: str, not_before: date | None = None) -> d
         raise _err(field, _("%(label)s不能早于上一阶段的日期(%(d)s)。") % {
             "label": label, "d": not_before.isoformat()}, "before_previous")
     return value
+
+
+def _notify_subjects(*, actor, case: Case, title: str, key: str) -> None:
+    """Tell the people (or the unit) a decided case names that there is something on their page.
+    The notice carries only the case number and a link: the case stays confidential."""
+    if notice_services is None:
+        return
+    url = reverse("accountability:mine_detail", args=[case.pk])
+    items = []
+    for s in case.subjects.all():
+        target = {"to_person": s.person} if s.person_id else {"to_unit": s.unit}
+        items.append({"kind": "system", "subject": case, "url": url, "title": title, **target,
+                      "dedupe_key": f"accountability-{key}-{case.pk}-{s.pk}"})
+    if items:
+        notice_services.notices_send_bulk(actor=actor, items=items, returning=False)
 
 
 def _manage(actor) -> None:
@@ -323,6 +344,8 @@ def case_decide(*, actor, case: Case, measure: str, decision_text: str, basis: s
     current.appeal_days = appeal_days
     current.save(update_fields=["stage", "version", "measure", "form", "decision_text", "basis", "decided_on",
                                 "decided_by", "appeal_days"])
+    _notify_subjects(actor=actor, case=current, key="decided",
+                     title=_("问责决定 %(n)s 已作出,请查看。") % {"n": current.number})
     ledger.append(event="case_decide", obj=current, actor=actor,
                   data={"measure": measure, "form": current.form, "on": on.isoformat(), "basis": basis,
                         "tolerance": current.tolerance, "appeal_days": appeal_days})
@@ -508,6 +531,10 @@ def tolerance_review(*, actor, application: ToleranceApplication, verdicts: dict
         case.tolerance = outcome
         case.version += 1
         case.save(update_fields=["tolerance", "version"])
+    if case.is_decided:
+        _notify_subjects(actor=actor, case=case, key=f"tolerance-{current.pk}",
+                         title=_("问责事项 %(n)s 的容错申请已审核:%(o)s。") % {
+                             "n": case.number, "o": ToleranceOutcome(outcome).label})
     ledger.append(event="tolerance_review", obj=case, actor=actor,
                   data={"application": current.pk, "outcome": outcome, "reasons": reasons,
                         "verdicts": {f: verdicts[f] for f in ToleranceApplication.TESTS

@@ -49,7 +49,12 @@ from duban.checks.models import Finding
 from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
-from duban.tasks.models import Task
+from duban.tasks import selectors as task_selectors
+
+try:  # duban.petitions is optional: a petition source is then described in words only
+    from duban.petitions import selectors as petition_selectors
+except ImportError:  # pragma: no cover - depends on the tree
+    petition_selectors = None
 
 VIEW = permissions.CASES_VIEW
 MANAGE = permissions.CASES_MANAGE
@@ -80,6 +85,25 @@ def case_list(request):
     })
 
 
+def _source(user, kind: str, ref):
+    """The object a case comes from, found through its own app's scoped selector: a task, a
+    finding of a published check, or (optionally) a petition; None for the other sources."""
+    if kind == SourceKind.TASK:
+        if not ref:
+            raise ValidationError({"source_ref": _("来源为任务时请填写任务编号。")})
+        return permissions.resolve_scoped(user, task_selectors.tasks_for_user(user), None, ref, field="source_ref",
+                                          label=_("任务"))
+    if kind == SourceKind.CHECK:
+        if not ref:
+            raise ValidationError({"source_ref": _("来源为督查发现时请填写督查发现编号。")})
+        findings = Finding.objects.filter(check_run__in=check_selectors.checks_for_user(user))
+        return permissions.resolve_scoped(user, findings, None, ref, field="source_ref", label=_("督查发现"))
+    if kind == SourceKind.PETITION and ref and petition_selectors is not None:
+        return permissions.resolve_scoped(user, petition_selectors.petitions_for_user(user), None, ref,
+                                          field="source_ref", label=_("信访事项"))
+    return None
+
+
 @require_perm(MANAGE)
 @require_http_methods(["GET", "POST"])
 def case_create(request):
@@ -87,18 +111,7 @@ def case_create(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            source = None
-            if d["source_kind"] == SourceKind.TASK:
-                if not d.get("task"):
-                    raise ValidationError({"task": _("来源为任务时请填写任务编号。")})
-                source = permissions.resolve_scoped(request.user, Task.objects.all(), None, d["task"],
-                                                    field="task", label=_("任务"))
-            elif d["source_kind"] == SourceKind.CHECK:
-                if not d.get("task"):
-                    raise ValidationError({"task": _("来源为督查发现时请填写督查发现编号。")})
-                findings = Finding.objects.filter(check_run__in=check_selectors.checks_for_user(request.user))
-                source = permissions.resolve_scoped(request.user, findings, None, d["task"], field="task",
-                                                    label=_("督查发现"))
+            source = _source(request.user, d["source_kind"], d.get("source_ref"))
             case = services.case_open(
                 actor=request.user, title=d["title"], source_kind=d["source_kind"], source=source,
                 source_label=d["source_label"], subject_kind=d["subject_kind"], person=d["person"],
