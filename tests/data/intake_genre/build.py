@@ -194,15 +194,6 @@ def xlsx_items() -> list[dict]:
     return out
 
 
-DOCS = {
-    "gov_report_province.txt": (GOV, "2025-01-16"),
-    "action_plan_city.txt": (ACTION, "2024-03-08"),
-    "implementation_plan_table.docx": (None, None),
-    "implementation_plan_flat.txt": (None, None),
-    "assessment_rules_county.xlsx": (None, None),
-}
-
-
 def labels_for(name: str, items: list[dict], doc_date: str | None) -> dict:
     sys.path.insert(0, str(HERE.parents[2] / "src"))
     from duban.intake.engine.load import load
@@ -235,19 +226,42 @@ def labels_for(name: str, items: list[dict], doc_date: str | None) -> dict:
     return labels
 
 
+def build_pdf(src: Path, out: Path) -> None:
+    """A text PDF of a .txt document as a browser prints it (A4, hard line breaks, page breaks)."""
+    import html
+
+    from playwright.sync_api import sync_playwright
+
+    body = "".join(f"<p>{html.escape(ln)}</p>" for ln in src.read_text("utf-8").split("\n") if ln.strip())
+    page = (f"<html><head><meta charset='utf-8'><style>body{{font-family:'Noto Serif CJK SC';font-size:16pt;"
+            f"width:15cm}} p{{text-indent:2em;margin:0}}</style></head><body>{body}</body></html>")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-background-networking"])
+        pg = browser.new_page()
+        pg.set_content(page)
+        pg.pdf(path=str(out), format="A4")
+        browser.close()
+
+
 def main() -> None:
+    for stem in ("action_plan_city", "gov_report_province"):
+        if not (HERE / f"{stem}.pdf").exists() or "--pdf" in sys.argv:
+            build_pdf(HERE / f"{stem}.txt", HERE / f"{stem}.pdf")
     build_plan_docx(HERE / "implementation_plan_table.docx")
     build_plan_flat(HERE / "implementation_plan_flat.txt")
     build_xlsx(HERE / "assessment_rules_county.xlsx")
     specs = {
         "gov_report_province.txt": (GOV, "2025-01-16"),
         "action_plan_city.txt": (ACTION, "2024-03-08"),
+        "gov_report_province.pdf": (GOV, "2025-01-16"),
+        "action_plan_city.pdf": (ACTION, "2024-03-08"),
         "implementation_plan_table.docx": (plan_items("\t"), None),
         "implementation_plan_flat.txt": (plan_items("\n"), None),
         "assessment_rules_county.xlsx": (xlsx_items(), None),
     }
     for name, (items, doc_date) in specs.items():
-        stem = name.rsplit(".", 1)[0]
+        stem = name.rsplit(".", 1)[0] + ("_pdf" if name.endswith(".pdf") else "")
         labels = labels_for(name, items, doc_date)
         (HERE / f"{stem}.labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")

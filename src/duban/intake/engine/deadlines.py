@@ -31,6 +31,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("this_year", re.compile(r"(?<![一二两三四五六七八九十\d])(?:今年(?:年)?(?:底前|底|内|末)|年底前|年内|本年度内?|今年(?![一二三四五六七八九十元\d]))")),
     ("next_year", re.compile(r"明年(?:底前|底|内|末)?")),
     ("half", re.compile(r"(?P<h>上半年|下半年|[一二三四]季度|第[一二三四]季度)(?:前|末|底)?")),
+    ("season", re.compile(r"(?:(?P<y>\d{4})年)?(?P<w>秋季(?:学期)?开学|国庆(?:节)?|元旦|主?汛期?|春季(?:学期)?开学)(?:之?前)")),
     ("term", re.compile(r"(?:一届|本届|这一届|新一届)?任期(?:内|之内)|届内")),
     ("periodic", re.compile(r"分年度|按年度|每年度|每一年|每年|逐年|分届次|每届|每季度|每月|定期")),
 ]
@@ -161,6 +162,17 @@ def _resolve(kind, m, norm, s, e, speech_date, term_end) -> Deadline | None:
         h = g["h"].lstrip("第")
         month = {"上半年": 6, "下半年": 12, "一季度": 3, "二季度": 6, "三季度": 9, "四季度": 12}[h]
         return Deadline(text, "month", month_end(sy, month), s, e)
+    if kind == "season":  # 秋季开学前 → 31 August, 国庆前 → 30 September, 元旦前 → 31 December, 汛前 → 31 May
+        w = g["w"]
+        md = (8, 31) if w.startswith("秋季") else (9, 30) if w.startswith("国庆") else (12, 31) if w == "元旦" \
+            else (2, 28) if w.startswith("春季") else (5, 31)
+        y = int(g["y"]) if g.get("y") else sy
+        if y is None:
+            return None
+        d = date(y, *md)
+        if speech_date and d < speech_date and not g.get("y"):
+            d = date(y + 1, *md)
+        return Deadline(text, "month", d, s, e, note="按节点推算（可调整）")
     if kind == "plan":  # 十四五期间 → 2025-12-31 (the k-th five-year plan ends in 1955 + 5k)
         k = cn_int(g["k"])
         y = 1955 + 5 * (10 + k) if k else None

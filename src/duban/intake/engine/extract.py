@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from . import deadlines as dl
+from . import genre
 from . import outline as ol
 from .model import Node, Target, UnitRef
 from .numerals import cn_int
@@ -80,7 +81,9 @@ class Extractor:
             # every body paragraph is an item
             if leaf and not in_context and not task_lists and node.kind != "closing" and len(op.paras) >= 3:
                 hp = op.paras[0]
-                if ol.heading_end(self.norm, hp.marker_end, hp.end) >= hp.end - 1:
+                parens = [genre.trailing_paren(self.norm, p.start, p.end) is not None for p in op.paras[1:]]
+                one_item = parens[-1] and not any(parens[:-1])  # '（…按职责分工负责）' closes the whole item
+                if ol.heading_end(self.norm, hp.marker_end, hp.end) >= hp.end - 1 and not one_item:
                     for p in op.paras[1:]:
                         if not _ACTION.search(self.norm[p.start:p.end]):
                             continue
@@ -129,8 +132,8 @@ class Extractor:
             return False
         body = op.paras[1:]
         leads = [_lead_para(self.norm, p.start, p.end) for p in body]
-        if sum(leads) < 2 or sum(leads) * 3 < len(body) * 2 - 1:
-            return False
+        if sum(leads) < 2 or not leads[0]:
+            return False  # items start with the first body paragraph
         current: Node | None = None
         for p, lead in zip(body, leads):
             text = self.norm[p.start:p.end]
@@ -434,7 +437,7 @@ class Extractor:
                 resp = [u for u in resp if re.search(r"是.*的", norm[anc.start:first_child])]
                 if resp:
                     return [UnitRef(u.name, "implied", u.key, None) for u in resp]
-        if m.speaker_org:
+        if m.speaker_org and _SPEECH_ORG.match(m.speaker_org):
             return [m.ref(m.speaker_org, "implied")]
         return []
 
@@ -519,6 +522,9 @@ def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
     return i + 1 < len(spans) and spans[i + 1][0] < e
 
 
+# a party secretary speaks for the committee that carries the work out; a 政府工作报告 item without a
+# named unit is left for the review (the government as a whole is no lead unit)
+_SPEECH_ORG = re.compile(r".*委$")
 _PEOPLE = re.compile(r"(干部|党员|同志|成员|领导|人员|人士|群众|职工)$")
 _ACTION = re.compile(r"要|推进|加强|加快|实施|建设|完善|提升|坚持|深化|抓好|推动|强化|落实|开展|做好|确保|力争|健全|建立")
 
@@ -529,6 +535,9 @@ def _lead_para(norm: str, s: int, e: int) -> bool:
     if not m:
         return False
     lead = m.group(0)
+    par = genre.trailing_paren(norm, s, e)
+    if not norm[s + m.end():par[0] - 1 if par else e].strip():
+        return False  # a one-sentence paragraph is not led by a sentence: it continues the item
     if lead.count("，") > 1 or re.match(r"^(过去|去年|一年来|五年来|我们|今年是|这|同时|此外|其中)", lead):
         return False
     return bool(_ACTION.search(lead) or re.match(r"^[\u4e00-\u9fff]{2}", lead) and len(lead) <= 20)

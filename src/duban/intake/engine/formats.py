@@ -103,16 +103,20 @@ class _Numbering:
             for ilvl, spec in abstract.get(ref.get(qn("w:val")), {}).items():
                 self.levels[(num.get(qn("w:numId")), ilvl)] = spec
 
-    def label(self, p_element) -> str:
+    def label(self, p_element, style=None) -> str:
         qn = self.qn
         ppr = p_element.find(qn("w:pPr"))
         numpr = ppr.find(qn("w:numPr")) if ppr is not None else None
+        while numpr is None and style is not None:  # numbering from the paragraph's style ('List Number')
+            sppr = style.element.find(qn("w:pPr"))
+            numpr = sppr.find(qn("w:numPr")) if sppr is not None else None
+            style = style.base_style
         if numpr is None:
             return ""
         nid = numpr.find(qn("w:numId"))
         lvl = numpr.find(qn("w:ilvl"))
         num_id = nid.get(qn("w:val")) if nid is not None else None
-        ilvl = int(lvl.get(qn("w:ilvl")) or 0) if lvl is not None else 0
+        ilvl = int(lvl.get(qn("w:val")) or 0) if lvl is not None else 0
         spec = self.levels.get((num_id, ilvl))
         if not spec or num_id in (None, "0"):
             return ""
@@ -153,7 +157,11 @@ def docx_to_text(data: bytes) -> str:
         if tag == "p":
             p = Paragraph(child, document)
             text = p.text.replace("\n", " ")
-            label = numbering.label(child)
+            try:
+                style = p.style
+            except (KeyError, ValueError, AttributeError):
+                style = None
+            label = numbering.label(child, style)
             if label and text.strip() and not text.lstrip().startswith(label):
                 text = label + text.lstrip()
             lines.append(text)
@@ -231,7 +239,6 @@ def _xl_value(v) -> str:
 
 
 # --- .pdf --------------------------------------------------------------------------------------
-_END = "。！？；：”）」…"
 _STARTS_MARKER = re.compile(r"^\s*([一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.、．](?!\d)|"
                             r"第[一二三四五六七八九十]{1,3}[章部节条]|[①-⑳]|附件|专栏)")
 
@@ -260,17 +267,42 @@ def pdf_to_text(data: bytes) -> str:
     return rejoin_lines(text)
 
 
+def _width(line: str) -> float:
+    return sum(0.55 if ord(c) < 0x2E80 else 1.0 for c in line)
+
+
+def _compat(text: str) -> str:
+    """Kangxi radicals and compatibility ideographs that PDF text layers often carry (⼀ ⼈ ⺠ …)
+    become the ordinary characters."""
+    import unicodedata
+
+    return "".join(_RADICALS.get(c) or (unicodedata.normalize("NFKC", c)
+                                        if "\u2e80" <= c <= "\u2fdf" or "\uf900" <= c <= "\ufaff" else c)
+                   for c in text)
+
+
+# CJK Radicals Supplement characters without a compatibility decomposition, as fonts' ToUnicode
+# maps produce them, and the ordinary character each one stands for
+_RADICALS = dict(zip("⺠⻔⻓⻅⻢⻬⻜⻋⻉⻆⻩⻛⻥⻚⻮⻰⻳⻙⻨⻧⻦⻌⻠⻪⻫⻭⻯⻲⺦⺰⻈⻐⺟⻄⻑⻘⻝⻣⻤⺮⻊⻖⻗⺁⺇⺌⺗⺝⺩⺫⺯⺶",
+                     "民门长见马齐飞车贝角黄风鱼页齿龙龟韦麦卤鸟辶饣黾齐齿龙龟丬纟讠钅母西長青食骨鬼竹足阝雨厂几小心月王目糸羊"))
+
+
 def rejoin_lines(text: str) -> str:
-    """Join the layout's hard line breaks: a line that does not end a sentence continues on the
-    next, unless the next opens with an outline marker; page numbers ('- 3 -') are dropped."""
+    """Join the layout's hard line breaks: a line that fills the page width and does not end a
+    sentence continues on the next (unless the next opens with an outline marker); short lines
+    (titles, dates, signatures) stay lines; page numbers ('- 3 -', '第 2 页') are dropped."""
+    text = _compat(text)
+    raw = [ln.strip() for ln in text.split("\n")]
+    raw = [ln for ln in raw if ln and not re.fullmatch(r"[-—－\s]*\d{1,3}[-—－\s]*|第\s*\d+\s*页(，?共\s*\d+\s*页)?", ln)]
+    widths = sorted(_width(ln) for ln in raw)
+    full = widths[int(len(widths) * 0.9)] if widths else 0
     out: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if not line or re.fullmatch(r"[-—－\s]*\d{1,3}[-—－\s]*|第\s*\d+\s*页(，?共\s*\d+\s*页)?", line):
-            continue
-        if out and out[-1] and out[-1][-1] not in _END and not _STARTS_MARKER.match(line) \
-                and len(out[-1]) >= 18:
+    prev_full = False
+    for line in raw:
+        ended = out and (out[-1][-1] in "。！？；：）" or out[-1][-2:] in ("。”", "！”", "？”"))
+        if out and prev_full and not ended and not _STARTS_MARKER.match(line):
             out[-1] += line
         else:
             out.append(line)
+        prev_full = full > 0 and _width(line) >= 0.85 * full
     return "\n".join(out)

@@ -205,7 +205,7 @@ def _row_attributes(item: Node, row, task, ex) -> None:
     own = [d for d in dl.find(norm, task.start, task.end, ex.speech_date, ex.term_end) if d.date is not None]
     if due is not None:
         found = dl.find(norm, due.start, due.end, ex.speech_date, ex.term_end)
-        found = [d for d in found if d.date is not None or d.kind == "periodic"]
+        found = [d for d in found if d.date is not None or d.kind == "periodic"] or cell_deadline(norm, due)
         if found:
             item.deadline = found[0]
         elif own and NO_FIXED_DATE.search(due.text.strip()):
@@ -216,6 +216,28 @@ def _row_attributes(item: Node, row, task, ex) -> None:
         item.deadline.text = text[item.deadline.start:item.deadline.end]
         item.deadline.inherited = due is not None and due is not row.cells.get("due")
     item.targets = ex.targets(task.start, task.end)
+
+
+_CELL_DATE = re.compile(r"(?P<y>20\d{2})\s*(?:年|[.\-/])\s*(?:(?P<m>\d{1,2})\s*(?:月|[.\-/]|$)\s*(?:(?P<d>\d{1,2})\s*日?)?)?")
+
+
+def cell_deadline(norm: str, cell) -> list[Deadline]:
+    """A deadline cell written as a bare date: '2024年6月' (the month's end), '2024.6.30', '2025年'."""
+    m = _CELL_DATE.search(norm, cell.start, cell.end)
+    if not m or re.search(r"以来|之前已", norm[m.end():cell.end]):
+        return []
+    y = int(m["y"])
+    try:
+        if m["m"] and m["d"]:
+            d = date(y, int(m["m"]), int(m["d"]))
+        elif m["m"]:
+            d = dl.month_end(y, int(m["m"]))
+        else:
+            d = date(y, 12, 31)
+    except ValueError:
+        return []
+    return [Deadline(norm[m.start():m.end()], "day" if m["d"] else "month" if m["m"] else "year", d,
+                     m.start(), m.end())]
 
 
 def insert_tables(roots: list[Node], tables: list[Node], norm: str) -> None:

@@ -31,6 +31,10 @@ class Command(BaseCommand):
             hint = "（默认标注文件在仓库的 tests/data/ 中，请在仓库根目录运行，或指定标注文件）" \
                 if labels == DEFAULT_LABELS else ""
             raise CommandError(f"找不到标注文件：{labels}{hint}")
+        labels_data = load_labels(lpath)
+        named = labels_data.get("source") if isinstance(labels_data.get("source"), str) else None
+        if source is None and named and lpath.with_name(Path(named).name).is_file():
+            source = str(lpath.with_name(Path(named).name))
         if source is None:
             stem = lpath.name[: -len(".labels.json")] if lpath.name.endswith(".labels.json") else lpath.stem
             candidates = [lpath.with_name(stem + ext) for ext in (".txt", ".html", ".htm", ".docx", ".xlsx", ".pdf")]
@@ -42,7 +46,7 @@ class Command(BaseCommand):
             draft = analyse(spath.read_bytes(), filename=spath.name)
         except IntakeError as exc:
             raise CommandError(exc.message) from exc
-        result = score(draft, load_labels(lpath))
+        result = score(draft, labels_data)
         if json:
             self.stdout.write(_json.dumps(result, ensure_ascii=False, indent=1))
             return
