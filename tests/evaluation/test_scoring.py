@@ -46,7 +46,7 @@ def test_each_item_of_each_township_matches_the_arithmetic_done_by_hand(cast):
     assert cells["rating"] == D(10) * ((90 + 80 + 70) / D(3)) / 100  # five raters: 100 and 60 dropped
     assert cells["bonus"] == D(2)  # the approved claim only; the pending one does not count
     assert cells["accountability"] == D(0)
-    assert score.items[str(w.item["accountability"].pk)]["note"] == "问责模块尚未启用,本项暂计 0 分"
+    assert score.items[str(w.item["accountability"].pk)]["note"].startswith("问责 0 起")  # no case decided
     assert score.total == sum(cells.values()) == D("53.40")
 
     # 白果: b1 on time (20:00 Beijing on its due day), b2 one day late by the Beijing clock.
@@ -97,3 +97,33 @@ def test_every_point_of_an_item_can_be_followed_to_its_records(cast, login):
     assert "督〔2026〕1号" in page.content.decode()
     # Another township's sheet does not exist for 芭蕉.
     assert client.get(f"/evaluation/{w.evaluation.pk}/units/{cast.baiguo.pk}/").status_code == 404
+
+
+def test_without_an_accountability_provider_the_item_scores_zero_with_a_note(cast):
+    from duban.accountability.selectors import evaluation_provider
+    from duban.evaluation import sources
+
+    sources.unregister_accountability_provider(evaluation_provider)
+    try:
+        w = build(cast)
+    finally:
+        sources.register_accountability_provider(evaluation_provider)
+    score = UnitScore.objects.get(evaluation=w.evaluation, unit=cast.bajiao)
+    cell = score.items[str(w.item["accountability"].pk)]
+    assert cell["score"] == "0.00" and cell["note"] == "问责模块尚未启用,本项暂计 0 分"
+
+
+def test_a_registered_provider_deducts_up_to_the_items_cap(cast):
+    from duban.evaluation import sources
+
+    def provider(ctx):
+        return {pk: {"points": D(12), "count": 3} for pk, path in ctx.units if path == cast.bajiao.path}
+
+    sources.register_accountability_provider(provider)
+    try:
+        w = build(cast)
+    finally:
+        sources.unregister_accountability_provider(provider)
+    _, bj = _cells(w.evaluation, cast.bajiao, w)
+    _, bg = _cells(w.evaluation, cast.baiguo, w)
+    assert bj["accountability"] == D("-10.00") and bg["accountability"] == D(0)  # 12 points, capped at 10

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -477,8 +478,8 @@ def round_create(*, actor, title, year, evaluation=None, min_grade="", exclude_a
     return rnd
 
 
-def eligibility_problems(rnd: Round, unit) -> list[str]:
-    """Why a unit (or a person's unit) may not be nominated; [] when eligible."""
+def eligibility_problems(rnd: Round, unit, person=None) -> list[str]:
+    """Why a unit (or a person and their unit) may not be nominated; [] when eligible."""
     problems = []
     if rnd.min_grade:
         score = UnitScore.objects.filter(evaluation=rnd.evaluation, unit=unit).first()
@@ -492,6 +493,11 @@ def eligibility_problems(rnd: Round, unit) -> list[str]:
         ctx = Context(year=rnd.year, as_of=date(rnd.year, 12, 31), units=[(unit.pk, unit.path)])
         if SOURCES["accountability"].measure(ctx).get(unit.pk, {}).get("count"):
             problems.append(_("单位“%(unit)s”在评选期内有问责记录。") % {"unit": unit.name})
+    if rnd.exclude_accountability and person is not None and apps.is_installed("duban.accountability"):
+        from duban.accountability.selectors import has_case
+
+        if has_case(person, rnd.year):
+            problems.append(_("“%(person)s”在评选期内受到问责。") % {"person": person.name})
     return problems
 
 
@@ -509,7 +515,7 @@ def nomination_add(*, actor, rnd: Round, unit=None, person=None, reason: str, ta
         if not reason:
             raise ValidationError({"reason": _("请填写推荐理由。")})
         home = unit if unit is not None else person.unit
-        problems = eligibility_problems(rnd, home)
+        problems = eligibility_problems(rnd, home, person)
         if problems:
             raise ValidationError({"__all__": problems}, code="ineligible")
         tasks = list(tasks)

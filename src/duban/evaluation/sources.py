@@ -313,7 +313,8 @@ class Accountability(Source):
         if not _accountability_providers:
             return ZERO, str(_("问责模块尚未启用,本项暂计 0 分"))
         points = min(Decimal(raw.get("points", 0)), item.weight)
-        return q2(-points), f"{raw.get('count', 0)}"
+        return q2(-points), str(_("问责 %(n)s 起,扣 %(points)s 分(上限 %(cap)s)")) % {
+            "n": raw.get("count", 0), "points": f"{q2(points):.2f}", "cap": f"{item.weight:.2f}"}
 
     def records(self, ctx, unit):
         return []
