@@ -97,4 +97,20 @@ def test_a_proposal_becomes_a_case_is_decided_and_the_subjects_tolerance_clears_
     page.goto(page.base_url + f"/accountability/stats/?year={ctx.year}")
     page.wait_for_selector("#forms-chart svg")
     desk.close()
+
+    phone.close()
+
+    # the discipline officer's own pages on a phone too
+    phone = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844},
+                                 is_mobile=True, has_touch=True)
+    phone.set_default_timeout(10_000)
+    mobile = phone.new_page()
+    mobile.base_url = live_server.url
+    sign_in(mobile, cast.discipline, cast.password)
+    for url in (f"/accountability/{case.pk}/", "/accountability/", "/accountability/duty/",
+                f"/accountability/stats/?year={ctx.year}"):
+        mobile.goto(mobile.base_url + url)
+        assert fits(mobile), url
+    mobile.wait_for_selector("#forms-chart svg")
+    assert fits(mobile)
     phone.close()
