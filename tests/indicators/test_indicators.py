@@ -209,3 +209,30 @@ def test_the_dashboard_tile_gives_value_target_and_rank(cast):
     assert (tile["value"], tile["target"], tile["rank"], tile["of"], tile["behind"]) == (
         Decimal("24429.0000"), Decimal("30000.0000"), 3, 5, True)
     assert selectors.dashboard_tiles(cast.auditor) == []
+
+
+def test_the_supervisor_builds_a_peer_group_and_enters_a_peer_value_on_the_pages(cast, login):
+    indicator = make(cast)
+    client = login(cast.supervisor)
+    dup = client.post("/indicators/groups/", {"name": "武陵山片区", "members": "恩施市\n来凤县\n来凤县",
+                                              "self_name": "恩施市"})
+    assert dup.status_code == 400 and "成员重复" in dup.content.decode()
+    response = client.post("/indicators/groups/", {"name": "武陵山片区", "members": "恩施市\n来凤县\n鹤峰县",
+                                                   "self_name": "恩施市"})
+    assert response.status_code == 302
+    from duban.indicators.models import PeerGroup, PeerMember
+    group = PeerGroup.objects.get()
+    laifeng = PeerMember.objects.get(name="来凤县")
+    bad = client.post(f"/indicators/groups/{group.pk}/", {"member": laifeng.pk, "indicator": indicator.pk,
+                                                          "period": "2019", "value": "1"})
+    assert bad.status_code == 400  # 2019 is before the span 2021–2025
+    assert client.post(f"/indicators/groups/{group.pk}/", {"member": laifeng.pk, "indicator": indicator.pk,
+                                                           "period": "2024", "value": "21000"}).status_code == 302
+    services.actual_save(actor=cast.supervisor, indicator=indicator, period="2024", value="24429")
+    page = client.get(f"/indicators/{indicator.pk}/?group={group.pk}&period=2024").content.decode()
+    assert "来凤县" in page and "-3429" in page  # 来凤县's gap to us as leader: 21000 − 24429
+    edit = client.post(f"/indicators/{indicator.pk}/edit/", {
+        "code": "GDPPC", "name": "人均地区生产总值", "measure": "元", "direction": "higher", "frequency": "year",
+        "start_year": 2025, "end_year": 2021, "behind_margin": "5", "behind_action": "notice"})
+    assert edit.status_code == 400 and "目标年度不能早于起始年度" in edit.content.decode()
+    assert login(cast.bajiao_liaison).post("/indicators/groups/", {"name": "x"}).status_code == 403

@@ -165,3 +165,37 @@ def test_the_office_registers_a_group_petition_through_the_page(cast, login):
     assert Warning.objects.get().level == "orange"
     assert selectors.warning_counts(cast.leader)["orange"] == 1
     assert selectors.warning_counts(cast.baiguo_liaison)["total"] == 0
+
+
+def test_the_responsible_unit_accepts_and_closes_through_the_pages(cast, login):
+    petition = register(cast, received=date.today())
+    client = login(cast.bajiao_liaison)
+    bad = client.post(f"/petitions/{petition.pk}/accept/", {"on": (date.today() - timedelta(days=1)).isoformat()})
+    assert bad.status_code == 400
+    assert client.post(f"/petitions/{petition.pk}/accept/", {"on": date.today().isoformat()}).status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == "accepted" and petition.handle_deadline == date.today() + timedelta(days=60)
+    assert client.post(f"/petitions/{petition.pk}/close/", {"on": date.today().isoformat(), "outcome": ""}).status_code == 400
+    assert client.post(f"/petitions/{petition.pk}/close/",
+                       {"on": date.today().isoformat(), "outcome": "已协调补发"}).status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == "closed"
+    assert login(cast.baiguo_liaison).post(f"/petitions/{petition.pk}/close/", {}).status_code == 404
+
+
+def test_the_office_edits_a_rule_and_adds_a_sensitive_period_on_the_rules_page(cast, login):
+    client = login(cast.supervisor)
+    rule = WarningRule.objects.get(key="group")
+    assert client.get("/petitions/rules/").status_code == 200
+    client.post(f"/petitions/rules/{rule.pk}/", {f"r{rule.pk}-enabled": "on", f"r{rule.pk}-level": "red",
+                                                  f"r{rule.pk}-threshold": "1", f"r{rule.pk}-window_days": "0"})
+    rule.refresh_from_db()
+    assert rule.threshold == 5  # below 2 is refused, the rule is unchanged
+    client.post(f"/petitions/rules/{rule.pk}/", {f"r{rule.pk}-enabled": "on", f"r{rule.pk}-level": "red",
+                                                  f"r{rule.pk}-threshold": "10", f"r{rule.pk}-window_days": "0"})
+    rule.refresh_from_db()
+    assert (rule.level, rule.threshold) == ("red", 10)
+    client.post("/petitions/rules/periods/", {"name": "国庆", "start": "2026-10-01", "end": "2026-09-30"})
+    client.post("/petitions/rules/periods/", {"name": "国庆", "start": "2026-09-28", "end": "2026-10-08"})
+    assert [p.name for p in selectors.sensitive_periods()] == ["国庆"]
+    assert login(cast.bajiao_liaison).get("/petitions/rules/").status_code == 403

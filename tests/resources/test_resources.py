@@ -134,3 +134,17 @@ def test_the_pages_take_a_request_from_the_township_to_a_task(tree, login):
     assert req.status == Status.GRANTED and req.created_task.lead_unit == tree.office
     client = login(tree.town_user)
     assert "全额批准" in client.get("/resources/").content.decode()
+
+
+def test_a_department_sets_a_townships_ceiling_on_the_page_and_the_township_is_held_to_it(tree, login):
+    client = login(tree.dept_user)
+    page = client.get("/resources/").content.decode()
+    assert "红土乡" in page and "下级单位申请上限" in page
+    bad = client.post("/resources/ceilings/", {"unit": tree.office.pk, "kind": "funds", "amount": "10"})
+    assert bad.status_code == 400  # the office is above the department, not below
+    assert client.post("/resources/ceilings/", {"unit": tree.town.pk, "kind": "funds", "amount": "10"}).status_code == 302
+    client = login(tree.town_user)
+    response = client.post("/resources/new/", {"kind": "funds", "title": "产业路", "amount": "11", "measure": "万元",
+                                               "justification": "运输", "to_unit": tree.dept.pk})
+    assert response.status_code == 400 and "上限" in response.content.decode()
+    assert not ResourceRequest.objects.exists()

@@ -19,6 +19,16 @@ class RequestForm(forms.Form):
         self.fields["to_unit"].queryset = upper_units
 
 
+class CeilingForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("下级单位"), queryset=None)
+    kind = forms.ChoiceField(label=_("类别"), choices=Kind.choices)
+    amount = forms.CharField(label=_("单笔上限"))
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+
+
 class ForwardForm(forms.Form):
     to_unit = forms.ModelChoiceField(label=_("上报至"), queryset=None)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

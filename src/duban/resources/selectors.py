@@ -7,7 +7,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from duban.core import permissions
 from duban.orgs.models import Unit
-from duban.resources.models import ResourceRequest, Status
+from duban.resources.models import Ceiling, ResourceRequest, Status
 
 
 def requests_for_user(user) -> QuerySet[ResourceRequest]:
@@ -63,6 +63,11 @@ def pending_summary(user) -> dict:
     counts["held"] = qs.filter(current_unit=unit, status=Status.PENDING).count() if unit is not None else 0
     counts["url"] = "/resources/"
     return counts
+
+
+def ceilings_below(user) -> QuerySet[Ceiling]:
+    """Ceilings set for the units of the user's subtree."""
+    return permissions.scope(user, Ceiling.objects.select_related("unit"), "unit").order_by("unit__path", "kind")
 
 
 def ancestors(unit: Unit) -> list[Unit]:

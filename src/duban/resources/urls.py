@@ -6,6 +6,7 @@ app_name = "resources"
 urlpatterns = [
     path("", views.request_list, name="list"),
     path("new/", views.request_create, name="create"),
+    path("ceilings/", views.ceiling_set, name="ceiling"),
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/forward/", views.request_forward, name="forward"),
     path("<int:pk>/priority/", views.request_prioritise, name="prioritise"),

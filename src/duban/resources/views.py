@@ -15,7 +15,14 @@ from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.orgs.models import Unit
 from duban.resources import selectors, services
-from duban.resources.forms import AllocationForm, DecisionForm, ForwardForm, PriorityForm, RequestForm
+from duban.resources.forms import (
+    AllocationForm,
+    CeilingForm,
+    DecisionForm,
+    ForwardForm,
+    PriorityForm,
+    RequestForm,
+)
 from duban.resources.models import Kind, Status
 from duban.tasks import selectors as task_selectors
 
@@ -27,9 +34,20 @@ def _upper(unit):
     return Unit.objects.filter(pk__in=ids).order_by("-depth")
 
 
+def _lower(user):
+    unit = getattr(user, "unit", None)
+    if unit is None:
+        return Unit.objects.none()
+    return Unit.objects.filter(path__startswith=unit.path, is_active=True).exclude(pk=unit.pk).order_by("path")
+
+
 @require_perm(VIEW)
 @require_GET
 def request_list(request):
+    return _list(request)
+
+
+def _list(request, ceiling_form=None, status=200):
     user = request.user
     totals = selectors.subtree_totals(user)
     kinds, statuses = dict(Kind.choices), dict(Status.choices)
@@ -39,7 +57,24 @@ def request_list(request):
         "own": selectors.own_requests(user)[:100], "held": selectors.held_ranked(user), "totals": totals,
         "can_request": permissions.can(user, REQUEST) and user.unit_id is not None,
         "can_decide": permissions.can(user, DECIDE),
-    })
+        "ceiling_form": ceiling_form or (CeilingForm(units=_lower(user)) if permissions.can(user, DECIDE) else None),
+        "ceilings": selectors.ceilings_below(user),
+    }, status=status)
+
+
+@require_perm(DECIDE)
+@require_POST
+def ceiling_set(request):
+    form = CeilingForm(request.POST, units=_lower(request.user))
+    if form.is_valid():
+        try:
+            services.ceiling_set(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("申请上限已保存。"))
+            return redirect("resources:list")
+    return _list(request, ceiling_form=form, status=400)
 
 
 @require_perm(REQUEST)
