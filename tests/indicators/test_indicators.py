@@ -236,3 +236,19 @@ def test_the_supervisor_builds_a_peer_group_and_enters_a_peer_value_on_the_pages
         "start_year": 2025, "end_year": 2021, "behind_margin": "5", "behind_action": "notice"})
     assert edit.status_code == 400 and "目标年度不能早于起始年度" in edit.content.decode()
     assert login(cast.bajiao_liaison).post("/indicators/groups/", {"name": "x"}).status_code == 403
+
+
+def test_the_hourly_pass_sends_notices_and_leaves_task_indicators_to_the_supervisor(cast):
+    from duban.indicators.jobs import indicators_behind_scan
+
+    notice = make(cast, code="FIN", name="财政收入增长", behind_action="notice")
+    task = make(cast, code="ENT", name="规上企业", behind_action="task")
+    for indicator, target, actual in ((notice, "5", "3.1"), (task, "100", "85")):
+        services.target_set(actor=cast.supervisor, indicator=indicator, year=2024, value=target)
+        services.actual_save(actor=cast.supervisor, indicator=indicator, period="2024", value=actual)
+    indicators_behind_scan()
+    assert list(BehindAlert.objects.values_list("indicator__code", flat=True)) == ["FIN"]
+    assert Notice.objects.filter(title__contains="财政收入增长").exists()
+    assert not Task.objects.exists()
+    [alert] = services.indicators_flag_behind(actor=cast.supervisor)
+    assert alert.indicator == task and alert.task is not None

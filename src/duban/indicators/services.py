@@ -397,10 +397,18 @@ def shortfall(indicator: Indicator, actual: Decimal, target: Decimal) -> Decimal
 def indicators_flag_behind(*, actor) -> list[BehindAlert]:
     """Compare each indicator's latest actual with its year's target; one alert per indicator and
     period beyond the margin, acted on once (a task for the first responsible unit, or a 督办
-    notice to every responsible unit's liaison post)."""
-    _require(actor, permissions.INDICATORS_MANAGE)
+    notice to every responsible unit's liaison post).
+
+    ``actor=None`` is the worker's hourly pass: it sends the notices but leaves indicators whose
+    action is a task to the 督查室's button (creating tasks needs TASKS_MANAGE)."""
+    worker = actor is None
+    if not worker:
+        _require(actor, permissions.INDICATORS_MANAGE)
     alerts = []
-    for indicator in Indicator.objects.prefetch_related("responsible_units", "targets"):
+    indicators = Indicator.objects.prefetch_related("responsible_units", "targets")
+    if worker:
+        indicators = indicators.filter(behind_action=BehindAction.NOTICE)
+    for indicator in indicators:
         latest = indicator.actuals.order_by("-period").first()
         if latest is None:
             continue
