@@ -8,6 +8,7 @@ total, coloured by grade, in rank order — the same picture every time for the 
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zlib
 
@@ -157,11 +158,19 @@ def report_xlsx(evaluation) -> bytes:
                    float(s.total), s.get_grade_display(), s.previous_rank or ""])
     notes = wb.create_sheet(_("计分依据"))
     notes.append([_("单位"), _("考评项目"), _("得分"), _("计算"), _("原始数据")])
+    # The measures are in the current revision's sheet (the canonical JSON whose hash is in the ledger).
+    latest = evaluation.revisions.order_by("-revision").first()
+    measures = {}
+    if latest is not None:
+        for line in json.loads(latest.sheet)["units"]:
+            for key, cell in line["items"].items():
+                measures[(line["unit"], key)] = cell.get("raw", {})
     for s in ranking(evaluation):
         for i in items:
             cell = s.items.get(str(i.pk), {})
+            raw = measures.get((s.unit_id, str(i.pk)), {})
             notes.append([s.unit.name, i.name, float(cell.get("score", 0)), cell.get("note", ""),
-                          ", ".join(f"{k}={v}" for k, v in sorted(cell.get("raw", {}).items()))])
+                          ", ".join(f"{k}={v}" for k, v in sorted(raw.items()))])
     meta = wb.create_sheet(_("说明"))
     meta.append([_("方案"), f"{evaluation.scheme.name} v{evaluation.scheme.version}"])
     meta.append([_("统计截止"), evaluation.as_of.isoformat()])

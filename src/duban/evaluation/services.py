@@ -198,6 +198,12 @@ def _scheme_data(scheme, clean):
 
 
 # --- computing ----------------------------------------------------------------------------------
+def _compact(items: dict) -> dict:
+    """A unit's line keeps each item's score, its arithmetic and the objections that adjusted it;
+    the measures themselves stay in the revision's sheet (and the trace page reads the records)."""
+    return {key: {k: v for k, v in cell.items() if k != "raw"} for key, cell in items.items()}
+
+
 def _store(evaluation: Evaluation, lines, data: bytes, sha: str, reason: str) -> int:
     revision = evaluation.revision + 1
     SheetRevision.objects.create(evaluation=evaluation, revision=revision, sha256=sha, sheet=data.decode(),
@@ -205,8 +211,8 @@ def _store(evaluation: Evaluation, lines, data: bytes, sha: str, reason: str) ->
     UnitScore.objects.filter(evaluation=evaluation).delete()
     UnitScore.objects.bulk_create([
         UnitScore(evaluation=evaluation, unit_id=line.unit_id, total=line.total, rank=line.rank, tied=line.tied,
-                  grade=line.grade, previous_rank=line.previous_rank, items=line.items)
-        for line in lines], batch_size=2000)
+                  grade=line.grade, previous_rank=line.previous_rank, items=_compact(line.items))
+        for line in lines], batch_size=1000)
     Evaluation.objects.filter(pk=evaluation.pk).update(revision=revision, sha256=sha, computed_at=timezone.now(),
                                                        version=F("version") + 1)
     evaluation.refresh_from_db()

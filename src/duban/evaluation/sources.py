@@ -47,6 +47,7 @@ class Context:
     units: list[tuple[int, str]]  # (unit id, path)
     evaluation_id: int | None = None
     adjustments: dict = field(default_factory=dict)  # (unit id, item id) → Decimal from accepted objections
+    cache: dict = field(default_factory=dict)  # measures shared by sources within one computation
 
     @property
     def start(self) -> date:
@@ -133,7 +134,11 @@ class _TaskRatio(Source):
     numerator = ""
 
     def measure(self, ctx):
-        return rollup(_with_task_measures(period_tasks(ctx), ctx), "lead_unit__path", ctx, **TASK_AGGREGATES)
+        # Completion and on-time completion read the same GROUP BY: run it once per computation.
+        if "tasks" not in ctx.cache:
+            ctx.cache["tasks"] = rollup(_with_task_measures(period_tasks(ctx), ctx), "lead_unit__path", ctx,
+                                        **TASK_AGGREGATES)
+        return ctx.cache["tasks"]
 
     def score(self, item, raw):
         total = raw.get("total", 0)
