@@ -2,6 +2,7 @@
 with the first form, the subject applies for 容错 on a 390 px phone, the review clears them, and the
 unit's deduction for the evaluation goes away."""
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from accountability.conftest import duty, leader_person, proposal  # noqa: F401  (fixtures shared with tests/accountability)
 from duban.accountability import selectors
 from duban.accountability.models import Case, CaseKind, Stage
+from duban.evaluation import services as evaluation
+from duban.evaluation.models import GradeMethod, UnitCategory, UnitScore
+from duban.tasks import lights
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,6 +61,18 @@ def test_a_proposal_becomes_a_case_is_decided_and_the_subjects_tolerance_clears_
     assert case.stage == Stage.DECIDED
     ctx.year = case.decided_on.year
     assert selectors.evaluation_provider(ctx)[cast.bajiao.pk]["count"] == 1
+    scheme = evaluation.scheme_create(
+        actor=cast.supervisor, name="年度乡镇考评", year=ctx.year, category=UnitCategory.TOWNSHIP,
+        grade_method=GradeMethod.THRESHOLDS, excellent=90, good=80, fair=60,
+        items=[{"source": "completion", "name": "任务完成率", "weight": "100"},
+               {"source": "accountability", "name": "问责扣分", "weight": "10"}])
+
+    def accountability_cell():
+        result = evaluation.evaluation_compute(actor=cast.supervisor, scheme=scheme, as_of=lights.today())
+        item = scheme.items.get(source="accountability")
+        return Decimal(UnitScore.objects.get(evaluation=result, unit=cast.bajiao).items[str(item.pk)]["score"])
+
+    assert accountability_cell() == Decimal("-1")  # 第一种形态: one point off 芭蕉
 
     phone = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844},
                                  is_mobile=True, has_touch=True)
@@ -89,13 +105,14 @@ def test_a_proposal_becomes_a_case_is_decided_and_the_subjects_tolerance_clears_
     page.wait_for_selector("#case-tolerance")
     assert "免责" in page.inner_text("#case-tolerance")
     assert cast.bajiao.pk not in selectors.evaluation_provider(ctx)
+    assert accountability_cell() == Decimal("0")  # 免责: the unit's score no longer loses the point
     assert selectors.deductions_by_unit(ctx.year)[cast.bajiao.pk].exempted == 1
 
     mobile.goto(mobile.base_url + f"/accountability/mine/{case.pk}/")
     assert "免责" in mobile.inner_text("#case-tolerance") and fits(mobile)
 
     page.goto(page.base_url + f"/accountability/stats/?year={ctx.year}")
-    page.wait_for_selector("#forms-chart svg")
+    page.wait_for_selector("#forms-chart canvas")
     desk.close()
 
     phone.close()
@@ -111,6 +128,6 @@ def test_a_proposal_becomes_a_case_is_decided_and_the_subjects_tolerance_clears_
                 f"/accountability/stats/?year={ctx.year}"):
         mobile.goto(mobile.base_url + url)
         assert fits(mobile), url
-    mobile.wait_for_selector("#forms-chart svg")
+    mobile.wait_for_selector("#forms-chart canvas")
     assert fits(mobile)
     phone.close()
