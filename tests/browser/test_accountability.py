@@ -72,7 +72,7 @@ def test_a_proposal_becomes_a_case_is_decided_and_the_subjects_tolerance_clears_
         item = scheme.items.get(source="accountability")
         return Decimal(UnitScore.objects.get(evaluation=result, unit=cast.bajiao).items[str(item.pk)]["score"])
 
-    assert accountability_cell() == Decimal("-1")  # 第一种形态: one point off 芭蕉
+    assert accountability_cell() == Decimal(-1)  # 第一种形态: one point off 芭蕉
 
     phone = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844},
                                  is_mobile=True, has_touch=True)
@@ -105,7 +105,7 @@ def test_a_proposal_becomes_a_case_is_decided_and_the_subjects_tolerance_clears_
     page.wait_for_selector("#case-tolerance")
     assert "免责" in page.inner_text("#case-tolerance")
     assert cast.bajiao.pk not in selectors.evaluation_provider(ctx)
-    assert accountability_cell() == Decimal("0")  # 免责: the unit's score no longer loses the point
+    assert accountability_cell() == Decimal(0)  # 免责: the unit's score no longer loses the point
     assert selectors.deductions_by_unit(ctx.year)[cast.bajiao.pk].exempted == 1
 
     mobile.goto(mobile.base_url + f"/accountability/mine/{case.pk}/")
