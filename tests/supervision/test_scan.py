@@ -155,10 +155,10 @@ def test_a_crash_inside_a_batch_rolls_the_whole_batch_back(make_task, monkeypatc
     task = make_task(assigned=date(2026, 9, 1), due=date(2026, 9, 30))
     from duban.notices import services as notices
 
-    def broken(**kwargs):
+    def broken(self, items, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(notices, "notices_send_bulk", broken)
+    monkeypatch.setattr(notices.Sender, "send", broken)
     with pytest.raises(RuntimeError):
         run(date(2026, 10, 1))
     assert not Reminder.objects.filter(task=task).exists()
@@ -226,7 +226,7 @@ def test_the_dry_run_lists_what_would_be_done_and_changes_nothing(make_task):
     result = run(date(2026, 10, 10), dry_run=True)
     assert {p.step for p in result.planned} == {"order"}
     assert all(p.task_id == task.pk for p in result.planned)
-    assert not Order.objects.exists() and Notice.objects.count() == 1  # the 催办 of 1 Oct only
+    assert not Order.objects.exists() and Notice.objects.exclude(kind=NoticeKind.ASSIGNED).count() == 1  # the 催办 of 1 Oct only
 
 
 def test_the_remind_command_runs_and_its_dry_run_only_lists(make_task, capsys):
@@ -297,4 +297,4 @@ def test_a_task_nobody_can_be_told_about_does_not_stop_the_scan(make_task):
     fine = make_task(title="正常任务", assigned=date(2026, 9, 1), due=date(2026, 9, 30))
     assert run(date(2026, 10, 1)).counts == {"remind": 2}
     assert Notice.objects.filter(kind=NoticeKind.REMINDER, subject_id=str(fine.pk)).count() == 1
-    assert not Notice.objects.filter(subject_id=str(lost.pk)).exists()
+    assert not Notice.objects.filter(subject_id=str(lost.pk)).exclude(kind=NoticeKind.ASSIGNED).exists()

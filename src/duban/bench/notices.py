@@ -213,6 +213,61 @@ def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, robo
     return figures
 
 
+def inbox_p95(repeat: int = 30, quiet: bool = False) -> dict:
+    """The inbox page (/notices/) through the whole Django stack (test client: routing,
+    middleware, session, the post-following inbox query, template) for the liaison account
+    whose posts hold the most notices — on the bench database after a full scan, a liaison
+    with thousands. Samples the first page and the unread filter."""
+    import time as _time
+
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+    from django.test import Client
+    from django.urls import reverse
+
+    from duban.core.roles import Role
+    from duban.notices.models import Notice
+
+    User = get_user_model()
+    busiest = (Notice.objects.filter(post__isnull=False, reached__isnull=False).values("reached_id")
+               .annotate(n=Count("id")).order_by("-n").first())
+    user = None
+    if busiest is not None:
+        user = User.objects.filter(person_id=busiest["reached_id"], is_active=True).order_by("id").first()
+    if user is None:
+        user = User.objects.filter(role=Role.LIAISON, is_active=True).order_by("id").first()
+    if user is None:
+        return {}
+    from duban.notices import selectors
+
+    held = selectors.inbox(user).count()
+    client = Client()
+    client.force_login(user)
+    urls = [reverse("notices:inbox"), reverse("notices:inbox") + "?show=unread"]
+    for url in urls:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+    samples = []
+    for i in range(repeat):
+        t0 = _time.perf_counter()
+        response = client.get(urls[i % len(urls)])
+        samples.append((_time.perf_counter() - t0) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"inbox answered {response.status_code}")
+    ordered = sorted(samples)
+
+    def pct(p):
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+    figures = {"inbox_user": user.username, "inbox_notices": held, "inbox_p50_ms": pct(50), "inbox_p95_ms": pct(95),
+               "inbox_samples": len(samples)}
+    if not quiet:
+        print(f"inbox page of {user.username} ({held} notices): p50 {figures['inbox_p50_ms']:.1f} ms, "
+              f"p95 {figures['inbox_p95_ms']:.1f} ms (n={len(samples)}, through the Django stack)")
+    return figures
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m duban.bench.notices")
     parser.add_argument("--n", type=int, default=2000)

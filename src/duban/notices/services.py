@@ -67,7 +67,7 @@ def notices_send_bulk(*, actor, items, returning: bool = True) -> list[Notice] |
 
 _COLUMNS = tuple(f.attname for f in Notice._meta.concrete_fields if not f.primary_key)
 _AT = {name: i for i, name in enumerate(_COLUMNS)}
-_ITEM_COLUMNS = ("title", "body", "url", "subject_type_id", "subject_id", "subject_key", "subject_label",
+_ITEM_COLUMNS = ("kind", "title", "body", "url", "subject_type_id", "subject_id", "subject_key", "subject_label",
                  "dedupe_key")
 
 
@@ -85,11 +85,13 @@ class Sender:
         self.sent_by_id = actor.pk if getattr(actor, "is_authenticated", False) else None
         self.plans: dict[tuple, list] = {}
         self.flags_sent: set[tuple] = set()  # one flag per problem per day: later ones are skipped here
+        self.types: dict = {}  # content type per subject class, for this run
 
     @staticmethod
     def _signature(item) -> tuple:
-        leaders = tuple((type(p).__name__, _pk(p)) for p in item["copy_leaders"])
-        return (item["kind"], item["on"], _pk(item["to_post"]), _pk(item["to_unit"]), _pk(item["to_person"]),
+        # Who is reached does not depend on the kind of notice: one plan serves every kind.
+        leaders = tuple((type(p).__name__, _pk(p)) for p in item["copy_leaders"]) if item["copy_leaders"] else ()
+        return (item["on"], _pk(item["to_post"]), _pk(item["to_unit"]), _pk(item["to_person"]),
                 _pk(item["to_user"]), bool(item["copy_unit_leader"]), leaders)
 
     def _plan(self, items: list[dict]) -> None:
@@ -114,7 +116,7 @@ class Sender:
 
     @transaction.atomic
     def send(self, items, *, returning: bool = False) -> list[Notice] | int:
-        items = [_clean(item) for item in items]
+        items = [_clean(item, self.types) for item in items]
         if not items:
             return [] if returning else 0
         for item in items:
@@ -132,7 +134,7 @@ class Sender:
         flag_body = _("%(problem)s。原通知:%(title)s")
         for item in items:
             ct, sid, skey, slabel = item["_subject"]
-            own = (item["title"], item["body"], item["url"], ct.pk if ct is not None else None, sid, skey, slabel,
+            own = (item["kind"], item["title"], item["body"], item["url"], ct.pk if ct is not None else None, sid, skey, slabel,
                    item["dedupe_key"])
             for values, is_flag, may_outbox in self.plans[item["_sig"]]:
                 row = values.copy()
@@ -232,8 +234,12 @@ def _kick() -> None:
 _KINDS = frozenset(NoticeKind.values)
 
 
-def _clean(item: dict) -> dict:
-    unknown = set(item) - set(ITEM_FIELDS)
+_ITEM_FIELD_SET = frozenset(ITEM_FIELDS)
+
+
+def _clean(item: dict, types: dict | None = None) -> dict:
+    """Check one item and fill its defaults; ``types`` caches content types per class (a sender's run)."""
+    unknown = item.keys() - _ITEM_FIELD_SET
     if unknown:
         raise TypeError(f"unknown notice fields: {sorted(unknown)}")
     item = {"subject": None, "url": "", "body": "", "to_post": None, "to_unit": None, "to_person": None,
@@ -251,7 +257,11 @@ def _clean(item: dict) -> dict:
     item["on"] = item["on"] or timezone.localdate()
     subject = item["subject"]
     if subject is not None:
-        ct = ContentType.objects.get_for_model(subject)
+        ct = types.get(type(subject)) if types is not None else None
+        if ct is None:
+            ct = ContentType.objects.get_for_model(subject)
+            if types is not None:
+                types[type(subject)] = ct
         item["_subject"] = (ct, str(subject.pk), f"{ct.pk}:{subject.pk}", str(subject)[:200])
     else:
         item["_subject"] = (None, "", "", "")
