@@ -189,3 +189,9 @@ def run(dataset: dict, repeat: int, writers_seconds: float) -> None:
     from duban.bench import evaluation as evaluation_bench  # score sheets and the dashboard's endpoints
 
     evaluation_bench.measure(dataset, repeat=repeat)
+
+    # Issue 8: the supervision scan at this scale (first and idempotent), the inbox page's p95 and
+    # the outbox's deliveries per second (duban.bench.supervision, also runnable alone).
+    from duban.bench import supervision as supervision_bench
+
+    supervision_bench.run_all(repeat=repeat)
