@@ -83,7 +83,8 @@ def test_uploading_shows_the_review_page_with_the_cleaning_report(cast, supervis
 @pytest.mark.parametrize("raw,name,message", [
     (b"", "empty.txt", "空的"),
     (b"\x00\x01\x02\x03binary" * 20, "blob.txt", "二进制"),
-    (b"%PDF-1.4 not a speech", "speech.pdf", "不支持该文件类型"),
+    (b"%PDF-1.4 not a speech", "speech.pdf", "无法读取 PDF"),
+    (b"not a speech", "speech.pages", "不支持该文件类型"),
 ])
 def test_a_bad_upload_is_refused_with_a_chinese_error_and_nothing_is_stored(cast, supervisor, raw, name, message):
     response = post_file(supervisor, raw, name)

@@ -26,7 +26,7 @@ class DateInput(forms.DateInput):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("讲话或文件"), help_text=_("纯文本(.txt,UTF-8 或 GBK 编码)、Word(.docx)或保存的网页(.html)。"),
+    file = forms.FileField(label=_("讲话或文件"), help_text=_("纯文本(.txt,UTF-8 或 GBK 编码)、Word(.docx)、Excel(.xlsx)、带文字的 PDF 或保存的网页(.html)。"),
                            error_messages={"required": _("请选择要导入的文件。"),
                                            "empty": _("文件是空的,没有可导入的内容。")})
     speech_date = forms.DateField(label=_("讲话日期"), required=False, widget=DateInput(),
@@ -36,7 +36,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].widget.attrs["accept"] = ".txt,.docx,.html,.htm"
+        self.fields["file"].widget.attrs["accept"] = ".txt,.docx,.xlsx,.pdf,.html,.htm"
 
 
 class MetaForm(forms.Form):
@@ -45,6 +45,24 @@ class MetaForm(forms.Form):
     speaker = forms.CharField(label=_("讲话人"), max_length=50, required=False)
     post = forms.CharField(label=_("职务"), max_length=50, required=False)
     speech_date = forms.DateField(label=_("讲话日期"), required=False, widget=DateInput())
+
+
+class BulkForm(forms.Form):
+    """The review's bulk bar: the checked items (and, if asked, their subtrees) get what is filled in."""
+
+    nodes = forms.MultipleChoiceField(label=_("已选条目"), choices=[], required=False)
+    with_subtree = forms.BooleanField(label=_("含下级条目"), required=False)
+    lead_unit = UnitChoiceField(label=_("牵头单位"), queryset=None, required=False, empty_label=_("(不修改)"))
+    co_units = UnitMultipleChoiceField(label=_("配合单位"), queryset=None, required=False,
+                                       help_text=_("不选则不修改。"))
+    due_date = forms.DateField(label=_("完成时限"), required=False, widget=DateInput())
+
+    def __init__(self, *args, user, node_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = selectors.units_for_user(user)
+        self.fields["lead_unit"].queryset = units
+        self.fields["co_units"].queryset = units
+        self.fields["nodes"].choices = [(i, i) for i in node_ids]
 
 
 class NodeForm(forms.Form):

@@ -14,6 +14,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.core import permissions
@@ -134,6 +135,21 @@ class ReviewNode:
     excerpt: str = ""
 
     @property
+    def attention(self) -> list[str]:
+        """What stops this task from being handed over (交办) as it stands: no lead unit, no due
+        date, a due date already past."""
+        if not self.creates_task:
+            return []
+        out = []
+        if self.lead is None:
+            out.append("no_unit")
+        if self.due is None:
+            out.append("no_date")
+        elif self.due < timezone.localdate():
+            out.append("past_date")
+        return out
+
+    @property
     def indent(self) -> int:
         return min(self.depth, 6)
 
@@ -175,6 +191,15 @@ def review_nodes(draft: IntakeDraft) -> list[ReviewNode]:
             visit(node.get("children", []), depth + 1, node, effective or parent_due)
 
     visit(data["outline"], 0, None, None)
+    return out
+
+
+def readiness(rows: list[ReviewNode]) -> dict[str, int]:
+    """Counts over the tasks the draft will create: ready to hand over, and each problem."""
+    tasks = [r for r in rows if r.creates_task]
+    out = {"tasks": len(tasks), "ready": sum(1 for r in tasks if not r.attention)}
+    for code in ("no_unit", "no_date", "past_date"):
+        out[code] = sum(1 for r in tasks if code in r.attention)
     return out
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("drafts/<int:pk>/", views.draft_review, name="draft"),
     path("drafts/<int:pk>/meta/", views.draft_meta, name="draft_meta"),
     path("drafts/<int:pk>/nodes/", views.node_action, name="node_action"),
+    path("drafts/<int:pk>/bulk/", views.nodes_bulk, name="nodes_bulk"),
     path("drafts/<int:pk>/nodes/<str:node_id>/", views.node_update, name="node_update"),
     path("drafts/<int:pk>/nodes/<str:node_id>/split/", views.node_split, name="node_split"),
     path("drafts/<int:pk>/nodes/<str:node_id>/move/", views.node_move, name="node_move"),

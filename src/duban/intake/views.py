@@ -25,7 +25,7 @@ from duban.core.forms import apply_validation_error
 from duban.core.services import ConcurrentEditError
 from duban.intake import selectors, services
 from duban.intake.draft import plan, walk
-from duban.intake.forms import MetaForm, NodeForm, ParentForm, SplitForm, TopicForm, UploadForm
+from duban.intake.forms import BulkForm, MetaForm, NodeForm, ParentForm, SplitForm, TopicForm, UploadForm
 from duban.intake.models import DraftStatus
 from duban.tasks.models import Source
 
@@ -87,8 +87,11 @@ def _node_choices(draft, exclude_id: str | None) -> list[tuple[str, str]]:
 
 
 def _review(request, draft, *, status=200, error: str = "", edit: str | None = None, node_form=None,
-            split_form=None, parent_form=None, meta_form=None):
+            split_form=None, parent_form=None, meta_form=None, bulk_form=None):
     rows = selectors.review_nodes(draft)
+    ready = selectors.readiness(rows)
+    attention_only = request.GET.get("attention") == "1"
+    bulk_form = bulk_form or BulkForm(prefix="bulk", user=request.user, node_ids=[r.node["id"] for r in rows])
     edit = edit if edit is not None else request.GET.get("edit") or None
     edit_row = next((r for r in rows if r.node["id"] == edit), None) if edit else None
     if edit_row is not None:
@@ -106,7 +109,8 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
         "draft": draft, "data": draft.data, "meta": meta, "rows": rows, "edit_row": edit_row,
         "node_form": node_form, "split_form": split_form, "parent_form": parent_form, "meta_form": meta_form,
         "segments": selectors.source_segments(draft), "error": error, "match": match,
-        "planned_count": len(planned),
+        "planned_count": len(planned), "ready": ready, "attention_only": attention_only, "bulk_form": bulk_form,
+        "shown_rows": [r for r in rows if r.attention] if attention_only else rows,
         "planned_parents": sum(1 for (_n, d), (_m, e) in pairwise(planned) if e > d),
         "removed": draft.data.get("removed", []), "removed_counts": _removed_counts(draft.data),
         "warnings": draft.data.get("warnings", []),
@@ -252,6 +256,30 @@ def node_move(request, pk, node_id):
         return _refused(request, draft, exc, edit=node_id, parent_form=form)
     messages.success(request, _("已移动。"))
     return _back(draft, node_id)
+
+
+@require_perm(USE)
+@require_POST
+def nodes_bulk(request, pk):
+    """The bulk bar: set the lead unit / co-units / due date of the checked items, or include,
+    exclude or drop them, in one edit."""
+    draft = _draft(request, pk)
+    rows = selectors.review_nodes(draft)
+    form = BulkForm(request.POST, prefix="bulk", user=request.user, node_ids=[r.node["id"] for r in rows])
+    action = request.POST.get("bulk-action", "set")
+    if not form.is_valid():
+        return _review(request, draft, status=400, bulk_form=form,
+                       error=_("批量操作未执行,请修改标出的内容(条目可能已被修改,请刷新)。"))
+    data = form.cleaned_data
+    try:
+        draft = services.draft_nodes_bulk_update(
+            actor=request.user, draft=draft, expected_version=_version(request), node_ids=data["nodes"],
+            action=action, with_subtree=data["with_subtree"], lead_unit=data["lead_unit"],
+            co_units=list(data["co_units"]) or None, due_date=data["due_date"])
+    except ValidationError as exc:
+        return _refused(request, draft, exc, bulk_form=form)
+    messages.success(request, _("已批量处理 %(n)s 项。") % {"n": len(data["nodes"])})
+    return _back(draft)
 
 
 ACTIONS = {

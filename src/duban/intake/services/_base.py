@@ -21,7 +21,7 @@ from duban.intake.models import DraftStatus, IntakeDraft
 from duban.orgs.models import Unit
 from duban.tasks.models import SourceKind
 
-ALLOWED_EXTENSIONS = (".txt", ".docx", ".html", ".htm")
+ALLOWED_EXTENSIONS = (".txt", ".docx", ".xlsx", ".pdf", ".html", ".htm")
 TITLE_MAX = 300  # tasks.Task.title
 SOURCE_TITLE_MAX = 200  # tasks.Source.title
 ISSUER_MAX = 100  # tasks.Source.issuer

@@ -59,21 +59,22 @@ def _check_upload(raw, file_name) -> tuple[bytes, str]:
     if lower.endswith(".doc"):
         raise ValidationError({"file": _("不支持旧版 Word(.doc)文件,请另存为 .docx 后再导入。")}, code="file_type")
     if not lower.endswith(ALLOWED_EXTENSIONS):
-        raise ValidationError({"file": _("不支持该文件类型,请导入 .txt(UTF-8 或 GBK 编码)、.docx 或网页(.html)文件。")},
+        raise ValidationError({"file": _("不支持该文件类型,请导入 .txt(UTF-8 或 GBK 编码)、.docx、.xlsx、带文字的 .pdf 或网页(.html)文件。")},
                               code="file_type")
-    if lower.endswith(".docx"):
-        _check_docx(bytes(raw))
+    if lower.endswith((".docx", ".xlsx")):
+        _check_docx(bytes(raw), "xl/workbook.xml" if lower.endswith(".xlsx") else "word/document.xml")
     return bytes(raw), name
 
 
-def _check_docx(raw: bytes) -> None:
-    bad = ValidationError({"file": _("无法读取 Word 文档(.docx 文件已损坏或不是 Word 格式)。")}, code="bad_docx")
+def _check_docx(raw: bytes, required: str = "word/document.xml") -> None:
+    bad = ValidationError({"file": _("无法读取 Word 文档(.docx 文件已损坏或不是 Word 格式)。") if required.startswith("word")
+                           else _("无法读取 Excel 表格(.xlsx 文件已损坏或不是 Excel 格式)。")}, code="bad_docx")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             infos = archive.infolist()
             if len(infos) > DOCX_MAX_ENTRIES or sum(i.file_size for i in infos) > DOCX_MAX_UNCOMPRESSED:
                 raise bad
-            if "word/document.xml" not in {i.filename for i in infos}:
+            if required not in {i.filename for i in infos}:
                 raise bad
     except (zipfile.BadZipFile, OSError, ValueError):
         raise bad from None
