@@ -26,4 +26,7 @@ def test_the_demo_loads_the_speechs_figures_marked_as_demo(cast):
     assert selectors.own_position(firms, prefecture, "2016")["rank"] == 1
     revenue = Indicator.objects.get(code="REV_GROWTH")
     assert selectors.own_position(revenue, prefecture, "2016")["rank"] == 8  # last in the prefecture
+    rural = Indicator.objects.get(code="RURAL_INC")
+    wuling = PeerGroup.objects.get(name__startswith="武陵山")
+    assert (selectors.own_position(rural, wuling, "2016")["rank"], wuling.members.count()) == (33, 71)
     assert all(i.is_demo for i in Indicator.objects.all()) and all(g.is_demo for g in PeerGroup.objects.all())

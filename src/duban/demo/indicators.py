@@ -4,7 +4,8 @@
 From the speech (tests/data/000_*.txt): 2016 人均生产总值 24,429 元, about 40% of the province's
 per-capita GDP, 17th of the province's 31 key eco-function counties (远安县 3.6 times ours);
 85 规上工业企业 (建始 10 fewer, 咸丰 15 fewer, the others above 60); 地方公共财政预算收入 growth
-3.1%, last in the prefecture. The other peers' values and the targets are invented for the demo
+3.1%, last in the prefecture; 农村常住居民人均可支配收入 33rd of the 71 Wuling-mountain counties (the
+speech gives no value: ours is a demo value). The other peers' values and the targets are invented for the demo
 and chosen only so the ranks come out as the speech says.
 """
 
@@ -43,6 +44,7 @@ def build_indicators(directory: dict, accounts: dict) -> dict:
     share = define("GDPPC_SHARE", "人均生产总值占全省比重", "%", fgj, formula="GDPPC / PROV_GDPPC * 100")
     firms = define("FIRMS", "规上工业企业数", "家", fgj, goal_value=Decimal(120), behind_margin=5)
     revenue = define("REV_GROWTH", "地方公共财政预算收入增速", "%", czj, behind_margin=10, behind_action="task")
+    rural = define("RURAL_INC", "农村常住居民人均可支配收入", "元", fgj)
 
     services.actual_save(actor=supervisor, indicator=gdppc, period="2016", value="24429", is_demo=True)
     services.actual_save(actor=supervisor, indicator=province, period="2016", value="61073", is_demo=True)
@@ -69,4 +71,14 @@ def build_indicators(directory: dict, accounts: dict) -> dict:
     _peers(supervisor, revenue, prefecture, "2016",
            {"利川市": "6.2", "建始县": "5.1", "巴东县": "7.4", "宣恩县": "4.8", "咸丰县": "5.5", "来凤县": "6.9",
             "鹤峰县": "4.2"})
-    return {"indicators": [gdppc, province, share, firms, revenue], "groups": [eco, prefecture]}
+
+    # The 71 Wuling-mountain counties: rural income 33rd. The speech gives the rank only, so our
+    # value here is a demo value too.
+    services.actual_save(actor=supervisor, indicator=rural, period="2016", value="9500", is_demo=True)
+    ahead = [f"武陵山片区县市{i:02d}(演示)" for i in range(1, 33)]
+    behind = [f"武陵山片区县市{i:02d}(演示)" for i in range(33, 71)]
+    wuling = _group(supervisor, "武陵山片区71个县市区(演示)", "恩施市", ahead + behind, DEMO_NOTE)
+    values = {name: Decimal(12600 - 90 * i) for i, name in enumerate(ahead)}
+    values.update({name: Decimal(9400 - 60 * i) for i, name in enumerate(behind)})
+    _peers(supervisor, rural, wuling, "2016", values)
+    return {"indicators": [gdppc, province, share, firms, revenue, rural], "groups": [eco, prefecture, wuling]}
