@@ -81,6 +81,9 @@ def measure(today: date | None = None, *, fresh: bool = True, quiet: bool = Fals
         "open_tasks": Task.objects.filter(Q(status__in=WORKING) | Q(status__in=REPORTING)).count(),
     }
     notices_before = Notice.objects.count()
+    from duban.supervision.services import task_url
+
+    task_url(1)  # the URLconf is loaded once per worker process, not per scan: not part of the timing
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
