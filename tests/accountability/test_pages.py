@@ -111,9 +111,11 @@ def test_every_view_is_recorded_and_the_auditor_lists_who_looked_at_what(cast, l
     client.get(f"/accountability/{case.pk}/")
     client.get(f"/accountability/{case.pk}/")
     assert views_of(case).filter(actor_id=cast.discipline.pk).count() == 2
+    login(cast.bajiao_liaison).get(f"/accountability/{case.pk}/")  # refused: 404 and a row
     client = login(cast.auditor)
     body = client.get("/accountability/views/").content.decode()
     assert case.number in body and "discipline" in body
+    assert "bajiao" in body and "无权查阅(已拒绝)" in body
     assert client.get(f"/accountability/{case.pk}/").status_code == 404  # listing views is not reading cases
 
 

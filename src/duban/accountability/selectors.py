@@ -96,9 +96,12 @@ def case_applications(case: Case) -> QuerySet[ToleranceApplication]:
     return case.tolerance_applications.select_related("applicant", "reviewed_by")
 
 
-def case_views(case: Case | None = None, *, limit: int = 200) -> QuerySet[AuditEntry]:
+def case_views(case: Case | None = None, *, limit: int = 200, denied: bool = False) -> QuerySet[AuditEntry]:
     """Who looked at which case (the auditor's list; the case page shows its own)."""
     qs = AuditEntry.objects.filter(event="case_viewed")
+    if denied:  # the auditor also sees who was refused a case (404 for them, a row here)
+        qs = AuditEntry.objects.filter(Q(event="case_viewed") | Q(event="authz_denied",
+                                                                  object_type="accountability.case"))
     if case is not None:
         qs = qs.filter(object_type="accountability.case", object_id=str(case.pk))
     return qs.order_by("-seq")[:limit]

@@ -495,5 +495,5 @@ def statistics_xlsx(request):
 @require_perm(permissions.AUDIT_VIEW)
 @require_GET
 def view_log(request):
-    page = Paginator(selectors.case_views(limit=5000), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.case_views(limit=5000, denied=True), 50).get_page(request.GET.get("page"))
     return render(request, "accountability/view_log.html", {"page": page})
