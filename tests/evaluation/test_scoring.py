@@ -127,3 +127,16 @@ def test_a_registered_provider_deducts_up_to_the_items_cap(cast):
     _, bj = _cells(w.evaluation, cast.bajiao, w)
     _, bg = _cells(w.evaluation, cast.baiguo, w)
     assert bj["accountability"] == D("-10.00") and bg["accountability"] == D(0)  # 12 points, capped at 10
+
+
+def test_a_leader_follows_any_unit_of_the_ranking_to_its_sheet_and_a_township_only_its_own(cast, login):
+    w = build(cast)
+    services.evaluation_publish(actor=cast.supervisor, evaluation=w.evaluation, start=date.today(),
+                                end=date(2099, 1, 1))
+    page = login(cast.leader).get(f"/evaluation/{w.evaluation.pk}/").content.decode()
+    for unit in (cast.bajiao, cast.baiguo):
+        assert f"/evaluation/{w.evaluation.pk}/units/{unit.pk}/" in page
+    page = login(cast.bajiao_liaison).get(f"/evaluation/{w.evaluation.pk}/").content.decode()
+    assert f"/evaluation/{w.evaluation.pk}/units/{cast.bajiao.pk}/" in page
+    assert f"/evaluation/{w.evaluation.pk}/units/{cast.baiguo.pk}/" not in page
+    assert "白果乡" in page  # the published ranking itself is public to the units

@@ -91,7 +91,8 @@ def file_get_for_user(user, pk) -> EvalFile:
         raise Http404
     qs = EvalFile.objects.all()
     if not _manager(user):
-        prefix = permissions.scope_path(user) or "\0"
+        prefix = permissions.scope_path(user)
+        prefix = "\0" if prefix is None else prefix
         objection_files = Objection.objects.filter(unit__path__startswith=prefix).values("file_id")
         bonus_files = BonusClaim.objects.filter(unit__path__startswith=prefix).values("file_id")
         qs = qs.filter(pk__in=objection_files) | qs.filter(pk__in=bonus_files)

@@ -154,9 +154,9 @@ def detail(request, pk):
     user = request.user
     evaluation = selectors.evaluation_get_for_user(user, pk)
     scores = list(selectors.ranking(evaluation))
-    prefix = permissions.scope_path(user) or "\0"
+    prefix = permissions.scope_path(user)  # "" for the whole organisation, None for nothing
     for s in scores:
-        s.mine = s.unit.path.startswith(prefix)
+        s.mine = prefix is not None and s.unit.path.startswith(prefix)
     grade_counts = {g.label: sum(1 for s in scores if s.grade == g) for g in Grade}
     context = {"evaluation": evaluation, "scores": scores, "can_manage": permissions.can(user, MANAGE),
                "own": selectors.own_score(user, evaluation), "grade_counts": grade_counts,
