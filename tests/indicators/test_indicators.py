@@ -252,3 +252,18 @@ def test_the_hourly_pass_sends_notices_and_leaves_task_indicators_to_the_supervi
     assert not Task.objects.exists()
     [alert] = services.indicators_flag_behind(actor=cast.supervisor)
     assert alert.indicator == task and alert.task is not None
+
+
+def test_the_api_gives_tiles_and_the_ranking_to_a_token_holder(cast, client):
+    from duban.accounts import services as account_services
+
+    indicator = make(cast)
+    group = group_with_values(cast, indicator)
+    token = account_services.token_issue(actor=cast.leader, name="dashboard")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    tiles = client.get("/api/indicators", **auth).json()
+    assert [(t["code"], t["rank"], t["of"]) for t in tiles] == [("GDPPC", 3, 5)]
+    ranking = client.get(f"/api/indicators/{indicator.pk}/ranking?group={group.pk}&period=2024", **auth).json()
+    assert [r["rank"] for r in ranking] == [1, 2, 3, 3, 5]
+    assert client.get("/api/petitions/warning-counts", **auth).json()["total"] == 0
+    assert client.get("/api/indicators").status_code == 401

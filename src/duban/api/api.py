@@ -14,9 +14,12 @@ from ninja.renderers import JSONRenderer
 from duban.accounts import services as account_services
 from duban.api import errors
 from duban.core.api_auth import AUTH
+from duban.indicators.api import router as indicators_router
 from duban.intake.api import router as intake_router
 from duban.notices.api import router as notices_router
 from duban.orgs.api import router as orgs_router
+from duban.petitions.api import router as petitions_router
+from duban.resources.api import router as resources_router
 from duban.tasks.api import router as tasks_router
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -69,3 +72,6 @@ api.add_router("/", orgs_router)
 api.add_router("/", tasks_router)
 api.add_router("/intake", intake_router)
 api.add_router("/", notices_router)
+api.add_router("/", indicators_router)
+api.add_router("/", resources_router)
+api.add_router("/", petitions_router)
