@@ -293,3 +293,35 @@ def test_the_genre_documents_score_at_the_goals(labels):
     assert result["f1"] >= 0.9, result["missed"] + result["false_positives"]
     assert result["deadline_accuracy"] >= 0.9, [p for p in result["pairs"] if not p["deadline_ok"]]
     assert result["unit_accuracy"] >= 0.85, [p for p in result["pairs"] if not p["units_ok"]]
+
+
+NOTICE = """某某市2024年度高质量发展综合考评办法
+一、考评对象
+各县（市、区）人民政府，市直各部门。
+二、考评内容
+序号\t考评内容\t评分标准\t分值\t责任单位
+1\t地区生产总值增长6%以上。\t每低0.1个百分点扣0.5分。\t10\t市发展改革委、市统计局
+2\t新增城镇就业3万人。\t按完成比例计分。\t6\t市人力资源社会保障局
+三、考评方式
+考评工作由市委督查室、市政府督查室负责组织实施，年底前完成。
+（市审批服务局牵头，6月底前完成）
+"""
+
+
+def test_a_notice_with_its_assessment_table_gives_the_rows_and_no_fact_sections():
+    d = analyse(NOTICE, filename="notice.txt")
+    kinds = [(t.kind, units(t)) for t in d.tasks()]
+    assert kinds == [("row", ["市发展改革委", "市统计局"]), ("row", ["市人力资源社会保障局"]),
+                     ("item", ["市审批服务局"])]
+    # scoring rules are no targets; the table hangs under its bare heading
+    assert [t.text for t in d.tasks()[0].targets] == ["6%以上"]
+    heading = next(n for n in d.nodes() if n.title == "考评内容")
+    assert heading.role == "structure" and heading.children[0].title == "任务表"
+    # '考评对象' states who is assessed: context, not a task
+    assert next(n for n in d.nodes() if n.title == "考评对象").role == "context"
+
+
+def test_units_after_you_named_with_you_responsible_are_the_units():
+    d = analyse("某某市2024年工作方案\n一、工作安排\n（一）开展督查。督查工作由市委督查室、市政府督查室负责，每季度通报。\n"
+                "（二）加强宣传。宣传工作由市委宣传部牵头，年底前完成。\n", filename="x.txt")
+    assert [units(t) for t in d.tasks()] == [["市委督查室", "市政府督查室"], ["市委宣传部"]]

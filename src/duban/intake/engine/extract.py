@@ -118,6 +118,8 @@ class Extractor:
                 node.role, node.kind, node.context_kind = "context", "point", intro_kind
             elif leaf and not has_tasks and _is_problem(self.norm[node.start:node.end]):
                 node.role, node.kind, node.context_kind = "context", "point", "problem"
+            elif leaf and not has_tasks and _is_info(self.norm, node, ol.heading_end(self.norm, node.start, node.end)):
+                node.role, node.kind, node.context_kind = "context", "point", "info"  # '考评对象：各县市区、市直各部门。'
             elif leaf and not has_tasks:
                 node.role, node.kind = "task", "item"
             else:
@@ -527,6 +529,19 @@ def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
 _SPEECH_ORG = re.compile(r".*委$")
 _PEOPLE = re.compile(r"(干部|党员|同志|成员|领导|人员|人士|群众|职工)$")
 _ACTION = re.compile(r"要|推进|加强|加快|实施|建设|完善|提升|坚持|深化|抓好|推动|强化|落实|开展|做好|确保|力争|健全|建立")
+
+
+_VERB = re.compile(r"推行|制定|规范|开展|组织|实现|完成|建立|提高|提升|打造|培育|实行|开发|新建|新增|整治|优化|促进|保障|"
+                   r"支持|鼓励|引导|发展|严格|压实|压减|压缩|建成|突破|扩大|增加|改善|保护|治理")
+
+
+def _is_info(norm: str, node: Node, body_start: int) -> bool:
+    """A short section that states a fact, not a task ('考评对象：各县（市、区）人民政府，市直各部门。')."""
+    body = norm[body_start:node.end]
+    return (len(body.strip()) <= 60 and not _ACTION.search(body) and not _VERB.search(body)
+            and not _ACTION.search(node.title) and not _VERB.search(node.title)
+            and genre.trailing_paren(norm, node.start, node.end) is None
+            and not dl.find(norm, node.start, node.end, date(2000, 1, 1), None))
 
 
 def _lead_para(norm: str, s: int, e: int) -> bool:

@@ -246,17 +246,20 @@ def insert_tables(roots: list[Node], tables: list[Node], norm: str) -> None:
         host = None
         for r in roots:
             for n in r.walk():
-                if n.end <= t.start and n.role != "context" and n.kind not in ("row",) \
+                if n.end <= t.start and (n.role != "context" or n.context_kind == "info") and n.kind != "row" \
                         and (host is None or n.start >= host.start):
                     host = n
-        if host is not None and not re.search(r"(如下|下表|附件|分解|清单)[^。]{0,6}[：:]?\s*$", _tail(norm, host)):
-            host = None
+        if host is not None and not re.search(r"(如下|下表|附件|分解|清单)[^。]{0,6}[：:]?\s*$", _tail(norm, host)) \
+                and not (not host.children and "\n" not in norm[host.start:host.end].strip()
+                         and not norm[host.start:t.start].strip("\n ")[len(norm[host.start:host.end].strip()):].strip()):
+            host = None  # neither an intro naming the table nor a bare heading right above it
         if host is not None and host.kind != "closing":
             while host.children and host.children[-1].end <= t.start and host.children[-1].role == "task" \
                     and host.children[-1].kind in ("org_directive", "area_goal") \
                     and re.search(r"如下[：:]?\s*$", _tail(norm, host.children[-1])):
                 host.children.pop()  # the intro sentence is not an item
-            if host.role == "task":
+            if host.role in ("task", "context"):
+                host.context_kind = ""
                 host.role, host.kind = "structure", "area"
                 host.deadline, host.units, host.targets = None, [], []
             host.children.append(t)

@@ -27,8 +27,10 @@ _ROLE_RX: list[tuple[str, re.Pattern]] = [
     ("due", re.compile(r"^(完成时限|完成时间|时间节点|时限要求|进度安排|时限|完成期限|截止时间|时间安排|完成时间节点)$")),
     ("category", re.compile(r"^(考核项目|考核指标|一级指标|二级指标|指标|任务类别|类别|重点领域|领域|项目|重点工作|主要任务|"
                             r"工作任务|重点任务)$")),
-    ("task", re.compile(r"^(具体措施|工作措施|主要措施|推进措施|考核内容|工作内容|任务内容|具体任务|主要内容|目标任务|"
-                        r"工作目标|具体内容|措施|任务|内容|工作要求|考核要点|目标要求|工作任务|重点任务|主要任务)$")),
+    ("task", re.compile(r"^(具体措施|工作措施|主要措施|推进措施|考核内容|考评内容|考核指标内容|评价内容|工作内容|任务内容|"
+                        r"具体任务|主要内容|目标任务|工作目标|具体内容|措施|任务|内容|工作要求|考核要点|考评要点|目标要求|"
+                        r"工作任务|重点任务|主要任务|工作事项|事项|任务名称|项目名称|督办事项|任务事项|重点工作任务|"
+                        r"(具体)?工作(措施|举措)|任务目标|年度目标|目标内容|建设内容|主要目标)$")),
     ("other", re.compile(r"^(分值|分数|权重|评分标准|考核标准|扣分标准|计分方法|评分细则|考核方式|考核方法|备注|"
                          r"责任领导|牵头领导|分管领导|得分|自评分|评分办法|考核细则)$")),
 ]
@@ -66,12 +68,16 @@ def _roles(cells: list[str]) -> list[str] | None:
     for c in cells:
         c = re.sub(r"\s+", "", c)
         roles.append(next((r for r, rx in _ROLE_RX if rx.match(c)), ""))
-    if roles.count("") > len(roles) // 2 or sum(1 for r in roles if r) < 3:
+    if roles.count("") > len(roles) // 2 + 1 or sum(1 for r in roles if r) < 2:
         return None
     # 工作任务 + 具体措施: the first names the category, the second is the task
     task_like = [i for i, r in enumerate(roles) if r in ("task", "category")]
-    if not task_like:
-        return None
+    if not task_like:  # an unusual name for the task column: the one that says 内容/任务/措施/事项
+        task_like = [i for i, (c, r) in enumerate(zip(cells, roles))
+                     if not r and re.search(r"内容|任务|措施|事项|指标|目标|工作", c) and len(c.strip()) <= 12][:1]
+        if not task_like or not ({"lead", "due", "seq"} & set(roles)):
+            return None
+        roles[task_like[0]] = "task"
     if len(task_like) >= 2:
         for i in task_like[:-1]:
             roles[i] = "category"

@@ -98,6 +98,8 @@ class UnitMatcher:
             phrase = m.group(1)
             if _org_phrase(phrase):
                 out.append(self._mk(norm, text, s + m.start(1), s + m.end(1)))
+        for m in re.finditer(r"由([\u4e00-\u9fff、（）]{2,40}?)(共同)?(负责|牵头|统筹|组织实施|承担)", norm[s:e]):
+            out.extend(self._split(norm, text, s + m.start(1), s + m.end(1), r"、|和|及|会同"))
         for m in re.finditer(r"是([\u4e00-\u9fff、]{2,30}?)的(份内|首要|主要|主体|直接|第一)?(之)?(责任|职责|之责|责)",
                              norm[s:e]):
             out.extend(self._split(norm, text, s + m.start(1), s + m.end(1), r"、|和|及"))
