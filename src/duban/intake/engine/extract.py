@@ -538,7 +538,7 @@ _VERB = re.compile(r"推行|制定|规范|开展|组织|实现|完成|建立|提
 def _is_info(norm: str, node: Node, body_start: int) -> bool:
     """A short section that states a fact, not a task ('考评对象：各县（市、区）人民政府，市直各部门。')."""
     body = norm[body_start:node.end]
-    return (len(body.strip()) <= 60 and not _ACTION.search(body) and not _VERB.search(body)
+    return (0 < len(body.strip()) <= 60 and not _ACTION.search(body) and not _VERB.search(body)
             and not _ACTION.search(node.title) and not _VERB.search(node.title)
             and genre.trailing_paren(norm, node.start, node.end) is None
             and not dl.find(norm, node.start, node.end, date(2000, 1, 1), None))
