@@ -101,6 +101,9 @@ def test_derived_values_follow_their_inputs(cast):
         make(cast, code="BAD", formula="NOPE * 2")
     with pytest.raises(PermissionDenied):
         services.actual_save(actor=cast.supervisor, indicator=per, period="2024", value="1")
+    with pytest.raises(ValidationError) as exc:
+        make(cast, indicator=gdp, code="GDP2", name="地区生产总值", measure="万元")
+    assert "人均GDP" in exc.value.message_dict["code"][0]
 
 
 def xlsx(rows):

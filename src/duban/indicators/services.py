@@ -141,6 +141,11 @@ def indicator_save(*, actor, indicator: Indicator | None = None, code: str, name
         raise ValidationError({"behind_margin": _("落后容差应在 0–100 之间。")})
     goal = _number(goal_value, "goal_value", _("规划目标值"), required=False)
     formula = _check_formula(formula, code=code, frequency=frequency)
+    if indicator is not None and indicator.code != code:
+        users = [i.name for i in Indicator.objects.exclude(formula="").exclude(pk=indicator.pk)
+                 if indicator.code in formulas.names(i.formula)]
+        if users:
+            raise ValidationError({"code": _("编码被公式引用,不能修改:%(names)s。") % {"names": "、".join(users)}})
     units = list(responsible_units or [])
     for unit in units + ([source_office] if source_office else []):
         if not isinstance(unit, Unit) or not unit.is_active:
