@@ -3,7 +3,7 @@
 Every figure is a COUNT over ``tasks.selectors.tasks_for_user(user)`` with the list's own filters
 (the unit's subtree by path prefix, the light by ``lights.light_q``, the category, the due-date
 range), so the number on a chart equals the number of rows the click opens. Per-unit figures are
-one GROUP BY over ``substr(lead_unit.path, 1, depth × steplen)``.
+one GROUP BY over the lead unit, rolled up to the rows by path prefix.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
-from django.db.models.functions import ExtractMonth, Substr
+from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -111,12 +111,22 @@ def by_unit(user, today: date | None = None) -> dict:
             counts[unit.pk] = _base(user).filter(lead_unit__path__startswith=unit.path).aggregate(**aggregates)
         else:
             by_length.setdefault(len(unit.path), {})[unit.path] = unit
-    for length, paths in by_length.items():
-        rows = (_base(user).annotate(_prefix=Substr("lead_unit__path", 1, length)).values("_prefix").annotate(**aggregates))
+    if by_length:
+        # One GROUP BY lead unit (no join), then each lead unit's counts go to the row whose path
+        # prefixes its own: a loop over units, never over tasks.
+        rows = _base(user).values("lead_unit_id").annotate(**aggregates)
+        prefix = permissions.scope_path(user) or ""
+        unit_paths = dict(Unit.objects.filter(path__startswith=prefix).values_list("pk", "path"))
         for row in rows:
-            unit = paths.get(row["_prefix"])
-            if unit is not None:
-                counts[unit.pk] = row
+            path = unit_paths.get(row["lead_unit_id"])
+            if path is None:
+                continue
+            for length, paths in by_length.items():
+                unit = paths.get(path[:length])
+                if unit is not None:
+                    total = counts.setdefault(unit.pk, dict.fromkeys(aggregates, 0))
+                    for key in aggregates:
+                        total[key] += row[key]
     labels, series, links = [], {str(light): [] for light in LIGHTS}, {str(light): [] for light in LIGHTS}
     totals = []
     for unit in units:
