@@ -101,3 +101,33 @@ def test_the_bulk_bar_sets_a_due_date_on_checked_items_like_a_person(cast, login
         "version": 1, "bulk-nodes": chosen, "bulk-due_date": "2031-12-31", "bulk-action": "set"})
     assert stale.status_code == 409
     assert node_by_title(draft, "开展巡察")["due_date"] == "2030-12-31"
+
+
+def test_after_confirm_the_ready_tasks_are_handed_over_in_one_step_and_the_rest_listed(cast, login, draft):
+    from duban.tasks.models import Task, TaskStatus
+
+    client = login(cast.supervisor)
+    chosen = ids(draft, "加强基层组织建设", "开展巡察")
+    client.post(f"/intake/drafts/{draft.pk}/bulk/", {
+        "version": 1, "bulk-nodes": chosen, "bulk-due_date": "2030-12-31", "bulk-lead_unit": str(cast.bajiao.pk),
+        "bulk-action": "set"})
+    draft.refresh_from_db()
+    assert client.post(f"/intake/drafts/{draft.pk}/confirm/", {"version": draft.version}).status_code == 302
+    draft.refresh_from_db()
+    page = client.get(f"/intake/drafts/{draft.pk}/").content.decode()
+    left = Task.objects.filter(source=draft.source, status=TaskStatus.DRAFT).count()
+    assert f"待交办 {left} 项" in page
+    response = client.post(f"/intake/drafts/{draft.pk}/assign-ready/", follow=True)
+    assert response.status_code == 200
+    assigned = Task.objects.filter(source=draft.source).exclude(status=TaskStatus.DRAFT)
+    assert {t.title for t in assigned} >= {"开展巡察"}
+    still = Task.objects.filter(source=draft.source, status=TaskStatus.DRAFT)
+    body = response.content.decode()
+    assert f"已交办 {assigned.count()} 项任务" in body
+    if still.exists():
+        assert f"{still.count()} 项未交办" in body
+
+
+def test_handing_over_before_confirm_is_refused(cast, login, draft):
+    response = login(cast.supervisor).post(f"/intake/drafts/{draft.pk}/assign-ready/")
+    assert response.status_code == 400 and "尚未确认" in response.content.decode()

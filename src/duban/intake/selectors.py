@@ -22,7 +22,7 @@ from duban.intake.draft import creates_task, norm_title, plan, walk
 from duban.intake.models import DraftStatus, IntakeDraft, TopicMapping
 from duban.orgs.models import Unit, UnitAlias
 from duban.tasks import selectors as task_selectors
-from duban.tasks.models import Source, Task
+from duban.tasks.models import Source, Task, TaskStatus
 
 # --- drafts -----------------------------------------------------------------------------------
 DRAFT_UNIT = "created_by__unit"  # a draft is inside the subtree of the unit of whoever uploaded it
@@ -192,6 +192,13 @@ def review_nodes(draft: IntakeDraft) -> list[ReviewNode]:
 
     visit(data["outline"], 0, None, None)
     return out
+
+
+def draft_tasks_left(draft: IntakeDraft) -> int:
+    """Tasks of a confirmed draft's source still waiting to be handed over (交办)."""
+    if draft.status != DraftStatus.CONFIRMED or draft.source_id is None:
+        return 0
+    return Task.objects.filter(source_id=draft.source_id, status=TaskStatus.DRAFT).count()
 
 
 def readiness(rows: list[ReviewNode]) -> dict[str, int]:

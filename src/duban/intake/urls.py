@@ -13,6 +13,7 @@ urlpatterns = [
     path("drafts/<int:pk>/nodes/<str:node_id>/split/", views.node_split, name="node_split"),
     path("drafts/<int:pk>/nodes/<str:node_id>/move/", views.node_move, name="node_move"),
     path("drafts/<int:pk>/confirm/", views.draft_confirm, name="draft_confirm"),
+    path("drafts/<int:pk>/assign-ready/", views.draft_assign_ready, name="draft_assign_ready"),
     path("drafts/<int:pk>/discard/", views.draft_discard, name="draft_discard"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/new/", views.topic_create, name="topic_create"),

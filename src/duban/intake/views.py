@@ -115,6 +115,7 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
         "removed": draft.data.get("removed", []), "removed_counts": _removed_counts(draft.data),
         "warnings": draft.data.get("warnings", []),
         "editable": draft.is_open, "tasks_url": _tasks_url(draft.source) if draft.source_id else "",
+        "drafts_left": selectors.draft_tasks_left(draft),
     }
     return render(request, "intake/draft_review.html", context, status=status)
 
@@ -330,6 +331,24 @@ def draft_confirm(request, pk):
     messages.success(request, _("已生成任务:来源“%(title)s”,共 %(n)s 项任务。") % {"title": source.title, "n": count})
     url = _tasks_url(source)
     return redirect(url) if url else _back(draft)
+
+
+@require_perm(USE)
+@require_POST
+def draft_assign_ready(request, pk):
+    """After confirm: 交办 every created task that is ready, in one step; the rest are listed."""
+    draft = _draft(request, pk)
+    try:
+        result = services.draft_assign_ready(actor=request.user, draft=draft)
+    except ValidationError as exc:
+        return _refused(request, draft, exc)
+    messages.success(request, _("已交办 %(n)s 项任务。") % {"n": len(result.assigned)})
+    if result.refused:
+        shown = "；".join(f"“{t.title[:30]}”:{why}" for t, why in result.refused[:10])
+        more = _("等") if len(result.refused) > 10 else ""
+        messages.warning(request, _("%(n)s 项未交办,请补充后在责任清单中交办:%(list)s%(more)s")
+                         % {"n": len(result.refused), "list": shown, "more": more})
+    return _back(draft)
 
 
 @require_perm(USE)
