@@ -94,3 +94,13 @@ def test_a_sender_batch_is_one_ledger_entry_and_fills_the_outbox_only_where_some
     emails = Delivery.objects.filter(channel=Channel.EMAIL)
     assert emails.count() == 4 and {d.target for d in emails} == {"liaison@example.cn"}
     assert {d.notice.post_id for d in emails} == {cast.post_bajiao.pk}
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_both_insert_paths_skip_the_same_conflicts_and_count_alike(cast, monkeypatch, copy):
+    """COPY + INSERT … SELECT (PostgreSQL with psycopg 3) and executemany (SQLite, psycopg2)."""
+    monkeypatch.setattr(bulk, "_has_copy", lambda: copy)
+    sender = Sender(actor=None)
+    assert sender.send(_items(cast, 4)) == 5  # 4 to the post; 白果 (no liaison post, no admin): one flag for both
+    assert Notice.objects.filter(flagged=True).count() == 1
+    assert Sender(actor=None).send(_items(cast, 6)) == 2  # items 4 and 5; the flag is in the table already

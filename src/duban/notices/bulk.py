@@ -38,9 +38,14 @@ def insert_ignoring_conflicts(model, columns, rows) -> int:
     if not rows:
         return 0
     fields = _fields(model, columns)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and _has_copy():
         return _copy_insert(model, fields, rows)
     return _executemany_insert(model, fields, rows)
+
+
+def _has_copy() -> bool:
+    """psycopg 3 streams COPY from Python rows; with psycopg2 the executemany path is used."""
+    return getattr(connection.Database, "__name__", "") == "psycopg"
 
 
 def _copy_insert(model, fields, rows) -> int:
