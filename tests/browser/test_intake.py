@@ -97,3 +97,73 @@ def _walk(nodes):
     for node in nodes:
         yield node
         yield from _walk(node.get("children", []))
+
+
+def _plan_docx(path: Path) -> None:
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("恩施市2030年基层治理实施方案")
+    doc.add_paragraph("一、重点任务")
+    doc.add_paragraph("任务分解如下：")
+    rows = [["序号", "工作任务", "牵头单位", "配合单位", "完成时限"],
+            ["1", "完成村级活动阵地改造10个。", "芭蕉侗族乡", "白果乡", "6月底前"],
+            ["2", "建立网格员培训制度。", "", "", "持续推进"],
+            ["3", "开展矛盾纠纷排查化解行动。", "白果乡", "", "三季度"]]
+    table = doc.add_table(rows=len(rows), cols=5)
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            table.cell(i, j).text = value
+    table.cell(1, 2).merge(table.cell(2, 2))
+    table.cell(1, 2).text = "芭蕉侗族乡"
+    doc.save(str(path))
+
+
+def test_a_supervisor_imports_a_task_table_bulk_sets_a_due_date_and_hands_the_tasks_over(ui, cast, tmp_path):
+    from duban.intake.models import IntakeDraft
+    from duban.tasks.models import Task, TaskStatus
+
+    plan = tmp_path / "基层治理实施方案.docx"
+    _plan_docx(plan)
+    page = ui.page
+    ui.login(cast.supervisor.username, cast.password)
+    ui.goto("/intake/")
+    page.get_by_label("讲话或文件").set_input_files(str(plan))
+    page.get_by_role("button", name="上传并分析").click()
+    page.wait_for_url("**/intake/drafts/*/")
+    draft = IntakeDraft.objects.get()
+    nodes = list(_walk(draft.data["outline"]))
+    rows = [n for n in nodes if n["kind"] == "row"]
+    assert len(rows) == 3 and rows[1]["lead_unit"] == cast.bajiao.pk  # the merged unit cell applies below
+    assert rows[1]["due_date"] is None  # 持续推进: no fixed date
+    # the heading over the rows is a parent task with neither unit nor date; one row has no date
+    expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 2 / 4 项")
+    heading = next(n for n in nodes if n["title"] == "重点任务")
+    bulk = page.locator("#intake-bulk")
+
+    # the heading alone gets a lead unit
+    page.locator(f"#node-{heading['id']} input[name='bulk-nodes']").check()
+    bulk.get_by_label("牵头单位").select_option(label="芭蕉侗族乡")
+    page.get_by_role("button", name="批量设置").click()
+    page.wait_for_url(f"**/intake/drafts/{draft.pk}/")
+
+    # then the heading with its subtree one due date
+    page.locator(f"#node-{heading['id']} input[name='bulk-nodes']").check()
+    page.get_by_label("含下级条目").check()
+    bulk.get_by_label("完成时限").fill("2030-11-30")
+    page.get_by_role("button", name="批量设置").click()
+    page.wait_for_url(f"**/intake/drafts/{draft.pk}/")
+    draft.refresh_from_db()
+    rows = [n for n in _walk(draft.data["outline"]) if n["kind"] == "row"]
+    assert {n["due_date"] for n in rows} == {"2030-11-30"}
+    assert [n["lead_unit"] for n in rows] == [cast.bajiao.pk, cast.bajiao.pk, cast.baiguo.pk]  # kept
+    expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 4 / 4 项")
+
+    page.get_by_role("button", name="确认生成任务").click()
+    page.wait_for_url("**/tasks/list/?source=*")
+    ui.goto(f"/intake/drafts/{draft.pk}/")
+    page.get_by_role("button", name="交办所有可交办的任务(待交办 4 项)").click()
+    page.wait_for_url(f"**/intake/drafts/{draft.pk}/")
+    expect(page.get_by_text("已交办 4 项任务。")).to_be_visible()
+    assert Task.objects.filter(status=TaskStatus.DRAFT).count() == 0
+    assert Task.objects.filter(status=TaskStatus.ASSIGNED).count() == 4

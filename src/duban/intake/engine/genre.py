@@ -262,10 +262,10 @@ def insert_tables(roots: list[Node], tables: list[Node], norm: str) -> None:
                 host.context_kind = ""
                 host.role, host.kind = "structure", "area"
                 host.deadline, host.units, host.targets = None, [], []
-            host.children.append(t)
+            host.children.extend(t.children)  # the rows (or their category groups) under the heading
             _grow(roots, host, t.end)
         else:
-            roots.append(t)
+            roots.extend(t.children)
         roots.sort(key=lambda n: n.start)
 
 
