@@ -159,7 +159,7 @@ def measure(n: int = 2000, threads: int | None = None, slow_every: int = 0, robo
     with ProcessSink() as sink, override_settings(**overrides):
         delivery._pool = None  # a fresh pool with the requested size
         with transaction.atomic():
-            root = Unit.get_first_root_node()
+            root = Unit.objects.get_first_root_node()
             unit = (root.add_child if root else Unit.add_root)(name=tag, code=None)
             other = unit.add_child(name=f"{tag}-b", code=None)
             person = Person.objects.create(name="基准", unit=unit)
