@@ -175,8 +175,8 @@ def test_the_returned_tab_and_its_notice_follow_the_acting_holder_while_a_is_awa
     absence = org.absence_create(person=c.p_bajiao_a, kind=AbsenceKind.TRAINING, start=today + timedelta(days=1),
                                  end=today + timedelta(days=3))
     assert absence.pk
-    a_todo = lambda: selectors.todo_for_user(c.bajiao_liaison).returned.count()  # noqa: E731
-    b_todo = lambda: selectors.todo_for_user(c.bajiao_b).returned.count()  # noqa: E731
+    a_todo = lambda: selectors.todo_for_user(c.bajiao_liaison).returned.count()
+    b_todo = lambda: selectors.todo_for_user(c.bajiao_b).returned.count()
     assert (a_todo(), b_todo()) == (1, 0)
     with time_machine.travel(f"{today + timedelta(days=2)} 12:00 +0800", tick=False):
         assert (a_todo(), b_todo()) == (0, 1)
