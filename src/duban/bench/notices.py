@@ -240,7 +240,6 @@ def inbox_p95(repeat: int = 30, quiet: bool = False, many: int = 5000) -> dict:
     if user is None:
         return {}
     from duban.notices import selectors
-
     from duban.notices.models import NoticeKind
     from duban.notices.services import notices_send_bulk
     from duban.orgs.selectors import posts_acted_by
@@ -271,7 +270,7 @@ def inbox_p95(repeat: int = 30, quiet: bool = False, many: int = 5000) -> dict:
     ordered = sorted(samples)
 
     def pct(p):
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     figures = {"inbox_user": user.username, "inbox_notices": held, "inbox_p50_ms": pct(50), "inbox_p95_ms": pct(95),
                "inbox_samples": len(samples)}
