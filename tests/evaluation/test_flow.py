@@ -273,3 +273,22 @@ def test_the_evaluate_command_computes_the_latest_version_of_each_scheme(cast):
     w.evaluation.refresh_from_db()
     assert w.evaluation.revision == 2 and w.evaluation.sha256 in out.getvalue()
     assert w.evaluation.status == EvalStatus.DRAFT
+
+
+def test_the_office_nominates_through_the_page_and_an_ineligible_person_is_refused_there(cast, login):
+    w = build(cast)
+    rate_and_bonus(w)
+    evaluation = _finalised(w)
+    client = login(cast.supervisor)
+    response = client.post("/evaluation/rounds/new/", {"title": "硒都楷模", "year": "2026", "evaluation": evaluation.pk,
+                                                       "min_grade": "good", "exclude_accountability": "on",
+                                                       "quota": "2", "panel": [cast.leader.pk]})
+    assert response.status_code == 302
+    url = response["Location"]
+    assert "推荐理由" in client.get(url).content.decode()
+    refused = client.post(url, {"kind": "person", "person": cast.p_bajiao_a.pk, "reason": "长期坚守"})
+    assert refused.status_code == 400 and "考评等次未达到良好" in refused.content.decode()
+    accepted = client.post(url, {"kind": "unit", "unit": cast.baiguo.pk, "reason": "任务全部办结",
+                                 "tasks": f"{w.b1.pk},{w.b2.pk}"})
+    assert accepted.status_code == 302
+    assert list(evaluation.scores.values_list("unit__name", flat=True).order_by("rank"))[0] == "白果乡"
