@@ -291,4 +291,7 @@ def test_the_office_nominates_through_the_page_and_an_ineligible_person_is_refus
     accepted = client.post(url, {"kind": "unit", "unit": cast.baiguo.pk, "reason": "任务全部办结",
                                  "tasks": f"{w.b1.pk},{w.b2.pk}"})
     assert accepted.status_code == 302
-    assert list(evaluation.scores.values_list("unit__name", flat=True).order_by("rank"))[0] == "白果乡"
+    from duban.evaluation.models import Nomination
+
+    nomination = Nomination.objects.get()
+    assert nomination.unit == cast.baiguo and set(nomination.tasks.all()) == {w.b1, w.b2}
