@@ -135,9 +135,11 @@ def test_a_supervisor_imports_a_task_table_bulk_sets_a_due_date_and_hands_the_ta
     nodes = list(_walk(draft.data["outline"]))
     rows = [n for n in nodes if n["kind"] == "row"]
     assert len(rows) == 3 and rows[1]["lead_unit"] == cast.bajiao.pk  # the merged unit cell applies below
-    assert rows[1]["due_date"] is None  # 持续推进: no fixed date
-    # the heading over the rows is a parent task with neither unit nor date; one row has no date
-    expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 2 / 4 项")
+    assert rows[1]["deadline"] is None  # 持续推进: no fixed date in the text …
+    assert rows[1]["due_date"] == "2030-12-31" and rows[1]["due_default"]  # … the policy default, marked
+    expect(page.locator(f"#node-{rows[1]['id']}")).to_contain_text("默认")
+    # the heading over the rows is a parent task with neither unit nor date
+    expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 3 / 4 项")
     heading = next(n for n in nodes if n["title"] == "重点任务")
     bulk = page.locator("#intake-bulk")
 

@@ -94,6 +94,8 @@ def draft_node_update(*, actor, draft: IntakeDraft, expected_version: int | None
                "co_units": [u.pk for u in co], "due_date": due_date.isoformat() if due_date else None,
                "target_number": number, "target_measure": measure, "target_object": obj}
         changes.update(ledger.diff({k: node.get(k) for k in new}, new))
+        if node.get("due_date") != new["due_date"]:
+            node["due_default"] = False
         node.update(new)
 
     return _edit(actor=actor, draft=draft, expected_version=expected_version, event="intake_draft_edit",
