@@ -162,11 +162,19 @@ def test_expired_versions_are_purged_by_the_retention_job_with_a_ledger_entry(ca
 
 
 def test_production_refuses_the_development_data_key(settings, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
     settings.PRODUCTION = True
     monkeypatch.delenv("DUBAN_DATA_KEY", raising=False)
     settings.DUBAN_DATA_KEY = ""
-    assert [e.id for e in checks.check_data_key()] == ["duban.datacheck.E001"]
+    with pytest.raises(ImproperlyConfigured, match="DUBAN_DATA_KEY"):
+        crypto.encrypt(b"rows", "dataset")
+    assert [e.id for e in checks.check_data_key()] == ["datacheck.E001"]
+    settings.DUBAN_DATA_KEY = "short"
+    with pytest.raises(ImproperlyConfigured):
+        crypto.encrypt(b"rows", "dataset")
     settings.DUBAN_DATA_KEY = "ab" * 32
+    assert crypto.decrypt(crypto.encrypt(b"rows", "dataset"), "dataset") == b"rows"
     assert checks.check_data_key() == []
 
 

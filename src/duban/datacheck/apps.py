@@ -8,4 +8,4 @@ class DatacheckConfig(AppConfig):
     verbose_name = _("大数据监督")
 
     def ready(self) -> None:
-        from duban.datacheck import checks, escalation  # noqa: F401  (the data-key check; the built-in targets)
+        from duban.datacheck import escalation  # noqa: F401  (the built-in escalation targets)
