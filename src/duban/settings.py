@@ -93,7 +93,6 @@ INSTALLED_APPS = [
     "duban.supervision",
     "duban.checks",
     "duban.meetings",
-    "duban.inspections",
     "duban.datacheck",
     "duban.inspections",
     "duban.evaluation",

@@ -17,7 +17,6 @@ urlpatterns = [
     path("supervision/", include("duban.supervision.urls")),
     path("checks/", include("duban.checks.urls")),
     path("meetings/", include("duban.meetings.urls")),
-    path("inspections/", include("duban.inspections.urls")),
     path("datacheck/", include("duban.datacheck.urls")),
     path("accountability/", include("duban.accountability.urls")),
     path("inspections/", include("duban.inspections.urls")),
