@@ -136,22 +136,6 @@ for _role, _perms in {
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
 del _role, _perms
 
-# 巡察 (duban.inspections). The inspection office (巡察办) is the 督查室's role here: 整改销号 is the
-# task lifecycle's approval, which only TASKS_MANAGE may give; the discipline role also reads every
-# round before 反馈 (and the clues handed over to it).
-INSPECTIONS_VIEW = "inspections.view"  # own unit's findings after 反馈, the coverage page
-INSPECTIONS_CONFIDENTIAL = "inspections.confidential"  # rounds and findings before 反馈 (巡察办, 纪委)
-INSPECTIONS_MANAGE = "inspections.manage"  # rounds, teams, findings, planner, 整改销号, 回头看 (巡察办)
-for _role, _perms in {
-    Role.SUPERVISOR: {INSPECTIONS_VIEW, INSPECTIONS_CONFIDENTIAL, INSPECTIONS_MANAGE},
-    Role.DISCIPLINE: {INSPECTIONS_VIEW, INSPECTIONS_CONFIDENTIAL},
-    Role.LEADER: {INSPECTIONS_VIEW},
-    Role.UNIT_ADMIN: {INSPECTIONS_VIEW},
-    Role.LIAISON: {INSPECTIONS_VIEW},
-}.items():
-    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | frozenset(_perms)
-del _role, _perms
-
 GLOBAL_SCOPE = frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISCIPLINE, Role.SYSADMIN})
 
 
