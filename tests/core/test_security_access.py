@@ -56,7 +56,8 @@ def test_a_second_role_is_refused_and_the_attempt_is_audited(cast, holder, secon
 
 def test_each_administrator_role_holds_exactly_its_own_functions():
     assert permissions.ROLE_PERMISSIONS[Role.SYSADMIN] >= {permissions.ACCOUNTS_MANAGE}
-    assert permissions.ROLE_PERMISSIONS[Role.SECADMIN] == {permissions.ROLES_GRANT}
+    # The security administrator also approves raw-SQL data-check rules (a security decision, not business).
+    assert permissions.ROLE_PERMISSIONS[Role.SECADMIN] == {permissions.ROLES_GRANT, permissions.DATACHECK_APPROVE_SQL}
     assert permissions.ROLE_PERMISSIONS[Role.AUDITOR] == {permissions.AUDIT_VIEW}
     for role in ADMIN_ROLES:
         others = {permissions.ACCOUNTS_MANAGE, permissions.ROLES_GRANT, permissions.AUDIT_VIEW}
