@@ -196,37 +196,34 @@ def _done(request, text, case):
     return redirect("accountability:detail", pk=case.pk)
 
 
+def _case_action(request, case, form, form_name: str, action, done: str):
+    """One case-page form: valid input goes to the service (``action(cleaned_data)``); its refusal
+    or the form's own errors re-render the case page with the form under ``form_name`` (400)."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            return _done(request, done, case)
+    return _detail(request, case, status=400, **{form_name: form})
+
+
 @require_perm(MANAGE)
 @require_POST
 def case_file(request, pk):
     case = _managed(request, pk)
-    form = FileForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.case_file(actor=request.user, case=case, file=d["file"], on=d["on"], note=d["note"],
-                               supervising_leader=d["supervising_leader"])
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return _done(request, _("已记录初核结论。"), case)
-    return _detail(request, case, status=400, file_form=form)
+    return _case_action(request, case, FileForm(request.POST), "file_form", lambda d: services.case_file(
+        actor=request.user, case=case, file=d["file"], on=d["on"], note=d["note"],
+        supervising_leader=d["supervising_leader"]), _("已记录初核结论。"))
 
 
 @require_perm(MANAGE)
 @require_POST
 def case_advance(request, pk, stage):
     case = _managed(request, pk)
-    form = AdvanceForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_advance(actor=request.user, case=case, stage=stage, on=form.cleaned_data["on"],
-                                  note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return _done(request, _("已进入下一阶段。"), case)
-    return _detail(request, case, status=400, advance_form=form)
+    return _case_action(request, case, AdvanceForm(request.POST), "advance_form", lambda d: services.case_advance(
+        actor=request.user, case=case, stage=stage, on=d["on"], note=d["note"]), _("已进入下一阶段。"))
 
 
 @require_perm(MANAGE)
@@ -253,31 +250,16 @@ def case_decide(request, pk):
 @require_POST
 def case_clear(request, pk):
     case = _managed(request, pk)
-    form = ClearForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_clear(actor=request.user, case=case, text=form.cleaned_data["text"],
-                                on=form.cleaned_data["on"])
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return _done(request, _("已澄清正名。"), case)
-    return _detail(request, case, status=400, clear_form=form)
+    return _case_action(request, case, ClearForm(request.POST), "clear_form", lambda d: services.case_clear(
+        actor=request.user, case=case, text=d["text"], on=d["on"]), _("已澄清正名。"))
 
 
 @require_perm(MANAGE)
 @require_POST
 def grant_add(request, pk):
     case = _managed(request, pk)
-    form = GrantForm(request.POST)
-    if form.is_valid():
-        try:
-            services.grant_add(actor=request.user, case=case, user=form.cleaned_data["user"])
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return _done(request, _("已授权。"), case)
-    return _detail(request, case, status=400, grant_form=form)
+    return _case_action(request, case, GrantForm(request.POST), "grant_form", lambda d: services.grant_add(
+        actor=request.user, case=case, user=d["user"]), _("已授权。"))
 
 
 @require_perm(MANAGE)
@@ -293,16 +275,8 @@ def grant_remove(request, pk):
 def tolerance_record(request, pk):
     """The discipline role records an application for the subject."""
     case = _managed(request, pk)
-    form = ToleranceApplyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.tolerance_apply(actor=request.user, case=case, reason=form.cleaned_data["reason"],
-                                     evidence=form.cleaned_data["evidence"])
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return _done(request, _("已登记容错申请。"), case)
-    return _detail(request, case, status=400, apply_form=form)
+    return _case_action(request, case, ToleranceApplyForm(request.POST), "apply_form", lambda d: services.tolerance_apply(
+        actor=request.user, case=case, reason=d["reason"], evidence=d["evidence"]), _("已登记容错申请。"))
 
 
 @require_perm(MANAGE)
@@ -329,17 +303,9 @@ def tolerance_review(request, pk):
 @require_POST
 def appeal_review(request, pk):
     case = _managed(request, pk)
-    form = AppealReviewForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.appeal_review(actor=request.user, case=case, outcome=d["outcome"], note=d["note"],
-                                   on=d["on"], measure=d["measure"])
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            return _done(request, _("已作出复查结论。"), case)
-    return _detail(request, case, status=400, appeal_review_form=form)
+    return _case_action(request, case, AppealReviewForm(request.POST), "appeal_review_form", lambda d: services.appeal_review(
+        actor=request.user, case=case, outcome=d["outcome"], note=d["note"], on=d["on"], measure=d["measure"]),
+        _("已作出复查结论。"))
 
 
 @login_required
