@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/", api.urls),
 ]
 
+handler400 = "duban.core.views.bad_request"
 handler404 = "duban.core.views.not_found"
 handler403 = "duban.core.views.forbidden"
 handler500 = "duban.core.views.server_error"

@@ -6,3 +6,11 @@ document.addEventListener("click", (event) => {
     event.stopPropagation();
   }
 });
+
+// "Back" on the error pages: shown only when there is a page to go back to.
+document.querySelectorAll("[data-history-back]").forEach((el) => {
+  if (window.history.length > 1 && document.referrer) {
+    el.classList.remove("d-none");
+    el.addEventListener("click", (event) => { event.preventDefault(); window.history.back(); });
+  }
+});
