@@ -47,6 +47,65 @@ def page(chromium, live_server, request):
     context.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def new_phone(chromium, base_url, **options):
+    """A 390×844 touch screen in the shared browser. Not is_mobile: a mobile viewport zooms out to
+    fit wide content, which would hide the very overflow the phone tests look for."""
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE, has_touch=True,
+                                   **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.base_url = base_url
+    return page
+
+
+@pytest.fixture
+def phone(chromium, live_server, request):
+    """A page in a 390×844 phone (is_mobile, touch); a failing test leaves a screenshot."""
+    page = new_phone(chromium, live_server.url)
+    yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-phone.png"), full_page=True)
+    page.context.close()
+
+
+def phone_sign_in(page, username, password):
+    """Sign in through the login form (username: a string or a user)."""
+    username = getattr(username, "username", username)
+    page.goto(page.base_url + "/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture
+def sign_in():
+    return phone_sign_in
+
+
+@pytest.fixture
+def overflow():
+    """overflow(page) -> {"excess": px the page scrolls sideways, "culprits": [...]}."""
+    return page_overflow
+
+
+def page_overflow(page):
+    """How far the page scrolls sideways (0 = it fits), and the widest elements that cause it."""
+    return page.evaluate("""() => {
+        const width = window.innerWidth, doc = document.documentElement;
+        const culprits = [...document.querySelectorAll('body *')].filter(el => {
+            const r = el.getBoundingClientRect();
+            return r.width > 0 && r.right > width + 0.5;
+        }).slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                               + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''));
+        return {excess: doc.scrollWidth - width, culprits};
+    }""")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

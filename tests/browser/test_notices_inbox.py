@@ -7,15 +7,7 @@ from duban.notices.models import NoticeKind, UnitChannel
 from duban.notices.services import notice_send, notices_send_bulk
 
 
-@pytest.fixture
-def phone(chromium, live_server):
-    """A 390 px wide phone in the shared headless Chromium (tests/browser/conftest.py)."""
-    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.base_url = live_server.url
-    yield page
-    context.close()
+# `phone` is the shared 390×844 fixture of tests/browser/conftest.py.
 
 
 def sign_in(page, user, password):

@@ -4,17 +4,7 @@ and the language switch moves into the account menu."""
 
 import pytest
 
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(chromium, live_server):
-    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.base_url = live_server.url
-    yield page
-    context.close()
+# `phone` is the shared 390×844 fixture of tests/browser/conftest.py.
 
 
 def sign_in(page, username, password):
