@@ -136,3 +136,28 @@ def test_a_heic_photo_from_a_phone_is_refused_with_a_clear_message_and_nothing_s
     assert "类型不允许" in html and "只接受 jpg" in html, errors or html[-3000:]
     assert ProgressReport.objects.filter(task=task).count() == 0
     assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*.*"))
+
+
+# --- the PWA shell --------------------------------------------------------------------------------
+
+def test_the_site_links_a_web_app_manifest_with_192_and_512_icons(client, db):
+    import json
+    import re
+    import struct
+
+    html = client.get("/accounts/login/").content.decode()
+    href = re.search(r'<link rel="manifest" href="([^"]+)"', html).group(1)
+    manifest = json.loads(b"".join(client.get(href).streaming_content) if hasattr(client.get(href), "streaming_content")
+                          else client.get(href).content)
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone" and manifest["name"]
+    base = href.rsplit("/", 1)[0] + "/"
+    sizes = {}
+    for icon in manifest["icons"]:
+        response = client.get(base + icon["src"])
+        data = b"".join(response.streaming_content) if hasattr(response, "streaming_content") else response.content
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", data[16:24])
+        assert icon["sizes"] == f"{width}x{height}"
+        sizes[width] = height
+    assert sizes == {192: 192, 512: 512}
+    assert "serviceWorker" not in html  # no offline writes: no service worker at all
