@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/duban
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: setup run test test-sqlite test-pg lint-imports preflight bench messages clean
+.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench messages clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,24 @@ messages: $(BIN)/.installed
 
 setup: $(BIN)/.installed node_modules/.installed messages
 
+# `make run` serves as a deployment does: DEBUG off (Chinese error pages, no URL listings),
+# static files through whitenoise under gunicorn, plain http on loopback (DUBAN_ENV stays
+# development, so no HTTPS redirect or secure-only cookies). `make dev`: DEBUG on, auto-reload.
 run: setup
 	$(DUBAN) collectstatic --noinput -v0
 	$(DUBAN) migrate --noinput -v0
 	$(DUBAN) demo --if-empty
-	$(DUBAN) serve --host $(HOST) --port $(PORT)
+	DUBAN_DEBUG=false $(DUBAN) serve --host $(HOST) --port $(PORT)
+
+dev: setup
+	$(DUBAN) migrate --noinput -v0
+	$(DUBAN) demo --if-empty
+	DUBAN_DEBUG=true $(DUBAN) runserver $(HOST):$(PORT)
+
+# Screenshots of the main pages at 1366×768 and 390×844 into docs/screens/ (demo data, a live
+# test server, headless Chromium).
+screens: setup
+	$(BIN)/python docs/screens/capture.py
 
 # The suite needs Chromium (browser tests) and, for test-pg, a PostgreSQL server: .ci/preflight
 # says what is missing and the command that installs it, before anything runs.
