@@ -6,7 +6,6 @@ import pytest
 from duban.notices.models import NoticeKind, UnitChannel
 from duban.notices.services import notice_send, notices_send_bulk
 
-
 # `phone` is the shared 390×844 fixture of tests/browser/conftest.py.
 
 

@@ -132,7 +132,7 @@ def test_a_heic_photo_from_a_phone_is_refused_with_a_clear_message_and_nothing_s
     assert response.status_code == 400
     html = response.content.decode()
     import re
-    errors = " ".join(re.findall(r'class="invalid-feedback[^"]*"[^>]*>(.*?)</', html, re.S))
+    errors = " ".join(re.findall(r'class="invalid-feedback[^"]*"[^>]*>(.*?)</', html, re.DOTALL))
     assert "类型不允许" in html and "只接受 jpg" in html, errors or html[-3000:]
     assert ProgressReport.objects.filter(task=task).count() == 0
     assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*.*"))
@@ -161,3 +161,20 @@ def test_the_site_links_a_web_app_manifest_with_192_and_512_icons(client, db):
         sizes[width] = height
     assert sizes == {192: 192, 512: 512}
     assert "serviceWorker" not in html  # no offline writes: no service worker at all
+
+
+@pytest.mark.django_db
+def test_a_stale_page_submitted_after_someone_else_changed_the_task_is_a_chinese_409_with_a_reload_link(cast, login):
+    task = a_task(cast)
+    stale = task.version
+    svc.task_update(actor=cast.supervisor, task=task, expected_version=stale, title="已被督查室改名的任务")
+    task.refresh_from_db()
+    assert task.version != stale
+    client = login(cast.bajiao_liaison)
+    response = client.post(f"/tasks/{task.pk}/do/acknowledge/", {"acknowledge-version": stale})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "该任务已被他人修改" in html
+    assert f'class="alert-link" href="/tasks/{task.pk}/">刷新页面</a>' in html
+    task.refresh_from_db()
+    assert task.status == "assigned"  # nothing changed

@@ -176,7 +176,7 @@ def test_a_stale_version_is_refused_with_a_clear_message(build, login):
     before = state()
     response = client.post(reverse("tasks:transition", args=[task.pk, "cancel"]),
                            {"cancel-version": stale, "cancel-reason": "中止"})
-    assert response.status_code == 400
+    assert response.status_code == 409  # a stale page: 409 with a reload link (issue 9)
     assert "已被他人修改" in html(response)
     assert state() == before
     assert status_of(task) == S.IN_PROGRESS

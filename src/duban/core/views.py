@@ -81,6 +81,6 @@ def server_error(request):
     try:
         body = loader.render_to_string("core/error.html", context)
     except Exception:  # noqa: BLE001 - the last resort must answer something
-        body = "<!doctype html><title>500</title><h1>500</h1><p>%s</p><p><a href=\"/\">%s</a></p>" % (
+        body = "<!doctype html><title>500</title><h1>500</h1><p>{}</p><p><a href=\"/\">{}</a></p>".format(
             ERROR_MESSAGES[500], gettext("返回首页"))
     return HttpResponseServerError(body)

@@ -15,6 +15,7 @@ from duban.core import permissions, uploads
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.core.roles import Role
+from duban.core.services import ConflictError
 from duban.orgs import selectors as org_selectors
 from duban.tasks import evidence as evidence_files
 from duban.tasks import lights, selectors, services, statemachine
@@ -253,6 +254,9 @@ def _service_call(request, task, key, form, call, success):
         apply_validation_error(form, exc)
         task.refresh_from_db()
         status = 413 if uploads.is_too_large(exc) else 400
+        if isinstance(exc, ConflictError):  # stale page: 409, and a link to the current page (messages.html)
+            status = 409
+            messages.warning(request, _("该任务已被他人修改,您看到的是最新内容;请刷新页面后重新提交。"), extra_tags="stale")
         return _render_task(request, task, failed=(key, form), status=status)
     messages.success(request, success)
     return redirect("tasks:detail", task.pk)
