@@ -2,6 +2,7 @@
 scrolls sideways (document.documentElement.scrollWidth <= innerWidth), for each role; and the
 liaison's everyday flow — 签收 and 报送进展 with a photo — is driven at that size."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -103,10 +104,31 @@ def test_a_liaison_acknowledges_and_reports_with_a_photo_on_a_phone(cast, phone,
     button = region.get_by_role("button", name="报送进展")
     button.scroll_into_view_if_needed()
     assert button.bounding_box()["x"] + button.bounding_box()["width"] <= 390
-    # A double tap sends the form once (the button disables itself on the first submit).
-    button.dblclick()
+    # A double tap sends the form once (app.js drops the second submit): count the POSTs that
+    # leave the browser, each held back a little as on a slow mobile network.
+    sent = []
+
+    def slow(route):
+        sent.append(route.request.method)
+        time.sleep(0.3)
+        route.continue_()
+
+    phone.route("**/tasks/*/report/", slow)
+    # Two taps, the second before the answer. A listener on window (it runs after app.js's) notes
+    # for each submit whether it was let through; sessionStorage keeps the notes across the page
+    # load that follows.
+    button.evaluate("""b => {
+        window.addEventListener('submit', e => {
+            const seen = JSON.parse(sessionStorage.getItem('submits') || '[]');
+            seen.push(e.defaultPrevented ? 'dropped' : 'sent');
+            sessionStorage.setItem('submits', JSON.stringify(seen));
+        });
+        b.click(); b.click();
+    }""")
     expect(phone.get_by_role("alert").filter(has_text="进展已报送")).to_be_visible()
     assert overflow(phone)["excess"] <= 0
+    assert sent == ["POST"]
+    assert phone.evaluate("JSON.parse(sessionStorage.getItem('submits'))") == ["sent", "dropped"]
     assert ProgressReport.objects.filter(task=task).count() == 1
     report = ProgressReport.objects.get(task=task)
     assert report.percent == 30
