@@ -114,3 +114,12 @@ def test_under_api_a_404_and_a_500_answer_json(language):
     assert crashed["Content-Type"].startswith("application/json")
     assert crashed.json() == {"detail": {"zh-hans": "系统出错了,我们已记录此问题,请稍后重试。",
                                          "en": "Something went wrong on our side; it has been logged. Please try again later."}[language]}
+
+
+def test_the_500_handler_makes_no_database_query(rf, django_assert_num_queries, db):
+    from duban.core.views import server_error
+
+    request = rf.get("/somewhere/")
+    with django_assert_num_queries(0):
+        response = server_error(request)
+    assert response.status_code == 500 and "系统错误" in response.content.decode()
