@@ -283,6 +283,14 @@ X_FRAME_OPTIONS = "DENY"
 DUBAN_LEDGER_KEY = env("DUBAN_LEDGER_KEY") or ("" if PRODUCTION else "development-ledger-key")
 if PRODUCTION and len(DUBAN_LEDGER_KEY) < 32:
     raise ImproperlyConfigured("DUBAN_LEDGER_KEY must be set to at least 32 random characters in production")
+# The ledger's MAC: "hmac-sha256" (every chain so far) or "hmac-sm3" (密评, through duban.core.crypto);
+# each entry records its own algorithm, so switching mid-chain keeps old entries verifiable.
+DUBAN_LEDGER_MAC = env("DUBAN_LEDGER_MAC", "hmac-sha256")
+if DUBAN_LEDGER_MAC not in ("hmac-sha256", "hmac-sm3"):
+    raise ImproperlyConfigured("DUBAN_LEDGER_MAC must be hmac-sha256 or hmac-sm3")
+# The CryptoProvider (SM2/SM3/SM4): the software one, or a certified 密码机/密码服务 adapter.
+# Its keys come from DUBAN_CRYPTO_KEYS or DATA_DIR/keys/crypto-keys.json, never from here.
+DUBAN_CRYPTO_PROVIDER = env("DUBAN_CRYPTO_PROVIDER", "duban.core.crypto.SoftwareProvider")
 
 # --- i18n ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -12,6 +12,7 @@ nothing never wait. On SQLite every write transaction already holds the database
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -28,6 +29,27 @@ from duban.core import context
 from duban.core.models import AuditEntry, LedgerHead, Outcome
 
 GENESIS = "0" * 64
+# MAC algorithm per entry (IA-11/DP-03): an HMAC-SHA256 MAC is 64 hex digits (every entry written
+# before the choice existed); an HMAC-SM3 MAC, computed through duban.core.crypto's provider, is
+# "sm3:" + unpadded base64url of the 32-byte tag (47 characters, fits the 64-character column). So a
+# chain may switch algorithm at any entry (settings.DUBAN_LEDGER_MAC) and still verifies end to end.
+SM3_PREFIX = "sm3:"
+MAC_ALGORITHMS = ("hmac-sha256", "hmac-sm3")
+
+
+def _sm3_mac(key: bytes, payload: bytes) -> str:
+    from duban.core.crypto import get_provider
+
+    tag = get_provider().hmac_sm3(key, payload)
+    return SM3_PREFIX + base64.urlsafe_b64encode(tag).decode().rstrip("=")
+
+
+def _sign(payload: bytes, algorithm: str | None = None) -> str:
+    algorithm = algorithm or getattr(settings, "DUBAN_LEDGER_MAC", "hmac-sha256")
+    key = settings.DUBAN_LEDGER_KEY.encode()
+    if algorithm == "hmac-sm3":
+        return _sm3_mac(key, payload)
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
 def _canonical(fields: dict) -> bytes:
@@ -36,7 +58,7 @@ def _canonical(fields: dict) -> bytes:
 
 def compute_mac(*, seq: int, prev_mac: str, created_at: datetime, actor_id, actor_name: str, actor_role: str,
                 ip, request_id: str, event: str, outcome: str, object_type: str, object_id: str,
-                object_repr: str, data) -> str:
+                object_repr: str, data, algorithm: str | None = None) -> str:
     payload = _canonical(
         {
             "seq": seq,
@@ -55,7 +77,7 @@ def compute_mac(*, seq: int, prev_mac: str, created_at: datetime, actor_id, acto
             "data": data,
         }
     )
-    return hmac.new(settings.DUBAN_LEDGER_KEY.encode(), payload, hashlib.sha256).hexdigest()
+    return _sign(payload, algorithm)
 
 
 def _entry_mac(entry: AuditEntry) -> str:
@@ -248,7 +270,11 @@ def verify(batch: int = 10000) -> VerifyResult:
                                         f"entry seq {expected_seq} is missing (next present: {seq})")
                 if prev_mac != expected_prev:
                     return VerifyResult(False, checked, seq, entry_id, "link to the previous entry is broken")
-                if not compare(mac, digest(key, payload(seq, prev_mac, *row[4:]), "sha256").hex()):
+                if mac.startswith(SM3_PREFIX):
+                    expected = _sm3_mac(key, payload(seq, prev_mac, *row[4:]))
+                else:
+                    expected = digest(key, payload(seq, prev_mac, *row[4:]), "sha256").hex()
+                if not compare(mac, expected):
                     return VerifyResult(False, checked, seq, entry_id, "content does not match its MAC")
                 expected_prev = mac
                 expected_seq += 1
