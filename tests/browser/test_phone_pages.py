@@ -200,3 +200,21 @@ def test_a_stale_page_submitted_after_someone_else_changed_the_task_is_a_chinese
     assert f'class="alert-link" href="/tasks/{task.pk}/">刷新页面</a>' in html
     task.refresh_from_db()
     assert task.status == "assigned"  # nothing changed
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["bajiao", "supervisor"])
+def test_the_pages_fit_a_phone_in_english_too(cast, phone, sign_in, overflow, who):
+    """English labels are longer than Chinese ones: the same pages still fit."""
+    task = a_task(cast)
+    phone.context.add_cookies([{"name": "django_language", "value": "en", "url": phone.base_url}])
+    phone.goto(phone.base_url + "/accounts/login/")
+    assert phone.locator("html").get_attribute("lang") == "en"
+    phone.fill("#id_username", who)
+    phone.fill("#id_password", cast.password)
+    phone.locator("form button[type=submit]").last.click()
+    phone.wait_for_url(lambda url: "/accounts/login/" not in url)
+    for path in ["/", "/tasks/todo/", "/tasks/list/", "/tasks/{task}/", "/notices/"]:
+        phone.goto(phone.base_url + path.format(task=task.pk))
+        assert phone.locator("html").get_attribute("lang") == "en"
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{who} {path}: {overflow(phone)}"
