@@ -4,11 +4,15 @@ warning rules and the warnings they raise (blue < yellow < orange < red)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from duban.core import crypto
 
 
 class Channel(models.TextChoices):
@@ -91,15 +95,69 @@ class Petition(models.Model):
         return None, None
 
 
+ID_INDEX_PURPOSE = "petitions.petitioner.id_number"
+
+
+def _field_aad(row_key, field: str) -> str:
+    """Associated data binding a ciphertext to its table, row and column (DP-02)."""
+    return f"petitions.petitioner:{row_key}:{field}"
+
+
 class Petitioner(models.Model):
+    """ID and phone numbers are stored SM4-GCM encrypted through duban.core.crypto (DP-02), keys
+    outside the database; the ID number is found by its keyed hash ``id_number_index`` (blind
+    index). ``id_number`` and ``phone`` read and write the plaintext; ``duban rotate-keys``
+    re-encrypts under the current key."""
+
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="petitioners")
     name = models.CharField(_("姓名"), max_length=40)
-    id_number = models.CharField(_("身份证号"), max_length=18, db_index=True)
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    # A random row identity used as associated data (the pk is not known before the insert).
+    row_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    id_number_enc = models.BinaryField(_("身份证号(密文)"), default=b"")
+    id_number_index = models.CharField(max_length=64, db_index=True, default="")
+    phone_enc = models.BinaryField(_("电话(密文)"), default=b"", blank=True)
 
     class Meta:
         verbose_name = _("信访人")
         ordering = ["id"]
+
+    def _read(self, field: str) -> str:
+        blob = bytes(getattr(self, field + "_enc") or b"")
+        if not blob:
+            return ""
+        return crypto.decrypt(blob, _field_aad(self.row_key, field)).decode()
+
+    def _write(self, field: str, value: str) -> None:
+        value = (value or "").strip()
+        blob = crypto.encrypt(value.encode(), _field_aad(self.row_key, field)) if value else b""
+        setattr(self, field + "_enc", blob)
+
+    @property
+    def id_number(self) -> str:
+        return self._read("id_number")
+
+    @id_number.setter
+    def id_number(self, value: str) -> None:
+        self._write("id_number", value)
+        self.id_number_index = crypto.blind_index(value, ID_INDEX_PURPOSE) if value else ""
+
+    @property
+    def phone(self) -> str:
+        return self._read("phone")
+
+    @phone.setter
+    def phone(self, value: str) -> None:
+        self._write("phone", value)
+
+    # What `duban rotate-keys` re-encrypts: the logical fields and the columns it rewrites.
+    crypto_fields = ("id_number", "phone")
+    crypto_columns = ("id_number_enc", "id_number_index", "phone_enc")
+
+    def reencrypt(self) -> None:
+        """Re-encrypt under the provider's current key and recompute the blind index."""
+        number, phone = self.id_number, self.phone
+        self.id_number = number
+        self.phone = phone
 
 
 class SensitivePeriod(models.Model):
