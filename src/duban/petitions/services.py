@@ -288,9 +288,11 @@ def hits(petition: Petition, today: date) -> list[tuple[str, str, str, str]]:
     rule = rules.get(RuleKey.REPEAT_PERSON)
     if rule:
         since = petition.received_on - timedelta(days=rule.window_days)
-        numbers = list(petition.petitioners.values_list("id_number", flat=True))
-        for number in numbers:
-            prior = (Petitioner.objects.filter(id_number=number, petition__received_on__gte=since,
+        people = list(petition.petitioners.all())
+        for person in people:
+            number = person.id_number
+            prior = (Petitioner.objects.filter(id_number_index=person.id_number_index,
+                                               petition__received_on__gte=since,
                                                petition__received_on__lte=petition.received_on)
                      .exclude(petition=petition).values("petition").distinct().count())
             if prior >= rule.threshold:
