@@ -19,6 +19,7 @@ NAVIGATION = [
         (_("挂牌督办"), "supervision:listed", p.SUPERVISION_LISTED, "flag"),
         (_("问责建议"), "supervision:proposals", p.SUPERVISION_PROPOSALS, "exclamation-octagon"),
         (_("督办规则"), "supervision:rules", p.SUPERVISION_MANAGE, "sliders"),
+        (_("督办设置"), "tasks:settings", p.TASKS_MANAGE, "gear"),
         (_("督查"), "checks:list", p.CHECKS_VIEW, "binoculars"),
         (_("巡察"), "inspections:rounds", p.INSPECTIONS_VIEW, "shield-check"),
         (_("领导小组会议"), "meetings:groups", p.MEETINGS_VIEW, "people-fill"),

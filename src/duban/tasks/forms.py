@@ -568,3 +568,18 @@ class ImportForm(forms.Form):
     def __init__(self, *args, sources, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source"].queryset = sources
+
+
+class PolicyForm(forms.Form):
+    """The 督查室's task policy (督办参数): yellow-light days and the report lead time."""
+
+    yellow_days = forms.IntegerField(label=_("临期预警天数"), min_value=0, max_value=365,
+                                     help_text=_("距完成时限不超过该天数时亮黄灯"))
+    report_todo_days = forms.IntegerField(label=_("报送提醒天数"), min_value=0, max_value=60,
+                                          help_text=_("距报送截止不超过该天数时列入待填报"))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CategoryForm(forms.Form):
+    name = forms.CharField(label=_("类别名称"), max_length=50)
+    sort_order = forms.IntegerField(label=_("排序"), min_value=0, max_value=32767, initial=0, required=False)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from duban.tasks import views
+from duban.tasks.views import settings as settings_views
 
 app_name = "tasks"
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/milestones/<int:milestone_pk>/", views.milestone_toggle, name="milestone_toggle"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence_download"),
+    path("settings/", settings_views.settings_page, name="settings"),
     path("sources/", views.source_list, name="sources"),
     path("sources/new/", views.source_create, name="source_create"),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
