@@ -17,6 +17,8 @@ def main(argv=None):
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the data set even if it exists")
     parser.add_argument("--repeat", type=int, default=30, help="requests per measured page")
     parser.add_argument("--writers-seconds", type=float, default=5.0, help="duration of each write-throughput run")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build (or reuse) the data set and stop; no measurement")
     parser.add_argument("--database-url", default=os.environ.get(
         "DUBAN_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/duban_bench"))
     args = parser.parse_args(argv)
@@ -37,6 +39,8 @@ def main(argv=None):
     from duban.bench import measure
 
     dataset = generate.ensure_dataset(scale=args.scale, fresh=args.fresh)
+    if args.build_only:
+        return 0
     measure.run(dataset, repeat=args.repeat, writers_seconds=args.writers_seconds)
     return 0
 

@@ -214,7 +214,7 @@ def build(scale: float, seed: int = 20170219) -> dict:
                 in_progress.append((tid, liaison))
             return (tid, path, depth, numchild, f"任务{tid}:推进重点工作第{tid % 97}项", "按要求推进落实", (tid % 9) + 1, 1,
                     lead, None, post, start, due, None, "monthly", None, "", "", status, next_due, None, None,
-                    now, None, None, None, 1)
+                    now, None, None, None, 1, "")
 
         tid = 0
         for r in range(n_roots):
@@ -239,7 +239,7 @@ def build(scale: float, seed: int = 20170219) -> dict:
                    "responsible_leader_id", "responsible_post_id", "start_date", "due_date", "original_due_date",
                    "reporting_cycle", "target_number", "target_measure", "target_object", "status",
                    "next_report_due", "completion_requested_by_id", "created_by_id", "created_at", "assigned_at",
-                   "acknowledged_at", "completed_at", "version"]
+                   "acknowledged_at", "completed_at", "version", "return_reason"]
         with Timer(f"{len(task_rows)} tasks"):
             _copy(raw, "tasks_task", columns, task_rows)
             _reset_sequence(cur, "tasks_task")
