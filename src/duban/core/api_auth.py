@@ -17,19 +17,23 @@ from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
-from duban.core import ledger, permissions
-from duban.core.models import Outcome
+from duban.core import permissions
 
 
 def deny(request, user, perm: str):
-    ledger.append(event="authz_denied", outcome=Outcome.DENIED, actor=user, object_type="route",
-                  object_id=request.path[:64], data={"perm": perm, "method": request.method})
+    permissions.record_denial(user, object_type="route", object_id=request.path[:64],
+                              data={"perm": perm, "method": request.method})
     raise HttpError(403, _("您没有执行此操作的权限。"))
 
 
 def _admit(request, user, perms: tuple[str, ...]):
     """The caller is who they say they are; may they use this endpoint? API_USE and at least one
-    of ``perms`` (when given)."""
+    of ``perms`` (when given). A password past its maximum age, or a one-time password not yet
+    changed, admits nothing but the change (IA-03), for a bearer token as for a session."""
+    if getattr(user, "password_expired", False):
+        raise HttpError(403, "password_expired")
+    if getattr(user, "must_change_password", False):
+        raise HttpError(403, "password_change_required")
     if not permissions.can(user, permissions.API_USE):
         deny(request, user, permissions.API_USE)
     if perms and not any(permissions.can(user, perm) for perm in perms):

@@ -20,6 +20,7 @@ class RequestContext:
     ip: str | None = None
     request_id: str = ""
     user: object | None = None  # a user, or a callable returning the request's user
+    path: str = ""  # the request's path (no query string), for de-duplicating denial rows
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("duban_request", default=RequestContext())

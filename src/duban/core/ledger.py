@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from duban.core import context
+from duban.core import alerts, context
 from duban.core.models import AuditEntry, LedgerHead, Outcome
 
 GENESIS = "0" * 64
@@ -89,9 +89,24 @@ def _entry_mac(entry: AuditEntry) -> str:
     )
 
 
+def _no_nul(value):
+    """PostgreSQL stores no NUL character in text or jsonb: a NUL someone typed (a probing
+    username) is kept visibly as U+2400 instead of failing the write."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\u2400") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    return value
+
+
 def _normalise(data) -> dict:
     # Round-trip through JSON so what we MAC is exactly what the database will give back.
-    return json.loads(_canonical(data or {}))
+    return _no_nul(json.loads(_canonical(data or {})))
+
+
+_WATCHED = alerts.LOGIN_FAILURE_EVENTS | alerts.INTEGRITY_EVENTS
 
 
 def append(*, event: str, obj=None, object_type: str = "", object_id: str = "", object_repr: str = "",
@@ -118,21 +133,23 @@ def append(*, event: str, obj=None, object_type: str = "", object_id: str = "", 
             seq=head.seq + 1,
             created_at=timezone.now(),
             actor=actor,
-            actor_name=(actor.get_username() if actor else "")[:150],
+            actor_name=_no_nul(actor.get_username() if actor else "")[:150],
             actor_role=(getattr(actor, "role", "") or "") if actor else "",
             ip=ctx.ip,
             request_id=ctx.request_id,
             event=event,
             outcome=outcome,
             object_type=object_type,
-            object_id=str(object_id),
-            object_repr=object_repr[:255],
+            object_id=_no_nul(str(object_id))[:64],
+            object_repr=_no_nul(object_repr)[:255],
             data=_normalise(data),
             prev_mac=head.mac,
         )
         entry.mac = _entry_mac(entry)
         entry.save()
         LedgerHead.objects.filter(pk=1).update(seq=entry.seq, mac=entry.mac)
+        if entry.event in _WATCHED or "export" in entry.event:
+            alerts.observe_entry(entry)  # IP-06: bursts become one security_alert row and a notice
     return entry
 
 

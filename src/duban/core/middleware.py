@@ -13,7 +13,8 @@ class RequestContextMiddleware:
         request.request_id = context.new_request_id()
         request.client_ip = context.client_ip(request)
         token = context.set_for_request(
-            context.RequestContext(ip=request.client_ip, request_id=request.request_id, user=lambda: getattr(request, "user", None))
+            context.RequestContext(ip=request.client_ip, request_id=request.request_id,
+                                   user=lambda: getattr(request, "user", None), path=request.path[:200])
         )
         try:
             response = self.get_response(request)

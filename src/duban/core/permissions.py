@@ -232,20 +232,65 @@ def resolve_scoped(user, queryset: QuerySet, unit_field: str | list[str] | None,
 
 
 def _record_denial(user, queryset, lookup) -> None:
-    from duban.core import ledger
-    from duban.core.models import Outcome
-
     try:
         exists = queryset.model._base_manager.filter(**lookup).exists()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         exists = False
     if exists:
-        ledger.append(
-            event="authz_denied", outcome=Outcome.DENIED, actor=user,
-            object_type=queryset.model._meta.label_lower,
-            object_id=str(next(iter(lookup.values()), "")),
-            data={"lookup": {k: str(v) for k, v in lookup.items()}},
-        )
+        record_denial(user, object_type=queryset.model._meta.label_lower,
+                      object_id=str(next(iter(lookup.values()), "")),
+                      data={"lookup": {k: str(v) for k, v in lookup.items()}})
+
+
+def _bump(key: str, timeout: int) -> int:
+    """Increment a shared counter (the cache every app server uses) and return its new value."""
+    from django.core.cache import cache
+
+    if cache.add(key, 1, timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout)
+        return 1
+
+
+def record_denial(user, *, object_type: str, object_id: str, data: dict | None = None) -> None:
+    """An ``authz_denied`` ledger row for a refused look-up or route (AU-03), without letting a
+    prober flood the ledger: within ``DUBAN_DENIAL_WINDOW_SECONDS`` one actor gets one row per
+    object (repeats only at 10, 100, 1000, … with the running ``count``), and at most
+    ``DUBAN_DENIAL_ROWS_PER_WINDOW`` rows in all (past that, rows only when the actor's own total
+    reaches 10×, 100×, … the cap). The rows keep the target for the audit administrator; task
+    timelines do not show them (``tasks.selectors.task_timeline``)."""
+    from django.conf import settings
+
+    from duban.core import alerts, context, ledger
+    from duban.core.models import Outcome
+
+    window = int(getattr(settings, "DUBAN_DENIAL_WINDOW_SECONDS", 900))
+    cap = int(getattr(settings, "DUBAN_DENIAL_ROWS_PER_WINDOW", 50))
+    who = str(user.pk) if getattr(user, "pk", None) is not None else f"ip:{context.current().ip}"
+    alerts.observe_denial(who)
+    path = context.current().path
+    object_count = _bump(f"duban:denied:{who}:{object_type}:{object_id}:{path}", window)
+    actor_count = _bump(f"duban:denied:{who}", window)
+    if object_count > 1 and not _is_power_of_ten(object_count):
+        return
+    if actor_count > cap and not (actor_count % cap == 0 and _is_power_of_ten(actor_count // cap)):
+        return
+    data = dict(data or {})
+    if object_count > 1:
+        data["count"] = object_count
+    if actor_count > cap:
+        data["actor_count"] = actor_count
+    ledger.append(event="authz_denied", outcome=Outcome.DENIED, actor=user, object_type=object_type,
+                  object_id=object_id, data=data)
+
+
+def _is_power_of_ten(n: int) -> bool:
+    while n >= 10 and n % 10 == 0:
+        n //= 10
+    return n == 1
 
 
 def require(user, perm: str) -> None:

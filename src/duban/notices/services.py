@@ -630,3 +630,21 @@ def unit_leader_set(*, actor, unit: Unit, principal_leader: Person | None) -> Un
     ledger.append(event="notice.unit_leader", obj=setting, object_repr=unit.name[:255],
                   data={"from": before, "to": principal_leader.pk if principal_leader else None}, actor=actor)
     return setting
+
+
+def security_alert_notify(alert: dict) -> None:
+    """IP-06: a ``security_alert`` (duban.core.alerts) becomes a notice to every active security
+    administrator (one per alert: the dedupe key names the rule, the key and the window)."""
+    from duban.accounts.models import User
+
+    labels = {"login_failures": _("登录失败次数异常"), "denials": _("越权访问次数异常"),
+              "exports": _("导出数量异常"), "integrity": _("完整性校验失败")}
+    title = _("安全告警:%(what)s") % {"what": labels.get(alert["rule"], alert["rule"])}
+    body = _("%(key)s 在 %(minutes)s 分钟内达到 %(count)s 次,请在审计日志中核查。") % {
+        "key": alert["key"], "minutes": alert["window_seconds"] // 60, "count": alert["count"]}
+    window = int(timezone.now().timestamp()) // max(alert["window_seconds"], 1)
+    items = [{"kind": NoticeKind.SYSTEM, "title": title, "body": body, "to_user": user,
+              "dedupe_key": f"alert:{alert['rule']}:{alert['key']}:{window}"[:100]}
+             for user in User.objects.filter(role=Role.SECADMIN, is_active=True).order_by("pk")]
+    if items:
+        notices_send_bulk(actor=None, items=items, returning=False)

@@ -202,8 +202,10 @@ def task_ancestors(task: Task) -> QuerySet[Task]:
 
 
 def task_timeline(task: Task) -> QuerySet[AuditEntry]:
-    """The task's own ledger entries, oldest first (served by the (object_type, object_id, seq) index)."""
-    return AuditEntry.objects.filter(object_type="tasks.task", object_id=str(task.pk)).order_by("seq")
+    """The task's own ledger entries, oldest first (served by the (object_type, object_id, seq) index).
+    Refused look-ups (``authz_denied``) are for the audit administrator, not the 办理记录."""
+    return (AuditEntry.objects.filter(object_type="tasks.task", object_id=str(task.pk))
+            .exclude(event="authz_denied").order_by("seq"))
 
 
 def reports_for_task(task: Task) -> QuerySet[ProgressReport]:

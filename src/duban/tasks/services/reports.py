@@ -114,12 +114,16 @@ def evidence_open(*, user, evidence: Evidence) -> bytes:
     """The bytes of an evidence file the user may see (fetch it with
     selectors.evidence_get_for_user first). A digest mismatch raises EvidenceIntegrityError after
     recording it (evidence_integrity_failure, committed although the caller gets an error); the
-    download view answers with a generic error."""
+    download view answers with a generic error. Every download the UI or the API hands out is
+    one ``evidence_downloaded`` ledger entry (AU-01), written before the bytes leave."""
     try:
-        return evidence_files.read_verified(evidence)
+        data = evidence_files.read_verified(evidence)
     except evidence_files.EvidenceIntegrityError as exc:
         evidence_integrity_failure(actor=user, evidence=evidence, actual=exc.actual, missing=exc.missing)
         raise
+    ledger.append(event="evidence_downloaded", obj=evidence, object_type="tasks.evidence", actor=user,
+                  data={"task": evidence.task_id, "sha256": evidence.sha256, "size": evidence.size})
+    return data
 
 
 @transaction.atomic

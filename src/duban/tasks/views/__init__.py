@@ -12,7 +12,6 @@ The package is split along the pages' nouns; every view is re-exported here for 
 """
 
 from duban.tasks.views.detail import (
-    evidence_download,
     extension_decide,
     extension_request,
     instruct,
@@ -23,6 +22,7 @@ from duban.tasks.views.detail import (
     task_transition,
 )
 from duban.tasks.views.edit import task_create, task_decompose, task_edit
+from duban.tasks.views.evidence import evidence_download
 from duban.tasks.views.homepage import home, index
 from duban.tasks.views.imports import import_template, task_import
 from duban.tasks.views.lists import task_export, task_list

@@ -1,4 +1,4 @@
-"""The task page with every action the user may take now, and the evidence download."""
+"""The task page with every action the user may take now (the evidence download: views/evidence.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from duban.core.forms import apply_validation_error
 from duban.core.roles import Role
 from duban.core.services import ConflictError
 from duban.orgs import selectors as org_selectors
-from duban.tasks import evidence as evidence_files
 from duban.tasks import lights, selectors, services, statemachine
 from duban.tasks.forms import (
     ExtensionDecisionForm,
@@ -32,7 +31,6 @@ from duban.tasks.views._common import (
     MANAGE,
     STATUS_BADGES,
     VIEW,
-    _attachment,
     _task,
 )
 
@@ -390,20 +388,3 @@ def milestone_toggle(request, pk, milestone_pk):
         return _render_task(request, task, status=400)
     messages.success(request, _("节点“%(name)s”已更新。") % {"name": milestone.name})
     return redirect("tasks:detail", task.pk)
-
-
-@require_perm(VIEW)
-@require_GET
-def evidence_download(request, pk):
-    """The only way to an evidence file (AC-09): visible task or 404, digest re-checked (FU-04),
-    a download whatever the file contains (FU-03)."""
-    evidence = selectors.evidence_get_for_user(request.user, pk)
-    try:
-        content = services.evidence_open(user=request.user, evidence=evidence)
-    except evidence_files.EvidenceIntegrityError:
-        # Generic on purpose: the ledger has the details, the user only needs to report it.
-        return render(request, "tasks/file_unavailable.html", status=500)
-    content_type = evidence_files.CONTENT_TYPES.get(evidence.file_type, "application/octet-stream")
-    response = _attachment(content, evidence.original_name, content_type)
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
