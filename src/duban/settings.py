@@ -103,12 +103,15 @@ INSTALLED_APPS = [
     "duban.petitions",
     "duban.api",
     "duban.demo",
+    "duban.ops",
 ]
 
 MIDDLEWARE = [
+    "duban.core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "duban.core.middleware.RequestContextMiddleware",
+    "duban.core.middleware.InputCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
