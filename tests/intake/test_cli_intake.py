@@ -60,3 +60,17 @@ def test_intake_score_outside_the_repository_says_where_the_default_labels_are(t
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CommandError, match="tests/data"):
         run("intake_score")
+
+
+def test_intake_score_on_a_folder_prints_each_document_and_the_set(seed_path):
+    folder = seed_path.parent / "intake_blind"
+    out = run("intake_score", str(folder))
+    assert "gov_report_2026" in out and "water_plan_county" in out and "mean F1" in out
+    data = json.loads(run("intake_score", str(folder), "--json"))
+    total = data["summary"]
+    assert total["documents"] == 6 and total["deadlines_labelled"] > 40 and total["units_labelled"] > 40
+    # the goals of issue 17, measured on the blind set
+    assert total["f1_mean"] >= 0.85 and total["f1_min"] >= 0.7
+    assert total["deadline_recall"] >= 0.9 and total["unit_accuracy"] >= 0.85
+    with pytest.raises(CommandError, match="单个标注文件"):
+        run("intake_score", str(folder), "--source", str(seed_path))

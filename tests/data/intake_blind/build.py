@@ -266,7 +266,7 @@ def flat_items() -> list[dict]:
            item("（二）强化督导评估", "评价结果向社会公布。", ["市政府教育督导室"], None)]
     leads = _carried(FLAT_ROWS, 2)
     for row, lead, due in zip(FLAT_ROWS, leads, _FLAT_DUE):
-        out.append(item("\n" + row[0] + "\n" + row[1], row[4], [lead, *row[3].split("、")], due))
+        out.append(item("\n" + row[0] + "\n" + row[1], "\n" + row[4] + "\n", [lead, *row[3].split("、")], due))
     return out
 
 
@@ -277,7 +277,7 @@ _XLSX_DUE = ["2026-06-30", "2026-03-31", "2026-09-30", "2026-12-31", "2026-12-31
 def xlsx_items() -> list[dict]:
     out = []
     for row, unit, due in zip(XLSX_ROWS, _carried(XLSX_ROWS, 5), _XLSX_DUE):
-        last = "\t" + row[6] + ("\t" + row[7] if row[7] else "")
+        last = "\t" + row[6] + ("\t" + row[7] if row[7] else "") + "\n"  # the row's end
         out.append(item("\n" + row[0] + "\t", last, unit.split("、"), due))
     return out
 
@@ -313,7 +313,7 @@ def labels_for(name: str, items: list[dict], doc_date: str | None) -> dict:
         b = text.find(it["last"], a)
         if a < 0 or b < 0:
             raise SystemExit(f"{name}: item {k} not found: {it['first']!r} … {it['last']!r}")
-        b += len(it["last"])
+        b += len(it["last"]) - (1 if it["last"].endswith("\n") else 0)
         pos = a + 1
         dl = None
         if it["deadline"] == "periodic":

@@ -101,6 +101,12 @@ def _deadline_ok(gold: dict | None, node) -> bool:
     return dl is not None and dl.date is not None and dl.date.isoformat() in accepted
 
 
+def _gold_when(gold: dict | None) -> str | None:
+    if not gold:
+        return None
+    return gold.get("resolved") or gold.get("kind") or "dated"
+
+
 def score(draft: Draft, labels: dict, matcher: UnitMatcher | None = None) -> dict[str, Any]:
     matcher = matcher or UnitMatcher(None, None)
     gold = oracle_items(labels)
@@ -136,7 +142,8 @@ def score(draft: Draft, labels: dict, matcher: UnitMatcher | None = None) -> dic
         j_val = 1.0 if not gs and not ds else len(gs & ds) / len(gs | ds)
         jac += j_val
         details.append({"gold": g["_path"] + "/" + str(g.get("id", "")), "draft": t.id, "iou": round(v, 3),
-                        "deadline_ok": ok, "gold_deadline": (g.get("deadline") or {}).get("resolved"),
+                        "deadline_ok": ok, "gold_has_deadline": bool(g.get("deadline")),
+                        "gold_deadline": _gold_when(g.get("deadline")),
                         "draft_deadline": t.deadline.date.isoformat() if t.deadline and t.deadline.date else
                         (t.deadline.kind if t.deadline else None),
                         "units_ok": exact, "gold_units": sorted(gs), "draft_units": sorted(ds)})
@@ -178,3 +185,22 @@ def score(draft: Draft, labels: dict, matcher: UnitMatcher | None = None) -> dic
 def load_labels(path) -> dict:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def summarise(results: list[dict]) -> dict[str, Any]:
+    """A set of documents' figures: mean and lowest F1; deadlines right over every labelled dated
+    item of a matched pair (pooled); units right over every matched item whose label names units."""
+    f1s = [r["f1"] for r in results]
+    dl_n = dl_ok = u_n = u_ok = 0
+    for r in results:
+        for p in r["pairs"]:
+            if p["gold_has_deadline"]:
+                dl_n += 1
+                dl_ok += p["deadline_ok"]
+            if p["gold_units"]:
+                u_n += 1
+                u_ok += p["units_ok"]
+    return {"documents": len(results), "f1_mean": round(sum(f1s) / len(f1s), 4) if f1s else 0.0,
+            "f1_min": min(f1s) if f1s else 0.0, "deadlines_labelled": dl_n, "deadlines_ok": dl_ok,
+            "deadline_recall": round(dl_ok / dl_n, 4) if dl_n else 1.0, "units_labelled": u_n, "units_ok": u_ok,
+            "unit_accuracy": round(u_ok / u_n, 4) if u_n else 1.0}
