@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from duban.accounts.models import ApiToken, PasswordHistory, User
 from duban.core import context, ledger, permissions
+from duban.core.middleware import BAD_CHARACTERS
 from duban.core.models import Outcome
 from duban.core.roles import ADMIN_ROLES, Role
 
@@ -76,6 +77,12 @@ def authenticate_password(username: str, password: str) -> User:
     if not username or not password:
         _ip_failure(ip)
         _fail(username, "empty")
+    if BAD_CHARACTERS.search(username) or "\x00" in password:
+        # A NUL or control character (PostgreSQL cannot even look it up): a failed attempt like
+        # any other, counted and recorded (the ledger shows the NUL as U+2400).
+        User().set_password(password.replace("\x00", ""))  # the same cost as a real check (IA-06)
+        _ip_failure(ip)
+        _fail(username, "bad_characters")
     user = User.objects.select_related("unit").filter(username__iexact=username).first()
     if user is None:
         User().set_password(password)  # hash anyway: same cost as a real check (IA-06)
