@@ -176,3 +176,36 @@ def check_size(upload, *, setting_name: str = DEFAULT_SETTING, field: str = "fil
     limit = getattr(settings, setting_name)
     if upload is not None and (isinstance(upload, OversizeUpload) or (upload.size or 0) > limit):
         raise ValidationError({field: ValidationError(too_large_message(upload.name, limit), code=TOO_LARGE)})
+
+
+# --- temporary files left by a killed process --------------------------------------------------
+# Django streams an upload over FILE_UPLOAD_MAX_MEMORY_SIZE into FILE_UPLOAD_TEMP_DIR and deletes
+# it when the request ends; a process killed mid-upload (kill -9, OOM) leaves it behind. The
+# worker removes them when it starts and every hour (job ``remove_stale_upload_files``).
+STALE_AFTER_SECONDS = 3600
+
+
+def upload_temp_dir():
+    from pathlib import Path
+
+    return Path(settings.FILE_UPLOAD_TEMP_DIR) if settings.FILE_UPLOAD_TEMP_DIR else None
+
+
+def remove_stale_temporary_files(older_than: int | None = None) -> list[str]:
+    """Delete upload temporary files (``*.upload*``) not written to for ``older_than`` seconds
+    (default an hour: an upload still arriving keeps touching its file). Returns their names."""
+    import time
+
+    directory = upload_temp_dir()
+    if directory is None or not directory.is_dir():
+        return []
+    limit = time.time() - (STALE_AFTER_SECONDS if older_than is None else older_than)
+    removed = []
+    for path in directory.glob("*.upload*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed.append(path.name)
+        except FileNotFoundError:  # finished (and deleted) meanwhile
+            continue
+    return removed

@@ -4,7 +4,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from duban.core import jobs
+from duban.core import jobs, uploads
 
 
 class Command(BaseCommand):
@@ -16,6 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, interval=30, **options):
         jobs.autodiscover()
+        removed = uploads.remove_stale_temporary_files()  # left by a web process killed mid-upload
+        if removed:
+            self.stdout.write(f"worker: removed {len(removed)} stale upload temporary files")
         stopping = False
 
         def stop(signum, frame):
