@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/duban
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench messages clean
+.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench messages clean audit-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ test-pg: setup
 
 bench: setup
 	$(BIN)/python -m duban.bench $(BENCH_ARGS)
+
+# Known vulnerabilities in the Python and npm dependencies (IP-05). Exit 1: vulnerable; exit 3: an
+# advisory source could not be reached, which is NOT a pass (docs/security.md, IP-05).
+audit-deps: $(BIN)/.installed
+	$(BIN)/python deploy/audit-deps.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var
