@@ -66,6 +66,7 @@ def analyse(raw_bytes_or_text: bytes | str, filename: str | None = None, speech_
     roots, opens = build(loaded.norm, [ln for ln in cleaned.lines if ln.no not in table_lines])
     matcher = UnitMatcher(directory, topic_map, speaker_org(meta.post))
     ex = Extractor(loaded.text, loaded.norm, sd, term, matcher)
+    ex.annual = genre.annual_year(loaded.norm, meta.title, 0, cleaned.body_start or len(loaded.norm))
     ex.decompose(roots, opens)
     tables = [genre.table_nodes(t, ex) for t in found_tables]
     if not any(n.role == "task" for r in roots for n in r.walk()) and not tables:

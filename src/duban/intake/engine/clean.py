@@ -74,6 +74,7 @@ _BOILERPLATE: list[tuple[str, re.Pattern]] = [
     ("版权信息", re.compile(r"版权所有|Copyright|©|ICP备|公网安备|免责声明|违法和不良信息")),
     ("网页代码", re.compile(r"template\s*'|\{\{|\}\}|function\s*\(|^var\s|javascript:|^<|/>$|\.(js|css)\b")),
 ]
+_COLOPHON = re.compile(r"^(抄送|抄报|分送)[:：]|\d{4}年\d{1,2}月\d{1,2}日印发$")
 _POSTED = re.compile(r"^(发布时间|发布日期|时间|日期|发表于)?[:：]?\s*(?P<d>\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"
                      r"(\s*\d{1,2}[:：]\d{2}([:：]\d{2})?)?\s*(来源[:：].*)?$")
 _SUBTITLE = re.compile(r"^[—\-－─]{1,4}\s*(?P<s>.*?(讲话|发言|报告|致辞|講話|会议上|大会上|会上|上))\s*$")
@@ -93,6 +94,8 @@ _OUTLINE_START = re.compile(r"^([一二三四五六七八九十]{1,3}、|[（(][
 
 def _is_boilerplate(line: Line) -> str | None:
     s = line.norm.strip()
+    if _COLOPHON.search(s) and len(s) <= 300:
+        return "公文版记"  # '抄送：市委办公室，市人大常委会办公室…' / '某某市人民政府办公室 2026年3月5日印发'
     if not s or len(s) > _SHORT or _OUTLINE_START.match(s):
         return None
     for reason, rx in _BOILERPLATE:
@@ -114,7 +117,7 @@ def _cn_digits(s: str) -> int:
 
 def _find_duplicates(lines: list[Line]) -> dict[int, tuple[int, int]]:
     """Line index → (first, last) line numbers of the earlier copy it repeats. A repeat is a run of
-    ≥ 2 identical non-blank lines or ≥ 100 characters."""
+    ≥ 2 identical non-blank lines or ≥ 100 characters, at least 40 characters in all."""
     content = [(i, ln) for i, ln in enumerate(lines) if ln.norm.strip()]
     keys = [re.sub(r"\s+", "", ln.norm) for _, ln in content]
     first_at: dict[str, list[int]] = {}
@@ -131,7 +134,9 @@ def _find_duplicates(lines: list[Line]) -> dict[int, tuple[int, int]]:
             if (k, chars) > best[:2]:
                 best = (k, chars, i)
         k, chars, i = best
-        if i >= 0 and (k >= 2 or chars >= 100) and chars >= 12:
+        # a run of short lines (a flattened table's unit and deadline cells repeated row after row)
+        # is no copy of the body: ≥ 40 characters
+        if i >= 0 and (k >= 2 or chars >= 100) and chars >= 40:
             span = (content[i][1].no, content[i + k - 1][1].no)
             for t in range(k):
                 dup[content[j + t][0]] = span

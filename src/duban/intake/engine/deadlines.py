@@ -33,9 +33,11 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("half", re.compile(r"(?P<h>上半年|下半年|[一二三四]季度|第[一二三四]季度)(?:前|末|底)?")),
     ("season", re.compile(r"(?:(?P<y>\d{4})年)?(?P<w>秋季(?:学期)?开学|国庆(?:节)?|元旦|主?汛期?|春季(?:学期)?开学)(?:之?前)")),
     ("term", re.compile(r"(?:一届|本届|这一届|新一届)?任期(?:内|之内)|届内")),
-    ("periodic", re.compile(r"分年度|按年度|每年度|每一年|每年|逐年|分届次|每届|每季度|每月|定期")),
+    ("periodic", re.compile(r"分年度|按年度|每年度|每一年|每年|逐年|分届次|每届|每半年|每季度|每双月|每月|每半月|每旬|每周|定期")),
 ]
 
+_RATE = re.compile(r"每[人户生名床亩辆吨家套间]$|[人户]均$")
+_RATE_AFTER = re.compile(r"(?:提高|增加|补助|补贴|发放|给予|不低于|不超过|最高|最低)?[\d.]+(?:万|亿)?元")
 _MONTHS_CN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
               "十一": 11, "十二": 12}
 
@@ -210,6 +212,8 @@ def _resolve(kind, m, norm, s, e, speech_date, term_end) -> Deadline | None:
     if kind == "periodic":
         if text == "每年" and re.match(r"[\d一二三四五六七八九十两]", norm[e:e + 1] or "x"):
             return None  # 每年3次 … a frequency of a statistic
+        if _RATE.search(norm[max(0, s - 3):s]) or _RATE_AFTER.match(norm, e):
+            return None  # a rate, not a schedule: 每人每月500元, 每生每年600元, 每月提高20元
         return Deadline(text, "periodic", None, s, e, note="周期性安排，无单一截止日期")
     return None
 

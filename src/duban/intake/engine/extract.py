@@ -9,10 +9,11 @@ from datetime import date
 from . import deadlines as dl
 from . import genre
 from . import outline as ol
-from .model import Node, Target, UnitRef
+from .model import Deadline, Node, Target, UnitRef
 from .numerals import cn_int
 from .units import UnitMatcher
 
+_STANDING = re.compile(r"保障措施|保障机制|组织保障|工作保障|工作要求|组织实施|实施保障")
 _FORWARD_KINDS = {"absolute", "relative", "open_ended", "term", "day", "month"}
 
 
@@ -25,6 +26,7 @@ class Extractor:
         self._group_intro: dict[int, tuple[int, int]] = {}  # id(group node) → its intro span
         self._scope_cache: dict[int, list[tuple[int, int]]] = {}
         self.warnings: list[str] = []
+        self.annual: tuple[int, int, int] | None = None  # the year in an annual work list's title (span, year)
 
     # --- structure -----------------------------------------------------------------------------
     def decompose(self, roots: list[Node], opens) -> None:
@@ -336,6 +338,11 @@ class Extractor:
                 d.text = self.text[d.start:d.end]
                 node.deadline = d
                 return
+        # an annual work list ('某某区2026年城市管理工作要点'): its work items are that year's, but not
+        # the standing duties under 保障措施 / 工作要求
+        if self.annual is not None and not any(_STANDING.search(a.title or "") for a in ancestors):
+            a, b, y = self.annual
+            node.deadline = Deadline(self.text[a:b], "year", date(y, 12, 31), a, b, inherited=True)
 
     def _year_scopes(self, anc: Node) -> list[tuple[int, int]]:
         """The heading of an enclosing node, and the sentences of its intro that name a year's work

@@ -17,7 +17,7 @@ from datetime import date
 
 from . import deadlines as dl
 from .model import Deadline, Node, UnitRef
-from .outline import ORG_SUFFIX
+from .outline import ORG_SUFFIX, heading_end
 from .tables import Table, split_units
 
 NO_FIXED_DATE = re.compile(r"(持续推进|长期坚持|长期推进|按进度推进|常态化推进|持续开展|长期|持续|常态化)(实施|落实)?$")
@@ -46,6 +46,23 @@ def document_date(norm: str, title: str) -> tuple[date | None, str]:
         if m and not re.search(r"〔\d{4}〕", t[max(0, m.start() - 1):m.end() + 1]):
             return date(int(m["y"]), 1, 1), "标题年份"
     return None, ""
+
+
+_ANNUAL = re.compile(r"(?P<y>20\d{2})年(?:度)?[\u4e00-\u9fff（）()]{0,24}?(工作要点|工作计划|工作安排|重点工作安排|重点工作任务|"
+                     r"工作任务清单|重点任务清单)$")
+
+
+def annual_year(norm: str, title: str, start: int, end: int) -> tuple[int, int, int] | None:
+    """(start, end, year) of the year in the title of an annual work list ('某某区2026年城市管理工作要点',
+    '2024年度全市重点工作安排'), looked up in norm[start:end]; a plan over several years is not one."""
+    t = (title or "").strip()
+    m = _ANNUAL.search(t)
+    if not m or _PERIOD.search(t):
+        return None
+    i = norm.find(t, start, end)
+    if i < 0:
+        return None
+    return i + m.start("y"), i + m.end("y") + 1, int(m["y"])
 
 
 # --- parentheses ----------------------------------------------------------------------------------
@@ -131,10 +148,59 @@ def _body_has_no_date_clause(norm: str, s: int, e: int) -> bool:
     return bool(re.search(r"(^|[，。；])(持续推进|长期坚持|按进度推进|常态化推进)[。；]?(（|$)", norm[s:e].rstrip()))
 
 
+# '责任单位：县水利局、县发展改革局' / '完成时限：2026年11月底前' written as lines (or sentences) of the item
+_FIELD = re.compile(r"(?:^|(?<=[\n。；]))[ \t]*(?P<k>(?:牵头|责任|主责|配合|协办|参与)(?:单位|部门)|"
+                    r"(?:完成|办结|整改)(?:时限|时间)|时间节点|时限要求)[：:][ \t]*(?P<v>[^\n。；]*)")
+
+
+def field_lines(norm: str, text: str, start: int, end: int, anchor: date | None, term_end: date | None, matcher):
+    """(units in order, the lead first; deadline; whether a due field was found; no_fixed_date) from
+    field lines inside norm[start:end]."""
+    leads: list[UnitRef] = []
+    cos: list[UnitRef] = []
+    deadline, due_found, no_date = None, False, False
+    for m in _FIELD.finditer(norm, start, end):
+        k, (a, b) = m["k"], m.span("v")
+        if b <= a:
+            continue
+        if k.endswith(("单位", "部门")):
+            refs = []
+            for x, y in split_units(norm[a:b]):
+                name = re.sub(r"等$", "", norm[a + x:a + y])
+                if len(name) >= 2:
+                    refs.append(matcher.ref(matcher.canonical(name), "named", text[a + x:a + x + len(name)],
+                                            a + x, a + x + len(name)))
+            (cos if k.startswith(("配合", "协办", "参与")) else leads).extend(refs)
+            continue
+        due_found = True
+        found = [d for d in dl.find(norm, a, b, anchor, term_end) if d.date is not None or d.kind == "periodic"]
+        found = found or cell_deadline(norm, type("Cell", (), {"start": a, "end": b})())
+        if found:
+            deadline = found[0]
+            deadline.text = text[deadline.start:deadline.end]
+        elif NO_FIXED_DATE.search(norm[a:b].strip().rstrip("。")):
+            no_date = True
+    return _dedupe(leads + cos), deadline, due_found, no_date
+
+
 def apply_parens(tasks: list[Node], text: str, norm: str, anchor: date | None, term_end: date | None,
                  matcher) -> None:
     for node in tasks:
         par = trailing_paren(norm, node.start, node.end)
+        f_end = par[0] - 1 if par else node.end  # fields inside the parenthesis are its clauses
+        units, due, due_found, no_date = field_lines(norm, text, node.start, f_end, anchor, term_end, matcher)
+        if units:
+            node.units = units
+        if due_found:
+            first = _FIELD.search(norm, node.start, f_end)
+            own = [d for d in dl.find(norm, node.start, first.start() if first else node.end, anchor, term_end)
+                   if d.date is not None]
+            node.deadline = due
+            if due is None and own:  # '持续推进' in the field, a date in the body: prefer it
+                own[0].text = text[own[0].start:own[0].end]
+                node.deadline = own[0]
+        if units or due_found:
+            continue
         no_date_clause = _body_has_no_date_clause(norm, node.start, par[0] - 1 if par else node.end)
         if par is None:
             if no_date_clause and node.deadline is not None and node.deadline.inherited:
@@ -143,12 +209,13 @@ def apply_parens(tasks: list[Node], text: str, norm: str, anchor: date | None, t
         leads, cos, deadline, no_date = parse_paren(norm, text, *par, anchor, term_end, matcher)
         if leads or cos:
             node.units = _dedupe(leads + cos)
-        own = [d for d in dl.find(norm, node.start, par[0] - 1, anchor, term_end) if d.date is not None]
+        body = dl.find(norm, node.start, par[0] - 1, anchor, term_end)
+        own = [d for d in body if d.date is not None] or [d for d in body if d.kind == "periodic"]
         if deadline is not None:
             node.deadline = deadline
         elif no_date or no_date_clause:
             node.deadline = None
-            if own:  # the body still names a date: prefer it
+            if own:  # the body still names a date (or a schedule: '每月…检查一次'): prefer it
                 own[0].text = text[own[0].start:own[0].end]
                 node.deadline = own[0]
 
@@ -249,10 +316,19 @@ def insert_tables(roots: list[Node], tables: list[Node], norm: str) -> None:
                 if n.end <= t.start and (n.role != "context" or n.context_kind == "info") and n.kind != "row" \
                         and (host is None or n.start >= host.start):
                     host = n
+        bare = host is not None and not host.children and "\n" not in norm[host.start:host.end].strip() \
+            and heading_end(norm, host.start, host.end) >= host.end - 1 and host.end - host.start <= 40
         if host is not None and not re.search(r"(如下|下表|附件|分解|清单)[^。]{0,6}[：:]?\s*$", _tail(norm, host)) \
-                and not (not host.children and "\n" not in norm[host.start:host.end].strip()
-                         and not norm[host.start:t.start].strip("\n ")[len(norm[host.start:host.end].strip()):].strip()):
+                and not (bare and not norm[host.start:t.start].strip("\n ")[len(norm[host.start:host.end].strip()):].strip()):
             host = None  # neither an intro naming the table nor a bare heading right above it
+        if re.match(r"附件", norm[t.start:t.start + 4]):
+            # a table in the attachment hangs under the section that sends the reader to it
+            # ('…对照重点任务清单（见附件）…'), if one does
+            ref = [n for r in roots for n in r.walk() if n.end <= t.start and n.kind != "row"
+                   and not any(c.start <= m.start() < c.end for c in n.children
+                               for m in _ATTACHMENT_REF.finditer(norm, n.start, n.end))
+                   and _ATTACHMENT_REF.search(norm, n.start, n.end)]
+            host = ref[-1] if ref else host
         if host is not None and host.kind != "closing":
             while host.children and host.children[-1].end <= t.start and host.children[-1].role == "task" \
                     and host.children[-1].kind in ("org_directive", "area_goal") \
@@ -267,6 +343,9 @@ def insert_tables(roots: list[Node], tables: list[Node], norm: str) -> None:
         else:
             roots.extend(t.children)
         roots.sort(key=lambda n: n.start)
+
+
+_ATTACHMENT_REF = re.compile(r"见附件|详见附件|（附件\d*）|附件\d*[）]")
 
 
 def _tail(norm: str, node: Node) -> str:

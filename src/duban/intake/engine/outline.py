@@ -34,6 +34,7 @@ _PARA_MARKERS: list[tuple[str, re.Pattern]] = [
     ("seq", re.compile(r"^(?P<w>首先|其次|再次|再者|最后)[，、：]")),
     ("shi", re.compile(rf"^(?P<n>[{CN}]{{1,2}})是")),
 ]
+_BOX = re.compile(r"^专栏\s*[\d一二三四五六七八九十]+")
 _SEQ_ORD = {"首先": 1, "其次": 2, "再次": 3, "再者": 3, "最后": 99}
 
 # Inline list markers at a clause start.
@@ -153,6 +154,7 @@ def build(norm: str, lines: list[Line]) -> tuple[list[Node], list[_Open]]:
     preamble = Node(kind="preamble", role="context", start=paras[0].start if paras else 0,
                     end=paras[0].start if paras else 0, context_kind="intro", title="开场白")
     opens: list[_Open] = []
+    in_box = False
     seen_marker = False
     closing: _Open | None = None
     saved_stack: list[_Open] = []
@@ -177,6 +179,15 @@ def build(norm: str, lines: list[Line]) -> tuple[list[Node], list[_Open]]:
             continue
         mk = _marker(norm, p)
         text = norm[p.start:p.end]
+        if _BOX.match(text):
+            in_box = True
+        elif in_box:
+            # a 专栏 box's own numbered lines ('1.交通强省工程：…') are its content, not the outline;
+            # the box ends at an outer marker or the first line that is not numbered
+            if mk and not any(o.mtype == mk[0] for o in stack[1:]):
+                mk = None
+            else:
+                in_box = False
         if mk and mk[0] in _CONTINUES and mk[1] == 1 and _CONTINUES[mk[0]].search(text):
             mk = None  # '首先，…其次，…' inside one paragraph is an inline list
         if mk and closing is not None:

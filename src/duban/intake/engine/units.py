@@ -88,9 +88,9 @@ class UnitMatcher:
             if sub:
                 a, b, phrase = sub
                 parts = phrase.split("、")
-                # '县委督查室、县政府督查室' are two units; '各级党委、党组' is one phrase
+                # '县委督查室、县政府督查室' and '各街道、各部门' are two units each; '各级党委、党组' is one phrase
                 sep = r"及|和|与|以及|、" if len(parts) > 1 and all(
-                    (re.match(r"^[市县区州乡镇]", x) and _org_phrase(x)) or x in self.alias_map for x in parts) \
+                    (re.match(r"^[市县区州乡镇各]", x) and _org_phrase(x)) or x in self.alias_map for x in parts) \
                     else r"及|和|与|以及"
                 out.extend(self._split(norm, text, a, b, sep))
         for m in re.finditer(r"请([\u4e00-\u9fff、]{2,16}?)(密切|积极|认真|切实|抓紧|做好|配合|支持|加强|牵头|负责)",
