@@ -4,7 +4,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError, connections
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -114,7 +114,26 @@ class InputCharactersMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, ValueError) and "NUL" in str(exception):
             return bad_characters_response(request)
+        if isinstance(exception, OverflowError) or (
+                isinstance(exception, (DataError, IntegrityError)) and _is_out_of_range(exception)):
+            return out_of_range_response(request)
         return None
+
+
+def _is_out_of_range(exception) -> bool:
+    # PostgreSQL: "value … is out of range for type bigint"; SQLite: "datatype mismatch".
+    text = str(exception)
+    return "out of range" in text or "datatype mismatch" in text or "too large" in text
+
+
+def out_of_range_response(request):
+    """A number too large for the database (a page, an offset, an id) that no field caught: a
+    clear 400 rather than a 500."""
+    message = _("提交的数值超出允许范围。")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "out_of_range"}, status=400,
+                            json_dumps_params={"ensure_ascii": False})
+    return render(request, "core/error.html", {"code": 400, "title": _("请求无效"), "message": message}, status=400)
 
 
 # --- database outage (RL-05) ---------------------------------------------------------------------

@@ -288,7 +288,7 @@ class TaskQuery(Schema):
     q: str = ""
     sort: str = "number"
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=2**31 - 1)  # larger is a 400 "取值过大", not a database error
 
 
 class TodoOut(Schema):
