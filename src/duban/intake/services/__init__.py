@@ -34,6 +34,7 @@ from duban.intake.services._base import (
 )
 from duban.intake.services.bulk import BULK_ACTIONS, draft_nodes_bulk_update
 from duban.intake.services.confirm import draft_confirm
+from duban.intake.services.defaults import draft_rebase_years, fill_defaults, rebase_offer
 from duban.intake.services.edits import (
                                          MOVES,
                                          draft_discard,
@@ -55,10 +56,43 @@ from duban.intake.services.topics import (
 from duban.intake.services.upload import draft_create
 
 __all__ = [
-    "ALLOWED_EXTENSIONS", "BULK_ACTIONS", "DOCX_MAX_ENTRIES", "DOCX_MAX_UNCOMPRESSED", "ISSUER_MAX", "MEASURE_MAX", "MOVES",
-    "OBJECT_MAX", "SOURCE_KINDS", "SOURCE_TITLE_MAX", "TITLE_MAX", "DuplicateDraftError", "Handover", "cleaned_text",
-    "content_hash", "creates_task", "draft_assign_ready", "draft_confirm", "draft_create", "draft_discard", "draft_meta_update",
-    "draft_node_drop", "draft_node_merge", "draft_node_move", "draft_node_set_include", "draft_node_split",
-    "draft_node_update", "draft_nodes_bulk_update", "norm_title", "plan", "title_from_text", "topic_map_seed", "topic_mapping_create",
-    "topic_mapping_delete", "topic_mapping_update", "walk",
+                                         "ALLOWED_EXTENSIONS",
+                                         "BULK_ACTIONS",
+                                         "DOCX_MAX_ENTRIES",
+                                         "DOCX_MAX_UNCOMPRESSED",
+                                         "ISSUER_MAX",
+                                         "MEASURE_MAX",
+                                         "MOVES",
+                                         "OBJECT_MAX",
+                                         "SOURCE_KINDS",
+                                         "SOURCE_TITLE_MAX",
+                                         "TITLE_MAX",
+                                         "DuplicateDraftError",
+                                         "Handover",
+                                         "cleaned_text",
+                                         "content_hash",
+                                         "creates_task",
+                                         "draft_assign_ready",
+                                         "draft_confirm",
+                                         "draft_create",
+                                         "draft_discard",
+                                         "draft_meta_update",
+                                         "draft_node_drop",
+                                         "draft_node_merge",
+                                         "draft_node_move",
+                                         "draft_node_set_include",
+                                         "draft_node_split",
+                                         "draft_node_update",
+                                         "draft_nodes_bulk_update",
+                                         "draft_rebase_years",
+                                         "fill_defaults",
+                                         "norm_title",
+                                         "plan",
+                                         "rebase_offer",
+                                         "title_from_text",
+                                         "topic_map_seed",
+                                         "topic_mapping_create",
+                                         "topic_mapping_delete",
+                                         "topic_mapping_update",
+                                         "walk",
 ]

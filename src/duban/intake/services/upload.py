@@ -14,7 +14,6 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import ledger
@@ -37,6 +36,7 @@ from duban.intake.services._base import (
     _require,
     content_hash,
 )
+from duban.intake.services.defaults import fill_defaults
 from duban.intake.services.topics import topic_map_seed
 from duban.tasks.models import SourceKind
 
@@ -91,7 +91,6 @@ def _prepare(data: dict, actor) -> dict:
     """Add the 督查室's decisions to every node, pre-filled from the engine's findings (only with
     units the actor may name)."""
     data["next_id"] = 1
-    default_due = _default_due(data)
     valid_units = set(selectors.units_for_user(actor).values_list("pk", flat=True))
     for node in walk(data["outline"]):
         node["engine_id"] = node.get("id", "")
@@ -108,9 +107,7 @@ def _prepare(data: dict, actor) -> dict:
         node["co_units"] = keys[1:]
         deadline = node.get("deadline") or {}
         node["due_date"] = deadline.get("date") or None
-        node["due_default"] = False
-        if node["due_date"] is None and node.get("role") == "task" and default_due:
-            node["due_date"], node["due_default"] = default_due, True  # shown as 默认 so that it is checked
+        node["due_default"], node["lead_default"], node["category"] = False, "", None
         node["target_number"], node["target_measure"], node["target_object"] = None, "", ""
         for target in node.get("targets", []):
             measure, obj = target.get("measure") or "", (target.get("object") or "").strip()
@@ -118,18 +115,8 @@ def _prepare(data: dict, actor) -> dict:
                 node["target_number"] = _clean_number(target["quantity"])
                 node["target_measure"], node["target_object"] = measure, obj
                 break
+    fill_defaults(data, actor)  # a lead unit and a due date for every task, marked as defaults
     return data
-
-
-def _default_due(data: dict) -> str | None:
-    """The policy default for an item whose text names no date: 31 December of the document's year
-    (its speech or issue date), unless that is already past (an old speech: nothing is assumed)."""
-    meta = data.get("meta") or {}
-    titled = re.search(r"(20\d{2})\s*年", meta.get("title") or "")
-    year = int(meta["speech_date"][:4]) if meta.get("speech_date") else (
-        int(titled.group(1)) if titled else timezone.localdate().year)
-    due = date(year, 12, 31)
-    return due.isoformat() if due >= timezone.localdate() else None
 
 
 def draft_create(*, actor, raw: bytes, file_name: str, speech_date: date | None = None,
