@@ -296,6 +296,14 @@ if DUBAN_LEDGER_MAC not in ("hmac-sha256", "hmac-sm3"):
 # The CryptoProvider (SM2/SM3/SM4): the software one, or a certified 密码机/密码服务 adapter.
 # Its keys come from DUBAN_CRYPTO_KEYS or DATA_DIR/keys/crypto-keys.json, never from here.
 DUBAN_CRYPTO_PROVIDER = env("DUBAN_CRYPTO_PROVIDER", "duban.core.crypto.SoftwareProvider")
+# Audit retention (AU-06, 网络安全法 Art. 21: at least six months), in calendar months; the daily
+# audit_archive job archives older entries to DATA_DIR/audit-archive and purges them (duban.core.audit_archive).
+DUBAN_AUDIT_RETENTION_MONTHS = envint("DUBAN_AUDIT_RETENTION_MONTHS", 12)
+if DUBAN_AUDIT_RETENTION_MONTHS < 6:
+    raise ImproperlyConfigured("DUBAN_AUDIT_RETENTION_MONTHS must be at least 6 (网络安全法 Art. 21)")
+DUBAN_AUDIT_PURGE = envbool("DUBAN_AUDIT_PURGE", PRODUCTION)
+# The audit copy off the host (AU-09): tcp://host:port, udp://host:port or a socket path (duban.ops.audit_ship).
+DUBAN_AUDIT_SYSLOG = env("DUBAN_AUDIT_SYSLOG", "")
 
 # --- i18n ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -333,6 +341,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DUBAN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+if DUBAN_AUDIT_SYSLOG:
+    LOGGING["handlers"]["audit_syslog"] = {"class": "duban.ops.audit_ship.AuditSyslogHandler",
+                                           "address": DUBAN_AUDIT_SYSLOG}
+LOGGING["loggers"]["duban.audit"] = {"handlers": ["audit_syslog"] if DUBAN_AUDIT_SYSLOG else [], "level": "INFO",
+                                     "propagate": False}
 
 if DUBAN_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]

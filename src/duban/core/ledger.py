@@ -262,9 +262,11 @@ class _Inline:
 def verify(batch: int = 10000) -> VerifyResult:
     """Walk the chain in seq order. Reports the first entry whose MAC, link or sequence is wrong,
     and a head that does not match the last entry (a deleted tail). Reads plain tuples in keyset
-    batches so millions of entries verify in constant memory."""
-    expected_prev = GENESIS
-    expected_seq = 1
+    batches so millions of entries verify in constant memory. After a recorded purge (AU-06) the
+    chain starts where the last ``audit_purged`` entry says (duban.core.audit_archive)."""
+    from duban.core.audit_archive import chain_start
+
+    expected_seq, expected_prev = chain_start()
     checked = 0
     last_seq = 0
     fetch = _postgresql_fetcher() if connection.vendor == "postgresql" else _rows_orm
