@@ -44,6 +44,13 @@ def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cas
     items = [n for n in _walk(draft.data["outline"]) if n["role"] == "task" and n["include"]]
     item = next(n for n in items if "巡察" in n["title"])
     row = page.locator(f"#node-{item['id']}")
+    # a long outline opens with its deeper subtrees collapsed: open the item's ancestors
+    expect(row).to_be_hidden()
+    for ancestor in _ancestors(draft.data["outline"], item["id"]):
+        toggle = page.locator(f"#node-{ancestor['id']} > div > .intake-toggle")
+        if toggle.get_attribute("aria-expanded") == "false":
+            toggle.click()
+    expect(row).to_be_visible()
 
     # clicking an item highlights its text in the source
     row.locator(".intake-locate").click()
@@ -56,8 +63,9 @@ def test_a_supervisor_imports_the_seed_speech_and_confirms_it_into_tasks(ui, cas
     context = next(n for n in _walk(draft.data["outline"]) if n["role"] == "context" and n.get("children"))
     assert "intake-greyed" in page.locator(f"#node-{context['id']}").get_attribute("class")
 
-    # edit one item's title
-    row.get_by_role("link", name="编辑").click()
+    # edit one item's title: one compact menu per item
+    row.locator("summary", has_text="操作").click()
+    row.get_by_role("menuitem", name="编辑").click()
     editor = page.locator(".intake-editor")
     expect(editor).to_be_in_viewport()
     expect(page.locator("#intake-source mark.intake-mark")).to_have_count(1)
@@ -99,6 +107,16 @@ def _walk(nodes):
         yield from _walk(node.get("children", []))
 
 
+def _ancestors(nodes, node_id, trail=()):
+    for node in nodes:
+        if node["id"] == node_id:
+            return list(trail)
+        found = _ancestors(node.get("children", []), node_id, (*trail, node))
+        if found is not None:
+            return found
+    return None
+
+
 def _plan_docx(path: Path) -> None:
     import docx
 
@@ -138,18 +156,15 @@ def test_a_supervisor_imports_a_task_table_bulk_sets_a_due_date_and_hands_the_ta
     assert rows[1]["deadline"] is None  # 持续推进: no fixed date in the text …
     assert rows[1]["due_date"] == "2030-12-31" and rows[1]["due_default"]  # … the policy default, marked
     expect(page.locator(f"#node-{rows[1]['id']}")).to_contain_text("默认")
-    # the heading over the rows is a parent task with neither unit nor date
-    expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 3 / 4 项")
+    # the heading over the rows is a parent task: its lead unit is the one most of its rows
+    # share, its date its latest row's, both marked 默认
     heading = next(n for n in nodes if n["title"] == "重点任务")
+    assert heading["lead_unit"] == cast.bajiao.pk and heading["lead_default"] == "children"
+    expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 4 / 4 项")
     bulk = page.locator("#intake-bulk")
+    _fits(page, 390)
 
-    # the heading alone gets a lead unit
-    page.locator(f"#node-{heading['id']} input[name='bulk-nodes']").check()
-    bulk.get_by_label("牵头单位").select_option(label="芭蕉侗族乡")
-    page.get_by_role("button", name="批量设置").click()
-    page.wait_for_url(f"**/intake/drafts/{draft.pk}/")
-
-    # then the heading with its subtree one due date
+    # the heading with its subtree gets one due date
     page.locator(f"#node-{heading['id']} input[name='bulk-nodes']").check()
     page.get_by_label("含下级条目").check()
     bulk.get_by_label("完成时限").fill("2030-11-30")
@@ -161,11 +176,20 @@ def test_a_supervisor_imports_a_task_table_bulk_sets_a_due_date_and_hands_the_ta
     assert [n["lead_unit"] for n in rows] == [cast.bajiao.pk, cast.bajiao.pk, cast.baiguo.pk]  # kept
     expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 4 / 4 项")
 
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="确认生成任务").click()
     page.wait_for_url("**/tasks/list/?source=*")
     ui.goto(f"/intake/drafts/{draft.pk}/")
+    _fits(page, 390)
     page.get_by_role("button", name="交办所有可交办的任务(待交办 4 项)").click()
     page.wait_for_url(f"**/intake/drafts/{draft.pk}/")
     expect(page.get_by_text("已交办 4 项任务。")).to_be_visible()
     assert Task.objects.filter(status=TaskStatus.DRAFT).count() == 0
     assert Task.objects.filter(status=TaskStatus.ASSIGNED).count() == 4
+
+
+def _fits(page, width: int) -> None:
+    """The review page at a phone's width: nothing wider than the screen."""
+    page.set_viewport_size({"width": width, "height": 844})
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"horizontal scroll of {overflow} px at {width} px"

@@ -10,10 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from duban.intake import selectors
 from duban.intake.services import SOURCE_KINDS
+from duban.orgs.models import UnitKind
 
 # Unit fields whose chosen ids go through the one scoped lookup (permissions.resolve_scoped): a
 # unit outside the user's units is the same invalid choice as a missing id, recorded as authz_denied.
 from duban.tasks.forms import UnitChoiceField, UnitMultipleChoiceField
+from duban.tasks.models import Category
 
 NAME_SEPARATORS = re.compile(r"[、,,;;\s]+")
 
@@ -56,13 +58,35 @@ class BulkForm(forms.Form):
     co_units = UnitMultipleChoiceField(label=_("配合单位"), queryset=None, required=False,
                                        help_text=_("不选则不修改。"))
     due_date = forms.DateField(label=_("完成时限"), required=False, widget=DateInput())
+    category = forms.ModelChoiceField(label=_("任务类别"), queryset=None, required=False, empty_label=_("(不修改)"))
 
     def __init__(self, *args, user, node_ids, **kwargs):
         super().__init__(*args, **kwargs)
         units = selectors.units_for_user(user)
         self.fields["lead_unit"].queryset = units
         self.fields["co_units"].queryset = units
+        self.fields["category"].queryset = Category.objects.order_by("sort_order", "name")
         self.fields["nodes"].choices = [(i, i) for i in node_ids]
+
+
+class RebaseForm(forms.Form):
+    years = forms.IntegerField(label=_("顺延年数"), min_value=1, max_value=50)
+
+
+class UnitResolveForm(forms.Form):
+    """A name the text gives that the directory lacks: map it to a unit, or add it as a new unit."""
+
+    name = forms.CharField(max_length=100)
+    unit = UnitChoiceField(label=_("对应到已有单位"), queryset=None, required=False, empty_label=_("(选择单位)"))
+    new_kind = forms.ChoiceField(label=_("或作为新单位添加,类别"), required=False,
+                                 choices=[("", _("(不添加)")), *UnitKind.choices])
+    new_parent = UnitChoiceField(label=_("上级单位"), queryset=None, required=False, empty_label=_("(最上层)"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = selectors.units_for_user(user)
+        self.fields["unit"].queryset = units
+        self.fields["new_parent"].queryset = units
 
 
 class NodeForm(forms.Form):

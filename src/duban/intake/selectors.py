@@ -9,16 +9,17 @@ for an existing one outside it is recorded as ``authz_denied`` (permissions.reso
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.core import permissions
-from duban.intake.draft import creates_task, norm_title, plan, walk
+from duban.intake.draft import cleaned_text, creates_task, norm_title, plan, walk
 from duban.intake.models import DraftStatus, IntakeDraft, TopicMapping
 from duban.orgs.models import Unit, UnitAlias
 from duban.tasks import selectors as task_selectors
@@ -235,6 +236,37 @@ def source_segments(draft: IntakeDraft) -> list[dict]:
 
 
 # --- re-import --------------------------------------------------------------------------------
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{14,}")
+SAME_TEXT_SHARE = 0.9
+
+
+def _shingles(text: str, k: int = 6) -> set[str]:
+    from duban.intake.engine.load import normalise
+
+    flat = re.sub(r"[\s\W_]+", "", normalise(text))
+    return {flat[i:i + k] for i in range(max(1, len(flat) - k + 1))}
+
+
+def same_text_source(sources: QuerySet[Source], body: str) -> Source | None:
+    """A source holding the same text as ``body`` although not the same bytes: another copy of the
+    speech (the demo's, one with its page header, half-width punctuation or traditional
+    characters). Candidates are the sources containing runs of Chinese text from the body's
+    longest lines (the database searches); one whose text covers ≥ 90 % of the body's 6-character
+    shingles is the same document."""
+    runs = sorted({m.group(0) for m in _CJK_RUN.finditer(body or "")}, key=len, reverse=True)[:3]
+    if not runs:
+        return None
+    probe = Q()
+    for run in runs:
+        mid = len(run) // 2
+        probe |= Q(text__contains=run[max(0, mid - 7):mid + 7])
+    mine = _shingles(body)
+    for source in sources.filter(probe).exclude(text="").order_by("-id")[:5]:
+        if len(mine & _shingles(source.text)) >= SAME_TEXT_SHARE * len(mine):
+            return source
+    return None
+
+
 @dataclass
 class SourceMatch:
     source: Source
@@ -253,6 +285,9 @@ def source_match(draft: IntakeDraft, user) -> SourceMatch | None:
     same_text = False
     if draft.text_hash:
         source = sources.filter(content_hash=draft.text_hash).first()
+        same_text = source is not None
+    if source is None:
+        source = same_text_source(sources, cleaned_text(draft.data))
         same_text = source is not None
     meta = draft.data.get("meta", {})
     if source is None and meta.get("title"):

@@ -25,12 +25,23 @@ from duban.core.forms import apply_validation_error
 from duban.core.services import ConcurrentEditError
 from duban.intake import selectors, services
 from duban.intake.draft import plan, walk
-from duban.intake.forms import BulkForm, MetaForm, NodeForm, ParentForm, SplitForm, TopicForm, UploadForm
+from duban.intake.forms import (
+    BulkForm,
+    MetaForm,
+    NodeForm,
+    ParentForm,
+    RebaseForm,
+    SplitForm,
+    TopicForm,
+    UnitResolveForm,
+    UploadForm,
+)
 from duban.intake.models import DraftStatus
 from duban.tasks.models import Source
 
 USE = permissions.INTAKE_USE
 PAGE_SIZE = 20
+COLLAPSE_AT = 40  # a longer outline opens with its subtrees below the second level collapsed
 
 
 # --- upload -----------------------------------------------------------------------------------
@@ -61,7 +72,9 @@ def upload(request):
         except ValidationError as exc:
             apply_validation_error(form, exc, default_field="file")
         else:
-            messages.success(request, _("已分析“%(name)s”,请核对拆解结果后确认生成任务。") % {"name": draft.file_name})
+            # the page shows the draft's warnings: a success banner above them would contradict them
+            say = messages.info if draft.data.get("warnings") else messages.success
+            say(request, _("已分析“%(name)s”,请核对拆解结果后确认生成任务。") % {"name": draft.file_name})
             return redirect("intake:draft", pk=draft.pk)
     page, status = _draft_page(request)
     return render(request, "intake/upload.html",
@@ -116,6 +129,11 @@ def _review(request, draft, *, status=200, error: str = "", edit: str | None = N
         "warnings": draft.data.get("warnings", []),
         "editable": draft.is_open, "tasks_url": _tasks_url(draft.source) if draft.source_id else "",
         "drafts_left": selectors.draft_tasks_left(draft),
+        "rebase_years": services.rebase_offer(draft.data) if draft.is_open else None,
+        "outside": services.outside_units(draft.data) if draft.is_open else [],
+        "resolve_form": UnitResolveForm(user=request.user) if draft.is_open else None,
+        "refused": request.session.get(f"intake-refused-{draft.pk}", []) if not draft.is_open else [],
+        "collapse": len(rows) > COLLAPSE_AT,
     }
     return render(request, "intake/draft_review.html", context, status=status)
 
@@ -276,7 +294,7 @@ def nodes_bulk(request, pk):
         draft = services.draft_nodes_bulk_update(
             actor=request.user, draft=draft, expected_version=_version(request), node_ids=data["nodes"],
             action=action, with_subtree=data["with_subtree"], lead_unit=data["lead_unit"],
-            co_units=list(data["co_units"]) or None, due_date=data["due_date"])
+            co_units=list(data["co_units"]) or None, due_date=data["due_date"], category=data["category"])
     except ValidationError as exc:
         return _refused(request, draft, exc, bulk_form=form)
     messages.success(request, _("已批量处理 %(n)s 项。") % {"n": len(data["nodes"])})
@@ -314,6 +332,43 @@ def node_action(request, pk):
 
 @require_perm(USE)
 @require_POST
+def draft_rebase(request, pk):
+    """An old speech whose dates are all past: move its years (offered on the page)."""
+    draft = _draft(request, pk)
+    form = RebaseForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, draft, ValidationError(_("顺延年数应为 1 到 50 之间的整数。")))
+    try:
+        services.draft_rebase_years(actor=request.user, draft=draft, expected_version=_version(request),
+                                    years=form.cleaned_data["years"])
+    except ValidationError as exc:
+        return _refused(request, draft, exc)
+    messages.success(request, _("已将文中的年份整体顺延 %(n)s 年,默认期限随之调整。") % {"n": form.cleaned_data["years"]})
+    return _back(draft)
+
+
+@require_perm(USE)
+@require_POST
+def unit_resolve(request, pk):
+    """A unit name outside the directory: map it to a unit, or add it to the directory."""
+    draft = _draft(request, pk)
+    form = UnitResolveForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _refused(request, draft, ValidationError(_("请选择有效的单位或单位类别。")))
+    data = form.cleaned_data
+    try:
+        services.draft_unit_resolve(actor=request.user, draft=draft, expected_version=_version(request),
+                                    name=data["name"], unit=data["unit"], new_parent=data["new_parent"],
+                                    new_kind=data["new_kind"])
+    except ValidationError as exc:
+        return _refused(request, draft, exc)
+    what = data["unit"].name if data["unit"] else _("新单位")
+    messages.success(request, _("已将“%(name)s”对应到%(unit)s,相关条目已更新。") % {"name": data["name"], "unit": what})
+    return _back(draft)
+
+
+@require_perm(USE)
+@require_POST
 def draft_confirm(request, pk):
     draft = _draft(request, pk)
     update_source = None
@@ -342,13 +397,23 @@ def draft_assign_ready(request, pk):
         result = services.draft_assign_ready(actor=request.user, draft=draft)
     except ValidationError as exc:
         return _refused(request, draft, exc)
-    messages.success(request, _("已交办 %(n)s 项任务。") % {"n": len(result.assigned)})
-    if result.refused:
-        shown = "；".join(f"“{t.title[:30]}”:{why}" for t, why in result.refused[:10])
-        more = _("等") if len(result.refused) > 10 else ""
-        messages.warning(request, _("%(n)s 项未交办,请补充后在责任清单中交办:%(list)s%(more)s")
-                         % {"n": len(result.refused), "list": shown, "more": more})
+    if not result.refused:
+        messages.success(request, _("已交办 %(n)s 项任务。") % {"n": len(result.assigned)})
+        return _back(draft)
+    # one warning that says both (a warning is never shown under a success banner); the page
+    # lists every task left with its reason
+    messages.warning(request, _("已交办 %(n)s 项任务;%(m)s 项未交办,见下方清单,补充后可在责任清单中交办。")
+                     % {"n": len(result.assigned), "m": len(result.refused)})
+    request.session[f"intake-refused-{draft.pk}"] = [
+        {"title": t.title, "reason": why, "url": _task_url(t)} for t, why in result.refused]
     return _back(draft)
+
+
+def _task_url(task) -> str:
+    try:
+        return reverse("tasks:detail", kwargs={"pk": task.pk})
+    except NoReverseMatch:
+        return ""
 
 
 @require_perm(USE)

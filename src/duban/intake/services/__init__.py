@@ -47,6 +47,7 @@ from duban.intake.services.edits import (
                                          draft_node_update,
 )
 from duban.intake.services.handover import Handover, draft_assign_ready
+from duban.intake.services.outside import draft_unit_resolve, outside_units
 from duban.intake.services.topics import (
                                          topic_map_seed,
                                          topic_mapping_create,
@@ -85,8 +86,10 @@ __all__ = [
                                          "draft_node_update",
                                          "draft_nodes_bulk_update",
                                          "draft_rebase_years",
+                                         "draft_unit_resolve",
                                          "fill_defaults",
                                          "norm_title",
+                                         "outside_units",
                                          "plan",
                                          "rebase_offer",
                                          "title_from_text",

@@ -14,6 +14,7 @@ from duban.intake.draft import walk
 from duban.intake.models import IntakeDraft
 from duban.intake.services._base import _date_or_none, _edit, _find, _in_scope, _require, _units
 from duban.orgs.models import Unit
+from duban.tasks.models import Category
 
 BULK_ACTIONS = ("set", "include", "exclude", "drop")
 BULK_MAX = 2000
@@ -22,9 +23,9 @@ BULK_MAX = 2000
 @transaction.atomic
 def draft_nodes_bulk_update(*, actor, draft: IntakeDraft, expected_version: int | None, node_ids,
                             action: str = "set", with_subtree: bool = False, lead_unit: Unit | None = None,
-                            co_units=None, due_date: date | None = None) -> IntakeDraft:
-    """``set`` writes the fields that are given (lead_unit, co_units, due_date; None leaves a
-    field as it is) on every selected item that will create a task; ``include``/``exclude``
+                            co_units=None, due_date: date | None = None, category=None) -> IntakeDraft:
+    """``set`` writes the fields that are given (lead_unit, co_units, due_date, category; None
+    leaves a field as it is) on every selected item that will create a task; ``include``/``exclude``
     switch task creation; ``drop`` removes the items with everything under them."""
     _require(actor)
     if action not in BULK_ACTIONS:
@@ -44,8 +45,10 @@ def draft_nodes_bulk_update(*, actor, draft: IntakeDraft, expected_version: int 
     if lead_unit is not None and co and any(u.pk == lead_unit.pk for u in co):
         raise ValidationError({"co_units": _("牵头单位不能同时是配合单位。")})
     due_date = _date_or_none(due_date, "due_date")
-    if action == "set" and lead_unit is None and co is None and due_date is None:
-        raise ValidationError({"action": _("请填写要批量设置的牵头单位、配合单位或完成时限。")}, code="nothing")
+    if category is not None and not isinstance(category, Category):
+        raise ValidationError({"category": _("任务类别不正确。")})
+    if action == "set" and lead_unit is None and co is None and due_date is None and category is None:
+        raise ValidationError({"action": _("请填写要批量设置的牵头单位、配合单位、完成时限或任务类别。")}, code="nothing")
     summary = {"op": f"bulk_{action}", "nodes": ids, "with_subtree": bool(with_subtree), "count": 0}
 
     def change(data):
@@ -69,8 +72,10 @@ def draft_nodes_bulk_update(*, actor, draft: IntakeDraft, expected_version: int 
                 continue
             if node.get("role") == "context" or not node.get("include", True):
                 continue  # context and excluded items get no unit or date
+            if category is not None:
+                node["category"] = category.pk
             if lead_unit is not None:
-                node["lead_unit"] = lead_unit.pk
+                node["lead_unit"], node["lead_default"] = lead_unit.pk, ""
                 node["co_units"] = [pk for pk in node.get("co_units", []) if pk != lead_unit.pk]
             if co is not None:
                 lead = node.get("lead_unit")
@@ -81,7 +86,8 @@ def draft_nodes_bulk_update(*, actor, draft: IntakeDraft, expected_version: int 
             summary["count"] += 1
         summary.update({"lead_unit": lead_unit.pk if lead_unit else None,
                         "co_units": [u.pk for u in co] if co is not None else None,
-                        "due_date": due_date.isoformat() if due_date else None})
+                        "due_date": due_date.isoformat() if due_date else None,
+                        "category": category.pk if category else None})
 
     return _edit(actor=actor, draft=draft, expected_version=expected_version, event="intake_draft_edit",
                  change=change, ledger_data=summary)

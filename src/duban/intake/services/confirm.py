@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core import ledger
+from duban.intake import selectors
 from duban.intake.draft import cleaned_text, creates_task, norm_title, plan, walk
 from duban.intake.models import DraftStatus, IntakeDraft
 from duban.intake.services._base import (
@@ -25,14 +26,15 @@ from duban.intake.services._base import (
 from duban.orgs.models import Unit
 from duban.tasks import selectors as task_selectors
 from duban.tasks import services as task_services
-from duban.tasks.models import Source, SourceKind, Task
+from duban.tasks.models import Category, Source, SourceKind, Task
 
 
 def _issuer(meta: dict) -> str:
     return " ".join(p for p in (meta.get("post", ""), meta.get("speaker", "")) if p).strip()[:ISSUER_MAX]
 
 
-def _task_values(node: dict, parent: Task | None, units: dict[int, Unit], data: dict) -> dict:
+def _task_values(node: dict, parent: Task | None, units: dict[int, Unit], data: dict,
+                 categories: dict[int, Category]) -> dict:
     due = date.fromisoformat(node["due_date"]) if node.get("due_date") else None
     if due and parent is not None and parent.due_date and due > parent.due_date:
         due = parent.due_date  # a subtask cannot outlive its parent (tasks refuses it otherwise)
@@ -49,6 +51,10 @@ def _task_values(node: dict, parent: Task | None, units: dict[int, Unit], data: 
     end = min([node["end"], *(c["start"] for c in node.get("children", []) if c["start"] > node["start"])])
     values = {"title": node["title"], "detail": data["text"][node["start"]:end].strip(),
               "lead_unit": lead, "co_units": co, "due_date": due}
+    if node.get("category"):
+        values["category"] = categories.get(node["category"])
+        if values["category"] is None:
+            raise ValidationError(_("任务类别已被删除,请重新选择。"))
     if node.get("target_number") not in (None, ""):
         values.update(target_number=Decimal(node["target_number"]), target_measure=node.get("target_measure", ""),
                       target_object=node.get("target_object", ""))
@@ -76,6 +82,7 @@ def draft_confirm(*, actor, draft: IntakeDraft, expected_version: int | None = N
         raise ValidationError({"title": _("请先填写讲话/文件标题。")})
     unit_ids = {pk for n in walk(data["outline"]) for pk in [n.get("lead_unit"), *n.get("co_units", [])] if pk}
     units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids)}
+    categories = Category.objects.in_bulk({n["category"] for n in walk(data["outline"]) if n.get("category")})
     speech_date = date.fromisoformat(meta["speech_date"]) if meta.get("speech_date") else None
     if update_source is not None:
         if not isinstance(update_source, Source) or \
@@ -85,7 +92,8 @@ def draft_confirm(*, actor, draft: IntakeDraft, expected_version: int | None = N
         existing = {norm_title(t.title): t for t in Task.objects.filter(source=source).order_by("path")}
     else:
         body = cleaned_text(data)
-        twin = Source.objects.filter(content_hash=content_hash(body)).first() if body else None
+        twin = (Source.objects.filter(content_hash=content_hash(body)).first()
+                or selectors.same_text_source(Source.objects.all(), body)) if body else None
         if twin is not None:
             raise ValidationError(_("该讲话/文件已导入为来源“%(title)s”,请选择“作为该来源的更新”确认。")
                                   % {"title": twin.title}, code="duplicate_source")
@@ -109,7 +117,7 @@ def draft_confirm(*, actor, draft: IntakeDraft, expected_version: int | None = N
                 build(node.get("children", []), match)
                 continue
             try:
-                values = _task_values(node, parent, units, data)
+                values = _task_values(node, parent, units, data, categories)
                 task = task_services.task_create(actor=actor, parent=parent, source=source, **values)
             except (ValidationError, PermissionDenied) as exc:
                 messages = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

@@ -96,6 +96,8 @@ def draft_node_update(*, actor, draft: IntakeDraft, expected_version: int | None
         changes.update(ledger.diff({k: node.get(k) for k in new}, new))
         if node.get("due_date") != new["due_date"]:
             node["due_default"] = False
+        if node.get("lead_unit") != new["lead_unit"] or node.get("co_units", []) != new["co_units"]:
+            node["lead_default"] = ""
         node.update(new)
 
     return _edit(actor=actor, draft=draft, expected_version=expected_version, event="intake_draft_edit",
