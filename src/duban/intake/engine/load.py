@@ -55,8 +55,13 @@ def to_simplified(text: str) -> str:
     return text.translate(table) if table else text
 
 
+# a half-width full stop that ends a Chinese sentence ('加強基層組織建設.芭蕉…'), not a decimal
+# point or a '1.' marker
+_HALF_STOP = re.compile(r"(?<=[\u3400-\u9fff”’）])\.(?=[\u3400-\u9fff“‘（(]|\s|$)")
+
+
 def normalise(text: str) -> str:
-    norm = to_simplified(text).translate(_PUNCT_TABLE)
+    norm = _HALF_STOP.sub("。", to_simplified(text).translate(_PUNCT_TABLE))
     assert len(norm) == len(text)
     return norm
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from typing import Any
 
@@ -115,7 +115,9 @@ class Draft:
 
     # --- JSON -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return _encode(asdict(self))
+        # the dataclasses' fields by hand: asdict deep-copies every value, which for a 2 MB
+        # document's ≈ 14 000 items costs seconds
+        return _encode(self)
 
     def to_json(self, **kw) -> str:
         kw.setdefault("ensure_ascii", False)
@@ -140,9 +142,11 @@ class Draft:
 
 
 def _encode(value):
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {k: _encode(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()

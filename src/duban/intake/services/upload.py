@@ -73,8 +73,10 @@ def _check_docx(raw: bytes, required: str = "word/document.xml") -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             infos = archive.infolist()
-            if len(infos) > DOCX_MAX_ENTRIES or sum(i.file_size for i in infos) > DOCX_MAX_UNCOMPRESSED:
-                raise bad
+            expanded = sum(i.file_size for i in infos)
+            if len(infos) > DOCX_MAX_ENTRIES or expanded > DOCX_MAX_UNCOMPRESSED:
+                raise ValidationError({"file": _("文件解压后超过 %(limit)s 或包含的文件过多,可能是“压缩炸弹”,未导入。")
+                                       % {"limit": _size(DOCX_MAX_UNCOMPRESSED)}}, code="zip_bomb")
             if required not in {i.filename for i in infos}:
                 raise bad
     except (zipfile.BadZipFile, OSError, ValueError):
