@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/duban
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench messages clean audit-deps
+.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench messages clean audit-deps drill
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ bench: setup
 # advisory source could not be reached, which is NOT a pass (docs/security.md, IP-05).
 audit-deps: $(BIN)/.installed
 	$(BIN)/python deploy/audit-deps.py
+
+# Load and fault drills (security-criteria.md §4) on loopback: nginx, two app servers, two
+# workers, a throw-away PostgreSQL cluster and Redis; prints each drill's figures and PASS/FAIL.
+# Not part of `make test` (about 15 minutes); needs nginx, redis-server and PostgreSQL 15 binaries.
+drill: setup
+	$(BIN)/python deploy/drill/drill.py $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var
