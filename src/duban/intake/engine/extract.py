@@ -567,7 +567,12 @@ def _lead_para(norm: str, s: int, e: int) -> bool:
 
 def _is_problem(text: str) -> bool:
     """A numbered paragraph that states a problem rather than a task ('一是产业结构不优…')."""
-    return bool(ol._PROBLEM_MEMBER.search(text)) and not _ACTION.search(text)
+    return bool(ol._PROBLEM_MEMBER.search(text)) and not _ACTION.search(text) and not _GOAL_BY.search(text)
+
+
+# a goal with its date ('2026年底前，…实现“双下降”，坚决遏制较大…事故') is no problem statement,
+# whatever shortfall words its object carries
+_GOAL_BY = re.compile(r"(20\d{2}年(底|末)?前|到20\d{2}年|年底前|年内)[^。]{0,60}(实现|达到|遏制|控制在|降低|提高|下降|增长|突破)")
 
 
 def _merge(*lists: list[UnitRef]) -> list[UnitRef]:
