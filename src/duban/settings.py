@@ -107,9 +107,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "duban.core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "duban.core.middleware.RequestContextMiddleware",
+    "duban.core.middleware.InputCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
