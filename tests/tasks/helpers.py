@@ -40,7 +40,12 @@ def png_bytes() -> bytes:
 
 
 def jpg_bytes() -> bytes:
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+    """A real (decodable) 8×8 JPEG: evidence images must pass Pillow's check."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, format="JPEG")
+    return buf.getvalue()
 
 
 def zip_bytes(entries: dict[str, str]) -> bytes:

@@ -2,10 +2,21 @@
 every read.
 
 What is accepted is decided by the bytes, not by the name or the browser's Content-Type: the
-magic bytes (``filetype``) must name an allowed type and agree with the extension; Office Open
-XML and OFD files are zips whose structure is checked (entry count, uncompressed size, the part
-that makes a docx a docx) before anything is extracted; markup anywhere in the file (an HTML/PDF
-polyglot, a script) is refused. Stored names are ``evidence/<yyyy>/<mm>/<uuid>`` — the user's
+magic bytes (``filetype``) must name an allowed type and agree with the extension, and then each
+type must pass its own allow-list check (issue 11):
+
+* PDF: no active content — JavaScript, launch actions, embedded files, forms scripts (XFA),
+  rich media or automatic actions (``/JS /JavaScript /Launch /EmbeddedFile(s) /RichMedia /XFA
+  /AA``, and an ``/OpenAction`` that is one of those), looked for in the raw bytes with name
+  escapes (``/J#61vaScript``) undone, and inside compressed object streams (inflated first);
+* Office Open XML (docx, xlsx, pptx) and OFD: zips whose structure is checked (entry count,
+  uncompressed size, the part that makes a docx a docx) before anything is extracted, with no
+  macros (``vbaProject.bin``, a macro-enabled content type) and no ActiveX parts;
+* images (jpg, png, HEIC/HEIF from phones): Pillow must decode the whole picture and find the
+  format the extension names (HEIC through pillow-heif);
+* legacy Office (OLE2 .doc/.xls/.ppt, which may carry macros that cannot be checked) is refused
+  with a message saying to save it as docx/xlsx/pptx or PDF;
+* markup anywhere in a PDF or an image (an HTML/PDF polyglot, a script) is refused. Stored names are ``evidence/<yyyy>/<mm>/<uuid>`` — the user's
 name is kept only as data — and the SHA-256 taken at upload is re-checked on download.
 """
 
@@ -16,6 +27,7 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -36,15 +48,20 @@ CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
     "pdf": "application/pdf",
-    "doc": "application/msword",
-    "xls": "application/vnd.ms-excel",
-    "ppt": "application/vnd.ms-powerpoint",
+    "heic": "image/heic",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "ofd": "application/ofd",
 }
-EXTENSIONS = {"jpg": "jpg", "jpeg": "jpg", **{k: k for k in CONTENT_TYPES if k != "jpg"}}
+EXTENSIONS = {"jpg": "jpg", "jpeg": "jpg", "heif": "heic", **{k: k for k in CONTENT_TYPES if k != "jpg"}}
+LEGACY_OFFICE = frozenset({"doc", "xls", "ppt", "dot", "xlt", "pot", "pps"})
+# PDF names that make a document do something when it is opened or clicked.
+PDF_ACTIVE = re.compile(rb"/(?:JS|JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|AA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])")
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_OBJECT_STREAM = re.compile(rb"<<((?:(?!>>\s*stream).)*?/Type\s*/ObjStm.*?)>>\s*stream\r?\n(.*?)\r?\n?endstream",
+                               re.DOTALL)
+MACRO_PARTS = re.compile(r"(?:^|/)(?:vbaProject\.bin|vbaData\.xml|activeX/|macros/)", re.IGNORECASE)
 # The part that makes a zip this kind of document.
 ZIP_MARKERS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml",
                "ofd": "OFD.xml"}
@@ -108,9 +125,26 @@ def _too_large(upload) -> ValidationError:
 
 def _refuse(name: str) -> ValidationError:
     return ValidationError(
-        _("文件“%(name)s”的内容与扩展名不符或类型不允许;只接受 jpg、png、pdf、Word、Excel、PowerPoint 和 OFD 文件。")
+        _("文件“%(name)s”的内容与扩展名不符或类型不允许;只接受 jpg、png、HEIC 照片、pdf、Word(docx)、Excel(xlsx)、"
+          "PowerPoint(pptx) 和 OFD 文件。")
         % {"name": name},
         code="bad_type",
+    )
+
+
+def _refuse_active(name: str) -> ValidationError:
+    return ValidationError(
+        _("文件“%(name)s”含有脚本、宏、自动操作或嵌入文件,不予接受;请另存为普通文档(如“打印为 PDF”)后再上传。")
+        % {"name": name},
+        code="active_content",
+    )
+
+
+def _refuse_legacy(name: str) -> ValidationError:
+    return ValidationError(
+        _("文件“%(name)s”是旧版 Office 格式(doc/xls/ppt),可能含有无法检查的宏,不予接受;请另存为 docx、xlsx、pptx "
+          "或 PDF 后再上传。") % {"name": name},
+        code="legacy_office",
     )
 
 
@@ -126,10 +160,66 @@ def _zip_kind(data: bytes, name: str) -> str | None:
     if total > MAX_ZIP_UNCOMPRESSED or total > MAX_ZIP_RATIO * max(len(data), 1):
         raise ValidationError(_("文件“%(name)s”解压后过大,已拒绝。") % {"name": name}, code="zip_bomb")
     names = {info.filename for info in infos}
+    if any(MACRO_PARTS.search(n) for n in names):
+        raise _refuse_active(name)
+    if "[Content_Types].xml" in names:
+        info = archive.getinfo("[Content_Types].xml")
+        if info.file_size > 1024 * 1024:
+            return None
+        types = archive.read(info).lower()
+        if b"macroenabled" in types or b"vbaproject" in types or b"activex" in types:
+            raise _refuse_active(name)
     for kind, marker in ZIP_MARKERS.items():
         if marker in names and (kind == "ofd" or "[Content_Types].xml" in names):
             return kind
     return None
+
+
+def _unescape_names(data: bytes) -> bytes:
+    return PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def _pdf_has_active_content(data: bytes) -> bool:
+    """True when the PDF could run something: an active name in the raw bytes (name escapes
+    undone), or inside a compressed object stream (PDF 1.5 hides whole dictionaries there), which
+    is inflated and searched the same way. An object stream that cannot be inflated within the
+    limits counts as active: it could hide anything."""
+    if PDF_ACTIVE.search(_unescape_names(data)):
+        return True
+    for match in PDF_OBJECT_STREAM.finditer(data):
+        if b"/FlateDecode" not in match.group(1) or b"/DecodeParms" in match.group(1):
+            return True
+        try:
+            inflater = zlib.decompressobj()
+            content = inflater.decompress(match.group(2), MAX_ZIP_UNCOMPRESSED)
+        except zlib.error:
+            return True
+        if inflater.unconsumed_tail or PDF_ACTIVE.search(_unescape_names(content)):
+            return True
+    return False
+
+
+def _image_ok(data: bytes, kind: str) -> bool:
+    """Pillow decodes the whole picture and finds the format the extension names."""
+    from PIL import Image
+
+    if kind == "heic":
+        try:
+            import pillow_heif
+        except ImportError:  # pragma: no cover - pillow-heif is a dependency
+            return False
+        pillow_heif.register_heif_opener()
+    expected = {"jpg": "JPEG", "png": "PNG", "heic": "HEIF"}[kind]
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > 80_000_000:
+                return False  # a decompression bomb, not a photo
+            image.load()
+            return image.format == expected or (kind == "heic" and image.format in ("HEIF", "HEIC", "AVIF"))
+    except Exception:  # noqa: BLE001 - whatever Pillow cannot read is not an accepted picture
+        return False
 
 
 def check_upload(upload) -> CheckedFile:
@@ -138,29 +228,34 @@ def check_upload(upload) -> CheckedFile:
     data = _read(upload)
     if not data:
         raise ValidationError(_("文件“%(name)s”是空文件。") % {"name": name}, code="empty")
-    claimed = EXTENSIONS.get(_extension(name))
+    extension = _extension(name)
+    if data.startswith(OLE2_MAGIC) or extension in LEGACY_OFFICE:
+        raise _refuse_legacy(name)
+    claimed = EXTENSIONS.get(extension)
     if claimed is None:
         raise _refuse(name)
     guess = filetype.guess(data[:8192])
     detected = guess.extension if guess else None
-    if data.startswith(OLE2_MAGIC):
-        # Legacy Office: the OLE2 container is the check; which of the three it is, only the
-        # extension says, and all three are allowed.
-        actual = claimed if claimed in ("doc", "xls", "ppt") else None
-    elif detected in ("zip", "docx", "xlsx", "pptx") or data.startswith(b"PK\x03\x04"):
+    if detected in ("zip", "docx", "xlsx", "pptx") or data.startswith(b"PK\x03\x04"):
         actual = _zip_kind(data, name)
     elif detected == "jpg" and data.startswith(b"\xff\xd8\xff"):
         actual = "jpg"
     elif detected == "png" and data.startswith(b"\x89PNG\r\n\x1a\n"):
         actual = "png"
+    elif detected in ("heic", "avif") and data[4:8] == b"ftyp":
+        actual = "heic"
     elif detected == "pdf" and data.startswith(b"%PDF-"):
         actual = "pdf"
     else:
         actual = None
     if actual is None or actual != claimed:
         raise _refuse(name)
-    if actual in ("pdf", "jpg", "png") and MARKUP.search(data):
+    if actual in ("pdf", "jpg", "png", "heic") and MARKUP.search(data):
         raise _refuse(name)  # a polyglot a browser could render as HTML
+    if actual == "pdf" and _pdf_has_active_content(data):
+        raise _refuse_active(name)
+    if actual in ("jpg", "png", "heic") and not _image_ok(data, actual):
+        raise _refuse(name)
     return CheckedFile(name, actual, CONTENT_TYPES[actual], data, hashlib.sha256(data).hexdigest())
 
 
