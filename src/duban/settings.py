@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "treebeard",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "duban.core",
     "duban.accounts",
     "duban.orgs",
@@ -270,6 +272,15 @@ DUBAN_LOCKOUT_DURATION = timedelta(minutes=envint("DUBAN_LOCKOUT_MINUTES", 30))
 DUBAN_IP_FAILURE_LIMIT = envint("DUBAN_IP_FAILURE_LIMIT", 20)
 DUBAN_SESSION_IDLE = timedelta(minutes=envint("DUBAN_SESSION_IDLE_MINUTES", 15))
 DUBAN_SESSION_ABSOLUTE = timedelta(hours=envint("DUBAN_SESSION_ABSOLUTE_HOURS", 8))
+# Two factors (IA-10): the roles that must enrol a TOTP authenticator and give a code at every
+# sign-in (others may opt in). The test profile starts with none, so the suite's fixtures sign
+# administrators in with a password; the 2FA tests turn it on. Production refuses fewer than the four.
+DUBAN_2FA_ROLES = envlist("DUBAN_2FA_ROLES", [] if DUBAN_ENV == "test" else
+                          ["sysadmin", "secadmin", "auditor", "discipline"])
+if PRODUCTION and not {"sysadmin", "secadmin", "auditor", "discipline"} <= set(DUBAN_2FA_ROLES):
+    raise ImproperlyConfigured("DUBAN_2FA_ROLES must include sysadmin, secadmin, auditor and discipline in production")
+OTP_TOTP_ISSUER = env("DUBAN_2FA_ISSUER", "duban")
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp: after n failed codes, wait 2^(n-1) s before the next try
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = int(DUBAN_SESSION_ABSOLUTE.total_seconds())
 SESSION_COOKIE_HTTPONLY = True
