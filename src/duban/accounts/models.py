@@ -96,3 +96,23 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return secrets.token_urlsafe(32)
+
+
+class RecoveryCode(models.Model):
+    """One of the ten one-time recovery codes shown once at enrolment of the second factor
+    (IA-10). Only a SHA-256 of the code (salted with the account id) is kept; a code that was
+    used keeps its row with ``used_at`` set and never works again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("恢复码")
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="accounts_recovery_code_unique")]
+
+    @staticmethod
+    def hash_code(user_id: int, code: str) -> str:
+        normalised = "".join(ch for ch in code.lower() if ch.isalnum())
+        return hashlib.sha256(f"{user_id}:{normalised}".encode()).hexdigest()
