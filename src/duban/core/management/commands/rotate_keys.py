@@ -3,7 +3,9 @@ under it, and optionally drop the keys no ciphertext uses any more (DP-04).
 
 Models take part by declaring ``crypto_fields`` (logical field names whose ciphertext sits in
 ``<field>_enc``), ``crypto_columns`` (the columns rewritten) and a ``reencrypt()`` method; core
-finds them through the app registry, so it imports no higher layer.
+finds them through the app registry, so it imports no higher layer. Encrypted files take part
+through their app config: ``crypto_files_reencrypt() -> int`` (files rewritten under the current
+key) and ``crypto_file_key_ids() -> {key id: files}`` (datacheck's dataset files).
 
   duban rotate-keys --init       create the key ring file if there is none (production set-up)
   duban rotate-keys --new-key    add a fresh key to DATA_DIR/keys/crypto-keys.json, make it current
@@ -27,8 +29,15 @@ def encrypted_models():
     return [m for m in apps.get_models() if getattr(m, "crypto_fields", None) and hasattr(m, "reencrypt")]
 
 
+def file_apps():
+    return [a for a in apps.get_app_configs() if hasattr(a, "crypto_files_reencrypt")]
+
+
 def key_ids_in_use() -> dict[str, int]:
     used: dict[str, int] = {}
+    for app in file_apps():
+        for kid, n in app.crypto_file_key_ids().items():
+            used[kid] = used.get(kid, 0) + n
     for model in encrypted_models():
         columns = [f + "_enc" for f in model.crypto_fields]
         for row in model.objects.values_list(*columns).iterator():
@@ -92,6 +101,10 @@ class Command(BaseCommand):
                     model.objects.bulk_update(objs, list(model.crypto_columns))
                     n += len(objs)
             self.stdout.write(f"{model._meta.label}: {n} rows re-encrypted under {current}")
+            total += n
+        for app in file_apps():
+            n = app.crypto_files_reencrypt()
+            self.stdout.write(f"{app.label}: {n} files re-encrypted under {current}")
             total += n
         used = key_ids_in_use()
         dropped = []
