@@ -161,28 +161,45 @@ def test_expired_versions_are_purged_by_the_retention_job_with_a_ledger_entry(ca
     assert AuditEntry.objects.filter(event="datacheck_dataset_purged", object_id=str(old.pk)).count() == 1
 
 
-def test_production_refuses_the_development_data_key(settings, monkeypatch):
+def test_new_files_are_sm4_gcm_through_the_provider_and_legacy_aes_files_still_read(settings):
+    from duban.core import crypto as core_crypto
+
+    blob = crypto.encrypt(b"rows", "dataset")
+    assert blob.startswith(b"SM4G") and crypto.key_id(blob) == core_crypto.get_provider().current_key_id()
+    assert crypto.decrypt(blob, "dataset") == b"rows"
+    old = crypto.encrypt_legacy(b"old rows", "dataset")
+    assert old.startswith(b"DBC1") and crypto.key_id(old) == crypto.LEGACY
+    assert crypto.decrypt(old, "dataset") == b"old rows"
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(old, "report")
+
+
+def test_production_refuses_the_development_key_for_legacy_files(settings, monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
+    old = crypto.encrypt_legacy(b"rows", "dataset")
     settings.PRODUCTION = True
     monkeypatch.delenv("DUBAN_DATA_KEY", raising=False)
     settings.DUBAN_DATA_KEY = ""
     with pytest.raises(ImproperlyConfigured, match="DUBAN_DATA_KEY"):
-        crypto.encrypt(b"rows", "dataset")
+        crypto.decrypt(old, "dataset")
     assert [e.id for e in checks.check_data_key()] == ["datacheck.E001"]
     settings.DUBAN_DATA_KEY = "short"
     with pytest.raises(ImproperlyConfigured):
-        crypto.encrypt(b"rows", "dataset")
+        crypto.encrypt_legacy(b"rows", "dataset")
     settings.DUBAN_DATA_KEY = "ab" * 32
-    assert crypto.decrypt(crypto.encrypt(b"rows", "dataset"), "dataset") == b"rows"
+    assert crypto.decrypt(crypto.encrypt_legacy(b"rows", "dataset"), "dataset") == b"rows"
     assert checks.check_data_key() == []
 
 
-def test_a_blob_does_not_decrypt_with_another_key_or_for_another_purpose(settings):
+def test_a_blob_does_not_decrypt_for_another_purpose_or_when_tampered(settings):
     blob = crypto.encrypt(b"secret rows", "dataset")
     assert crypto.decrypt(blob, "dataset") == b"secret rows"
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt(blob, "report")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(blob[:-1] + bytes([blob[-1] ^ 1]), "dataset")
+    legacy = crypto.encrypt_legacy(b"secret rows", "dataset")
     settings.DUBAN_DATA_KEY = "cd" * 32
     with pytest.raises(crypto.DecryptionError):
-        crypto.decrypt(blob, "dataset")
+        crypto.decrypt(legacy, "dataset")

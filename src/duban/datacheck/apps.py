@@ -9,3 +9,14 @@ class DatacheckConfig(AppConfig):
 
     def ready(self) -> None:
         from duban.datacheck import escalation  # noqa: F401  (the built-in escalation targets)
+
+    # `duban rotate-keys` (duban.core) re-encrypts files through these two hooks.
+    def crypto_files_reencrypt(self) -> int:
+        from duban.datacheck import services
+
+        return services.files_reencrypt()
+
+    def crypto_file_key_ids(self) -> dict[str, int]:
+        from duban.datacheck import services
+
+        return services.file_key_ids()

@@ -9,14 +9,16 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from duban.core import crypto as core_crypto
 from duban.core import ledger, permissions
-from duban.datacheck import engine, escalation, ingest, masking, rules, schema, storage
+from duban.datacheck import crypto, engine, escalation, ingest, masking, rules, schema, storage
 from duban.datacheck.models import (
     Approval,
     Dataset,
@@ -46,6 +48,7 @@ def retention_days() -> int:
 
 
 # --- datasets ------------------------------------------------------------------------------
+@storage.files_removed_on_error
 @transaction.atomic
 def dataset_upload(*, actor, name: str, kind: str, file_name: str, raw: bytes, quarantine: bool = True
                    ) -> DatasetVersion:
@@ -77,6 +80,7 @@ def suggested_mapping(version: DatasetVersion) -> dict:
     return ingest.guess_mapping(version.dataset.kind, version.headers, saved.columns if saved else None)
 
 
+@storage.files_removed_on_error
 @transaction.atomic
 def dataset_load(*, actor, version: DatasetVersion, mapping: dict) -> DatasetVersion:
     """Validate every row with ``mapping`` (field → header). Good rows become the encrypted
@@ -148,12 +152,66 @@ def dataset_purge(*, actor, version: DatasetVersion, reason: str = "retention") 
 
 
 def purge_expired(*, now=None) -> int:
-    """The retention job: every version past its ``expires_at`` is destroyed (one ledger entry each)."""
+    """The retention job: every version past its ``expires_at`` is destroyed (one ledger entry each);
+    then blobs no version refers to (left by a transaction rolled back outside the services) go."""
     now = now or timezone.now()
     n = 0
     for version in DatasetVersion.objects.filter(expires_at__lte=now).exclude(status=VersionStatus.PURGED):
         dataset_purge(actor=None, version=version)
         n += 1
+    storage.sweep_orphans(referenced_files())
+    return n
+
+
+FILE_FIELDS = {"upload_file": "upload", "data_file": "dataset", "report_file": "report"}
+
+
+def referenced_files() -> set[str]:
+    names = set()
+    for row in DatasetVersion.objects.values_list(*FILE_FIELDS):
+        names.update(n for n in row if n)
+    return names
+
+
+def file_key_ids() -> dict[str, int]:
+    """How many stored blobs each key id encrypts (``crypto.LEGACY`` for AES-GCM ones)."""
+    used: dict[str, int] = {}
+    for name in referenced_files():
+        try:
+            with default_storage.open(name, "rb") as fh:
+                head = fh.read(64)
+        except FileNotFoundError:
+            continue
+        kid = crypto.key_id_of_head(head)
+        used[kid] = used.get(kid, 0) + 1
+    return used
+
+
+def files_reencrypt() -> int:
+    """``duban rotate-keys``: every blob not under the provider's current key (AES-GCM ones
+    included) is decrypted and written again under it; the old file is deleted after commit."""
+    current = core_crypto.get_provider().current_key_id()
+    n = 0
+    for pk in DatasetVersion.objects.order_by("pk").values_list("pk", flat=True):
+        with storage.removed_on_error(), transaction.atomic():
+            version = DatasetVersion.objects.select_for_update().get(pk=pk)
+            old = []
+            for field, purpose in FILE_FIELDS.items():
+                name = getattr(version, field)
+                if not name:
+                    continue
+                try:
+                    blob = storage.read_blob(name)
+                except FileNotFoundError:
+                    continue
+                if crypto.key_id(blob) == current:
+                    continue
+                setattr(version, field, storage.write(crypto.decrypt(blob, purpose), purpose=purpose))
+                old.append(name)
+                n += 1
+            if old:
+                version.save(update_fields=list(FILE_FIELDS))
+                transaction.on_commit(lambda old=old: [storage.delete(x) for x in old])
     return n
 
 
