@@ -59,11 +59,22 @@ def _evidence_rows(task, report, actor, checked, names) -> list[Evidence]:
             for f, name in zip(checked, names, strict=True)]
 
 
+def _last_percent(task: Task, unit: Unit) -> int | None:
+    """The percent of the unit's latest report on the task (progress or completion request)."""
+    return (ProgressReport.objects.filter(task=task, unit=unit).order_by("-submitted_at", "-id")
+            .values_list("percent", flat=True).first())
+
+
 @transaction.atomic
 def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None, files=(),
-                  corrects: ProgressReport | None = None) -> ProgressReport:
+                  corrects: ProgressReport | None = None, drop_reason: str = "") -> ProgressReport:
     """A progress report (进展) by the lead unit or a co-unit. A report on an acknowledged task
     starts it. Reports are appended, never edited: a correction names the report it corrects.
+
+    A percent below the unit's own last report on the task is a mistake more often than news:
+    it is refused (``drop_reason`` field error, code ``percent_drop``, nothing written) unless a
+    ``drop_reason`` says why; the reason and the previous percent go into the ledger entry. A
+    correction (``corrects``) names what it fixes and needs no separate reason.
 
     Reports do not bump the task's version: they are appends, not edits, so a report never makes
     a colleague's open edit form stale. The row is locked so a report cannot slip in after a
@@ -76,6 +87,17 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
     narrative = _clean_text(narrative, "narrative", required=True, max_length=10000, label=_("进展情况"))
     percent = _percent(percent)
     quantity = _decimal(quantity, "quantity", _("完成数量"))
+    unit = _acting_unit(actor, current)
+    previous = _last_percent(current, unit)
+    drop = corrects is None and previous is not None and percent < previous
+    if drop:
+        drop_reason = drop_reason.strip() if isinstance(drop_reason, str) else ""
+        if not drop_reason:
+            raise ValidationError({"drop_reason": ValidationError(
+                _("完成进度(%(percent)s%%)低于本单位上次报送的 %(previous)s%%:请确认并说明下调原因。")
+                % {"percent": percent, "previous": previous}, code="percent_drop")})
+        drop_reason = _clean_text(drop_reason, "drop_reason", required=True, max_length=2000,
+                                  label=_("进度下调原因"))
     if corrects is not None:
         if corrects.task_id != current.pk:
             raise ValidationError({"corrects": _("只能更正本任务的报告。")})
@@ -86,6 +108,9 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
     data = {"percent": percent, "quantity": str(quantity) if quantity is not None else None,
             "corrects": corrects.pk if corrects else None,
             "files": [{"name": f.original_name, "sha256": f.sha256, "size": f.size} for f in checked]}
+    if drop:
+        data["previous_percent"] = previous
+        data["reason"] = drop_reason  # shown as 理由/说明 in the task's 办理记录
     updates: dict = {}
     if current.status == S.ACKNOWLEDGED:
         updates["status"] = S.IN_PROGRESS
@@ -94,7 +119,7 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
         updates["next_report_due"] = lights.next_report_date(current.reporting_cycle, today)
     with evidence_files.stored(checked) as names:
         report = ProgressReport.objects.create(task=current, kind=ReportKind.PROGRESS,
-                                               unit=_acting_unit(actor, current), author=actor,
+                                               unit=unit, author=actor,
                                                narrative=narrative, percent=percent, quantity=quantity,
                                                corrects=corrects)
         _evidence_rows(current, report, actor, checked, names)

@@ -30,6 +30,9 @@ from duban.tasks.services._common import (
     _sync,
 )
 from duban.tasks.services.reports import _acting_unit, _evidence_rows, _percent
+from duban.tasks.services.tree import INHERITED, task_update
+
+KEEP = object()  # task_assign: leave the field as it is
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -71,8 +74,14 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
         if current.due_date < today:
             raise ValidationError({"due_date": _("完成时限已过,请先修改完成时限再交办。")})
         changes["assigned_at"] = now
-        notify = {"units": _lead_and_co_units(current), "kind": NotificationKind.ASSIGNED,
-                  "body": _("完成时限:%(due)s。请及时签收。") % {"due": current.due_date},
+        inherited = _inherited(current)
+        changes.update(inherited)
+        if inherited:
+            data["inherited"] = {field: value.pk for field, value in inherited.items()}
+        body = _("完成时限:%(due)s。请及时签收。") % {"due": current.due_date}
+        if reason:
+            body = _("交办意见:%(remarks)s") % {"remarks": reason} + "\n" + body
+        notify = {"units": _lead_and_co_units(current), "kind": NotificationKind.ASSIGNED, "body": body,
                   "copy_responsible_leader": True}
     elif name == "acknowledge":
         changes["acknowledged_at"] = now
@@ -138,12 +147,107 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
         if notify:
             _notify(actor=actor, task=current, message=current.title, **notify)
         _ledger_task(f"task_{name}", current, data, actor=actor)
+    if name == "assign":
+        _ancestors_follow(actor=actor, task=current, now=now)
     _sync(task, current)
     return current
 
 
-def task_assign(*, actor, task, expected_version=None):
-    return task_transition(actor=actor, task=task, name="assign", expected_version=expected_version)
+def _inherited(task: Task) -> dict:
+    """The category and source a task handed over without them takes from its nearest ancestor
+    that has them (the same rule as task_create's)."""
+    missing = [field for field in INHERITED if getattr(task, f"{field}_id") is None]
+    if not missing or task.depth == 1:
+        return {}
+    found = {}
+    for ancestor in reversed(list(Task.objects.get_ancestors(task).select_related(*INHERITED))):
+        for field in missing:
+            if field not in found and getattr(ancestor, f"{field}_id") is not None:
+                found[field] = getattr(ancestor, field)
+    return found
+
+
+def _ancestors_follow(*, actor, task: Task, now) -> None:
+    """A parent follows its children: once a task is handed over, every ancestor that is still a
+    draft is handed over too (top-down, one ``task_assign`` entry each, ``follows`` naming the
+    child), so no draft sits above issued work. An ancestor without a lead unit is issued
+    without a notice (it has nobody to tell; naming a lead unit later tells it, as task_update
+    does for any issued task)."""
+    if task.depth == 1:
+        return
+    drafts = list(Task.objects.get_ancestors(task).filter(status=S.DRAFT).values_list("pk", flat=True))
+    for pk in drafts:
+        ancestor = _lock(Task(pk=pk))
+        if ancestor.status != S.DRAFT:
+            continue
+        ancestor.status = S.ASSIGNED
+        ancestor.assigned_at = now
+        save_versioned(ancestor, expected_version=ancestor.version, fields=["status", "assigned_at"])
+        if ancestor.lead_unit_id:
+            _notify(actor=actor, task=ancestor, kind=NotificationKind.ASSIGNED, units=_lead_and_co_units(ancestor),
+                    message=ancestor.title, copy_responsible_leader=True,
+                    body=_("完成时限:%(due)s。请及时签收。") % {"due": ancestor.due_date or "—"})
+        _ledger_task("task_assign", ancestor, {"from": S.DRAFT, "to": S.ASSIGNED, "reason": "", "follows": task.pk},
+                     actor=actor)
+
+
+def _draft_descendants(task: Task, children) -> list[Task]:
+    wanted = sorted({getattr(c, "pk", c) for c in children or ()})
+    if not wanted:
+        return []
+    found = list(Task.objects.filter(pk__in=wanted, path__startswith=task.path, depth__gt=task.depth,
+                                     status=S.DRAFT).order_by("path"))
+    if len(found) != len(wanted):
+        raise ValidationError({"children": _("所选下级任务不存在、不属于该任务或已交办,请刷新页面后重试。")},
+                              code="bad_children")
+    return found
+
+
+@transaction.atomic
+def task_assign(*, actor, task, expected_version=None, remarks: str = "", lead_unit=KEEP, co_units=None,
+                responsible_post=KEEP, children=()) -> Task:
+    """交办 as an office does it, in one call, all or nothing.
+
+    The receiving units are chosen on the way: ``lead_unit`` / ``co_units`` / ``responsible_post``
+    change the draft first (through task_update, its own ``task_update`` entry) when they differ.
+    ``remarks`` (交办意见) go into the ``task_assign`` entry (``reason``) and into the notice to
+    the receiving units. ``children``: draft descendants handed over with it (cascade), each with
+    the same remarks and its own ``task_assign`` entry; every refusal is collected and reported
+    together (field ``children``), naming the task. A child takes the parent's category and
+    source if it has none, and a draft parent above a handed-over task follows it."""
+    _require(actor, permissions.TASKS_MANAGE)
+    remarks = _clean_text(remarks, "remarks", required=False, max_length=2000, label=_("交办意见"))
+    expected_version = task.version if expected_version is None else expected_version
+    changes: dict = {}
+    if lead_unit is not KEEP and (getattr(lead_unit, "pk", None) != task.lead_unit_id):
+        changes["lead_unit"] = lead_unit
+    if responsible_post is not KEEP and getattr(responsible_post, "pk", None) != task.responsible_post_id:
+        changes["responsible_post"] = responsible_post
+    co = None
+    if co_units is not None:
+        co = list(co_units)
+        if sorted(u.pk for u in co) != sorted(task.co_units.values_list("pk", flat=True)):
+            changes["co_units"] = co
+    if changes:
+        if task.status != S.DRAFT:
+            statemachine.check(actor, statemachine.get("assign"), _lock(task))  # the state's refusal, not an edit's
+        task = task_update(actor=actor, task=task, expected_version=expected_version, **changes)
+        expected_version = task.version
+    descendants = _draft_descendants(task, children)
+    assigned = task_transition(actor=actor, task=task, name="assign", reason=remarks,
+                               expected_version=expected_version)
+    errors = []
+    for child in descendants:
+        try:
+            with transaction.atomic():
+                child.refresh_from_db()
+                if child.status == S.DRAFT:  # an intermediate child may already have followed
+                    task_transition(actor=actor, task=child, name="assign", reason=remarks)
+        except ValidationError as exc:
+            errors.append(_("“%(title)s”:%(error)s") % {"title": child.title, "error": ";".join(exc.messages)})
+    if errors:
+        raise ValidationError({"children": errors})
+    return assigned
 
 
 @transaction.atomic

@@ -146,6 +146,20 @@ def _create_node(*, actor, parent: Task | None, values: dict, co_units, mileston
     return task
 
 
+# What a child takes from its parent when the 督查室 leaves it empty (the same source and category
+# as the goal it serves); handing over fills the same gaps (services/transitions.py).
+INHERITED = ("category", "source")
+
+
+def _inherit(values: dict, parent: Task | None) -> dict:
+    if parent is None:
+        return values
+    for field in INHERITED:
+        if values.get(field) is None and getattr(parent, f"{field}_id") is not None:
+            values[field] = getattr(parent, field)
+    return values
+
+
 @transaction.atomic
 def task_create(*, actor, title: str, parent: Task | None = None, co_units=(), milestones=(), **values) -> Task:
     """A new task in draft, as a root (a goal) or under ``parent``."""
@@ -154,6 +168,7 @@ def task_create(*, actor, title: str, parent: Task | None = None, co_units=(), m
     if unknown:
         raise ValidationError(_("不能设置字段:%(fields)s。") % {"fields": "、".join(sorted(unknown))})
     co_units = list(co_units or [])
+    values = _inherit(dict(values), parent)
     task = _create_node(actor=actor, parent=parent, values={"title": title, **values}, co_units=co_units,
                         milestones=milestones)
     _ledger_task("task_create", task, {"parent": parent.pk if parent else None,
@@ -171,7 +186,7 @@ def task_decompose(*, actor, parent: Task, children: list[dict]) -> list[Task]:
     parent = _lock(parent)
     created = []
     for i, child in enumerate(children, start=1):
-        child = dict(child)
+        child = _inherit(dict(child), parent)
         co_units = list(child.pop("co_units", []) or [])
         milestones = child.pop("milestones", []) or []
         unknown = set(child) - set(TASK_FIELDS)
