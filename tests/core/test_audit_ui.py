@@ -85,9 +85,15 @@ def test_the_date_filter_uses_whole_beijing_days(cast, login):
 def test_the_detail_page_renders_an_update_as_a_before_after_table(cast, login):
     services.role_revoke(actor=cast.secadmin, user=cast.leader)
     entry = AuditEntry.objects.get(event="role_revoked")
-    page = login(cast.auditor).get(f"/audit/{entry.seq}/").content.decode()
-    assert '<tr><td><code>role</code></td><td class="table-danger">leader</td><td class="table-success"></td></tr>' in page
-    assert "secadmin1" in page and entry.mac in page
+    auditor = login(cast.auditor)
+    page = auditor.get(f"/audit/{entry.seq}/").content.decode()
+    # Readable by default: the field by its label, the role by its name, the event by its name.
+    assert '<th scope="row" class="fw-normal">角色</th><td class="table-danger">领导</td><td class="table-success">—</td>' in page
+    assert "撤销角色" in page and "secadmin1" in page and entry.mac in page
+    # The raw view, one click away, shows what the ledger holds.
+    raw = auditor.get(f"/audit/{entry.seq}/", {"raw": "1"}).content.decode()
+    assert '<tr><td><code>role</code></td><td class="table-danger">leader</td><td class="table-success"></td></tr>' in raw
+    assert "<code>role_revoked</code>" in raw
     assert "安全管理员" in page  # the role at the time, by its name
     utc = entry.created_at.astimezone(timezone.get_fixed_timezone(0))
     local = timezone.localtime(entry.created_at)

@@ -5,6 +5,7 @@ verification each append their own entry, so reading the log is itself on the re
 from __future__ import annotations
 
 import csv
+import json
 from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from duban.core import ledger, permissions
+from duban.core import ledger, ledger_display, permissions
 from duban.core.decorators import require_perm
 from duban.core.models import AuditEntry, Outcome
 
@@ -95,12 +96,21 @@ def _role_label(code: str) -> str:
     return Role(code).label if code in Role.values else code
 
 
+def _raw(request) -> bool:
+    """The auditor's raw view (codes and JSON as stored), one click from the readable one."""
+    return request.GET.get("raw") == "1"
+
+
 def _render_list(request, form, qs, status=200):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for entry in page.object_list:
         entry.role_label = _role_label(entry.actor_role)
-    return render(request, "core/audit_list.html", {"form": form, "page": page, "events": _events()}, status=status)
+    raw = _raw(request)
+    rows = [] if raw else ledger_display.describe(page.object_list)
+    events = [(code, ledger_display.event_label(code)) for code in _events()]
+    return render(request, "core/audit_list.html", {"form": form, "page": page, "events": events, "rows": rows,
+                                                    "raw": raw}, status=status)
 
 
 @require_perm(permissions.AUDIT_VIEW)
@@ -148,9 +158,16 @@ def audit_detail(request, seq: int):
         "previous": AuditEntry.objects.filter(seq=seq - 1).values_list("seq", flat=True).first(),
         "next": AuditEntry.objects.filter(seq=seq + 1).values_list("seq", flat=True).first(),
     }
-    return render(request, "core/audit_detail.html", {"entry": entry, "diff_rows": diff_rows,
+    raw = _raw(request)
+    row = None if raw else ledger_display.describe([entry])[0]
+    return render(request, "core/audit_detail.html", {"entry": entry, "diff_rows": diff_rows, "raw": raw, "row": row,
+                                                      "event_label": ledger_display.event_label(entry.event),
+                                                      "object_type_label": ledger_display.object_type_label(
+                                                          entry.object_type) if entry.object_type else "",
                                                       "role_label": _role_label(entry.actor_role),
-                                                      "other_data": sorted(other.items()), **neighbours})
+                                                      "other_data": [(k, json.dumps(v, ensure_ascii=False, indent=2))
+                                                                     for k, v in sorted(other.items())],
+                                                      **neighbours})
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -176,8 +193,6 @@ class _Echo:
 
 
 def _export_rows(qs):
-    import json
-
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)  # BOM: Excel reads the file as UTF-8
     for e in qs.iterator(chunk_size=2000):
