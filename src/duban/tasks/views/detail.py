@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 from duban.core import permissions, uploads
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
-from duban.core.roles import Role
 from duban.core.services import ConflictError
 from duban.orgs import selectors as org_selectors
 from duban.tasks import lights, selectors, services, statemachine
@@ -26,7 +25,8 @@ from duban.tasks.forms import (
     ReportForm,
     TransitionForm,
 )
-from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, ReportKind, Task, TaskStatus
+from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, ReportKind, TaskStatus
+from duban.tasks.timeline import timeline_rows
 from duban.tasks.views._common import (
     MANAGE,
     STATUS_BADGES,
@@ -34,71 +34,13 @@ from duban.tasks.views._common import (
     _task,
 )
 
-# Ledger events of a task, as the timeline names them.
-EVENTS = {
-    "task_create": gettext_lazy("创建任务"),
-    "task_update": gettext_lazy("修改任务"),
-    "task_move": gettext_lazy("调整上级任务"),
-    "task_assign": gettext_lazy("交办"),
-    "task_acknowledge": gettext_lazy("签收"),
-    "task_start": gettext_lazy("开始办理"),
-    "task_report": gettext_lazy("报送进展"),
-    "task_request_completion": gettext_lazy("申请办结"),
-    "task_approve": gettext_lazy("审核办结"),
-    "task_return": gettext_lazy("退回"),
-    "task_cancel": gettext_lazy("中止"),
-    "task_reopen": gettext_lazy("重新打开"),
-    "task_extension_request": gettext_lazy("申请延期"),
-    "task_extension_approve": gettext_lazy("同意延期"),
-    "task_extension_refuse": gettext_lazy("不同意延期"),
-    "task_instruct": gettext_lazy("领导批示"),
-    "task_milestone": gettext_lazy("更新节点"),
-    "task_overdue_report": gettext_lazy("进展报送逾期"),
-    "task_instruction_reply": gettext_lazy("回复批示"),
-    # The 督查室's actions and the unit's replies (duban.supervision appends them with obj=task).
-    "supervision_remind": gettext_lazy("催办"),
-    "supervision_order_issue": gettext_lazy("下发督办单"),
-    "supervision_order_reply": gettext_lazy("回复督办单"),
-    "supervision_list": gettext_lazy("挂牌督办"),
-    "supervision_unlist": gettext_lazy("摘牌"),
-}
-
-
 # --- the task page -----------------------------------------------------------------------------
 def _visible_ids(user, ids) -> set[int]:
     return set(selectors.tasks_for_user(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
 
 
-def _field_label(name: str) -> str:
-    try:
-        return str(Task._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return name
-
-
-def _timeline(task) -> list[dict]:
-    labels = dict(TaskStatus.choices)
-    roles = dict(Role.choices)
-    rows = []
-    for entry in selectors.task_timeline(task):
-        data = entry.data or {}
-        from_status, to_status = data.get("from"), data.get("to")
-        is_status = from_status in labels or to_status in labels
-        rows.append({
-            "at": entry.created_at, "actor": entry.actor_name, "role": roles.get(entry.actor_role, ""),
-            "seq": entry.seq,
-            "event": EVENTS.get(entry.event, entry.event),
-            "from": labels.get(from_status, from_status) if is_status else from_status,
-            "to": labels.get(to_status, to_status) if is_status else to_status,
-            "reason": data.get("reason") or data.get("text") or "",
-            "files": [f.get("name") for f in data.get("files") or []],
-            "percent": data.get("percent") if entry.event in ("task_report", "task_request_completion") else None,
-            "changes": [_field_label(name) for name in (data.get("changes") or {})],
-            "late": bool(data.get("late")),
-            "deadline": data.get("reply_due") if entry.event in ("task_instruct", "supervision_order_issue") else None,
-            "number": data.get("number") or "",
-        })
-    return rows
+def _timeline(task, user) -> list[dict]:
+    return timeline_rows(task, user)  # the 办理记录: duban.tasks.timeline
 
 
 def _correctable(task):
@@ -200,7 +142,7 @@ def _render_task(request, task, *, failed=None, status=200):
     latest = reports[0] if reports else None
     acting = org_selectors.acting_holder(task.responsible_post) if task.responsible_post_id else None
     actions = _actions(user, task, pending)
-    timeline = _timeline(task)
+    timeline = _timeline(task, user)
     if failed is not None and failed[0].startswith("reply-"):
         pass  # shown in place, under its instruction
     elif failed is not None:
@@ -226,7 +168,7 @@ def _render_task(request, task, *, failed=None, status=200):
         "extensions": extensions, "pending": pending,
         "instructions": _instruction_rows(user, task, failed),
         "supervision": _supervision_panel(user, task),
-        "has_orders": any(e["event"] == EVENTS["supervision_order_issue"] for e in timeline),
+        "has_orders": any(e["code"] == "supervision_order_issue" for e in timeline),
         "acting": acting, "timeline": timeline, "actions": actions,
         "failed": failed is not None,
         "can_manage": permissions.can(user, MANAGE) and task.status not in CLOSED_STATUSES,
