@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/duban
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench messages clean audit-deps drill
+.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench bench-http messages clean audit-deps drill
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,13 @@ test-pg: setup
 
 bench: setup
 	$(BIN)/python -m duban.bench $(BENCH_ARGS)
+
+# duban over real HTTP as `duban serve` deploys it (DEBUG off, gthread + buffering worker), driven by
+# wrk on loopback at 1 and 8 connections; the province data set on PostgreSQL (built or reused).
+# BENCH_HTTP_ARGS: --with-redmine (the peer in ../shared/peers/redmine, interleaved), --sqlite (a
+# city-sized set), --only list,detail, --seconds N (DUBAN_BENCH_HTTP_SECONDS). docs/bench-http.md.
+bench-http: setup
+	$(BIN)/python -m duban.bench.http $(BENCH_HTTP_ARGS)
 
 # Known vulnerabilities in the Python and npm dependencies (IP-05). Exit 1: vulnerable; exit 3: an
 # advisory source could not be reached, which is NOT a pass (docs/security.md, IP-05).

@@ -61,6 +61,18 @@ class Timer:
 def _copy(cursor, table: str, columns: list[str], rows) -> int:
     count = 0
     quoted = ", ".join(f'"{c}"' for c in columns)
+    if not hasattr(cursor, "copy"):  # SQLite (the city-sized set of `make bench-http --sqlite`)
+        sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(columns))})"
+        batch = []
+        for row in rows:
+            batch.append(row)
+            count += 1
+            if len(batch) >= 5000:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+        return count
     with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
@@ -69,6 +81,10 @@ def _copy(cursor, table: str, columns: list[str], rows) -> int:
 
 
 def _reset_sequence(cursor, table: str) -> None:
+    if not hasattr(cursor, "copy"):  # SQLite: AUTOINCREMENT keeps its high-water mark in sqlite_sequence
+        cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+        cursor.execute(f"INSERT INTO sqlite_sequence (name, seq) SELECT %s, COALESCE(MAX(id), 0) FROM {table}", [table])
+        return
     cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}")
 
 
@@ -110,13 +126,17 @@ def build(scale: float, seed: int = 20170219) -> dict:
     with transaction.atomic(), connection.cursor() as cur:
         raw = cur.cursor
         triggers.uninstall(connection)
-        cur.execute(
-            "TRUNCATE core_auditentry, tasks_notificationread, tasks_notification, tasks_instruction, "
-            "tasks_extensionrequest, tasks_evidence, tasks_progressreport, tasks_milestone, tasks_task_co_units, "
-            "tasks_task, tasks_source, tasks_category, accounts_apitoken, accounts_user, orgs_leadinggroupmember, "
-            "orgs_leadinggroup_deputies, orgs_leadinggroup, orgs_post, orgs_absence, orgs_person, orgs_unitalias, "
-            "orgs_unit, django_session RESTART IDENTITY CASCADE"
-        )
+        wiped = ("core_auditentry, tasks_notificationread, tasks_notification, tasks_instruction, "
+                 "tasks_extensionrequest, tasks_evidence, tasks_progressreport, tasks_milestone, tasks_task_co_units, "
+                 "tasks_task, tasks_source, tasks_category, accounts_apitoken, accounts_user, orgs_leadinggroupmember, "
+                 "orgs_leadinggroup_deputies, orgs_leadinggroup, orgs_post, orgs_absence, orgs_person, orgs_unitalias, "
+                 "orgs_unit, django_session")
+        if connection.vendor == "postgresql":
+            cur.execute(f"TRUNCATE {wiped} RESTART IDENTITY CASCADE")
+        else:  # SQLite: a fresh file (http.py makes one); foreign keys are checked at commit
+            cur.execute("PRAGMA defer_foreign_keys = ON")
+            for table in wiped.split(", "):
+                cur.execute(f"DELETE FROM {table}")
         triggers.install(connection)
 
         # --- units ------------------------------------------------------------------------
@@ -200,7 +220,7 @@ def build(scale: float, seed: int = 20170219) -> dict:
                     + ", ".join(f"({i}, '工作领域{i}', {i}, true)" for i in range(1, 10)))
         cur.execute("INSERT INTO tasks_source (id, kind, title, issuer, doc_number, text, file, file_name, "
                     "content_hash, created_at, version) VALUES (1, 'speech', '基准测试讲话', '', '', '', '', '', "
-                    "'', now(), 1)")
+                    "'', %s, 1)", [now])
         statuses = (["draft"] * 5 + ["assigned"] * 20 + ["acknowledged"] * 10 + ["in_progress"] * 45
                     + ["completion_requested"] * 5 + ["completed"] * 10 + ["cancelled"] * 5)
         n_roots = max(20, n_tasks // 10)
@@ -300,8 +320,8 @@ def build(scale: float, seed: int = 20170219) -> dict:
             "in_progress": in_progress[:20_000],
         }
         cur.execute(f"DELETE FROM {META_TABLE}")
-        cur.execute(f"INSERT INTO {META_TABLE} (scale, info, built_at) VALUES (%s, %s, now())",
-                    [scale, json.dumps(info)])
+        cur.execute(f"INSERT INTO {META_TABLE} (scale, info, built_at) VALUES (%s, %s, %s)",
+                    [scale, json.dumps(info), now])
     with Timer("ANALYZE"), connection.cursor() as cur:
         cur.execute("ANALYZE")
     print(f"data set built in {time.perf_counter() - t_all:.0f} s")
