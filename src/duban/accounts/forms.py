@@ -15,6 +15,13 @@ class LoginForm(forms.Form):
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
+class OtpForm(forms.Form):
+    code = forms.CharField(label=_("验证码"), max_length=32, strip=True,
+                           help_text=_("认证器上的 6 位数字;丢失手机时可输入一个恢复码。"),
+                           widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code",
+                                                         "inputmode": "text", "spellcheck": "false"}))
+
+
 class _NewPasswordMixin:
     """Two entries of a new password that must match; the policy itself is checked by the
     service, with the account in hand (IA-02)."""
@@ -104,5 +111,5 @@ class UserFilterForm(forms.Form):
         return qs
 
 
-__all__ = ["LoginForm", "PasswordChangeForm", "UserCreateForm", "SetPasswordForm", "RoleGrantForm",
+__all__ = ["LoginForm", "OtpForm", "PasswordChangeForm", "UserCreateForm", "SetPasswordForm", "RoleGrantForm",
            "UserFilterForm", "User"]

@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from duban.accounts import services
 
 SEEN_GRANULARITY_SECONDS = 60
+SECOND_FACTOR_SESSION_KEY = "duban_2fa_device"
 
 
 class SessionTimeoutMiddleware:
@@ -37,6 +38,17 @@ class SessionTimeoutMiddleware:
                 request.session["duban_seen_at"] = now
             if "duban_auth_at" not in request.session:
                 request.session["duban_auth_at"] = now
+            device_id = request.session.get(SECOND_FACTOR_SESSION_KEY)
+            # Two factors (IA-10): the session must have been verified with a device that still
+            # exists. A session from before the role needed it, or whose factor the security
+            # administrator reset, ends here.
+            if (services.second_factor_mandatory(user) or device_id) and \
+                    not services.session_second_factor_valid(user, device_id):
+                services.session_timeout_record(actor=user, kind="second_factor")
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "otp_required"}, status=401)
+                return redirect(f"{settings.LOGIN_URL_PATH}?{urlencode({'next': request.path})}")
             expired = user.password_expired
             if (user.must_change_password or expired) and not _allowed_while_forced(request):
                 if request.path.startswith("/api/"):

@@ -8,6 +8,7 @@ surviving restarts); and every event in duban's own hash-chained ledger.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.accounts.models import ApiToken, PasswordHistory, User
+from duban.accounts.models import ApiToken, PasswordHistory, RecoveryCode, User
 from duban.core import context, ledger, permissions
 from duban.core.middleware import BAD_CHARACTERS
 from duban.core.models import Outcome
@@ -113,10 +114,11 @@ def authenticate_password(username: str, password: str) -> User:
     return user
 
 
-def login_record(*, actor: User) -> None:
-    """The sign-in that ``authenticate_password`` admitted has started a session: one ``login``
-    entry. Called by the login view right after Django's ``login()``; nothing else signs in."""
-    ledger.append(event="login", obj=actor, actor=actor)
+def login_record(*, actor: User, second_factor: str = "") -> None:
+    """The sign-in that ``authenticate_password`` admitted (and, for an account with two factors,
+    ``second_factor_check``) has started a session: one ``login`` entry naming the second factor
+    used, if any. Called by the login views right after Django's ``login()``; nothing else signs in."""
+    ledger.append(event="login", obj=actor, actor=actor, data={"second_factor": second_factor} if second_factor else None)
 
 
 def logout_record(*, actor: User) -> None:
@@ -510,3 +512,191 @@ def token_user(key: str) -> User | None:
     if now - token.last_used_at > timedelta(seconds=30):  # don't write on every call
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- the second factor (IA-10) ----------------------------------------------------------------
+# TOTP through django-otp (RFC 6238, 30 s steps, one step of tolerance either way; a verified
+# step never verifies again, django-otp's ``last_t``; failed codes slow the next try down,
+# django-otp's throttling) plus ten one-time recovery codes. Failed codes count towards the
+# account's lockout exactly like failed passwords.
+RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+
+
+class SecondFactorRequired(Exception):
+    """The account signs in with two factors and no code was given."""
+
+
+class SecondFactorNotEnrolled(Exception):
+    """The account must have two factors but has not enrolled an authenticator yet."""
+
+
+class SecondFactorFailed(Exception):
+    message = _("验证码错误或已使用,请输入认证器上的新验证码。")
+
+
+def second_factor_mandatory(user: User) -> bool:
+    return bool(user.role) and user.role in settings.DUBAN_2FA_ROLES
+
+
+def totp_device(user: User, *, confirmed: bool = True):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
+
+
+def second_factor_required(user: User) -> bool:
+    """Whether signing in needs a code: every account of a mandatory role, and every account
+    that enrolled an authenticator of its own accord."""
+    return second_factor_mandatory(user) or totp_device(user) is not None
+
+
+def recovery_codes_left(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = []
+    for _i in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _j in range(12))
+        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
+    RecoveryCode.objects.bulk_create([RecoveryCode(user=user, code_hash=RecoveryCode.hash_code(user.pk, code))
+                                      for code in codes])
+    return codes
+
+
+def _otp_failure(user: User, reason: str, *, during: str) -> None:
+    """A wrong, replayed or throttled code: counted like a wrong password (address throttle and
+    account lockout, IA-05) and one ``otp_failed`` entry; the code itself is never recorded."""
+    _ip_failure(context.current().ip)
+    ledger.append(event="otp_failed", outcome=Outcome.FAILURE, obj=user, actor=user,
+                  data={"reason": reason, "during": during})
+    _register_failure(user, timezone.now())
+    raise SecondFactorFailed()
+
+
+def _check_totp(device, code: str) -> tuple[bool, str]:
+    from django_otp import verify_token
+
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:
+        return False, "throttled"
+    if not (code.isdigit() and len(code) == device.digits):
+        device.throttle_increment(commit=True)
+        return False, "malformed"
+    return (verify_token(device.user, device.persistent_id, code) is not None), "wrong_or_replayed"
+
+
+def second_factor_check(*, user: User, code: str) -> str:
+    """The second step of a sign-in (web or API) for ``user``, whose password was right.
+
+    Returns the factor used (``totp`` or ``recovery``). A recovery code works once: it is
+    marked used in the same transaction and an ``otp_recovery_used`` entry says how many are
+    left. Raises SecondFactorNotEnrolled, SecondFactorRequired, SecondFactorFailed (counted
+    towards the lockout) or LoginFailed (locked or disabled meanwhile)."""
+    user.refresh_from_db(fields=["is_active", "locked_until", "failed_login_count", "first_failed_login_at"])
+    if user.is_locked or not user.is_active:
+        _ip_failure(context.current().ip)
+        _fail(user.username, "locked" if user.is_locked else "inactive", user, event="login_blocked")
+    device = totp_device(user)
+    if device is None:
+        raise SecondFactorNotEnrolled()
+    code = "".join((code or "").split())
+    if not code:
+        raise SecondFactorRequired()
+    if code.isdigit():
+        ok, reason = _check_totp(device, code)
+        if ok:
+            return "totp"
+        _otp_failure(user, reason, during="sign_in")
+    code_hash = RecoveryCode.hash_code(user.pk, code)
+    with transaction.atomic():
+        # Conditional, so two requests racing with one code let only one of them in.
+        used = RecoveryCode.objects.filter(user=user, code_hash=code_hash, used_at__isnull=True).update(
+            used_at=timezone.now())
+        if used:
+            ledger.append(event="otp_recovery_used", outcome=Outcome.SUCCESS, obj=user, actor=user,
+                          data={"left": recovery_codes_left(user)})
+            return "recovery"
+    _otp_failure(user, "bad_recovery_code", during="sign_in")
+    return ""  # not reached
+
+
+def otp_enrol_start(*, actor: User):
+    """The authenticator ``actor`` is about to enrol: an unconfirmed TOTP device (the same one
+    until it is confirmed, so reloading the page keeps the QR code). Nothing is in force yet, so
+    nothing is recorded."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if totp_device(actor) is not None:
+        raise ValidationError(_("已启用两步验证。如需更换认证器,请联系安全管理员重置。"), code="already_enrolled")
+    device = totp_device(actor, confirmed=False)
+    if device is None:
+        device = TOTPDevice.objects.create(user=actor, name="TOTP", confirmed=False)
+    return device
+
+
+def otp_enrol_confirm(*, actor: User, code: str) -> list[str]:
+    """``actor`` typed the first code of the new authenticator: the device is confirmed, ten
+    recovery codes are made (returned once, kept only as hashes) and one ``otp_enrolled`` entry
+    is written. A wrong code is counted like a wrong password (SecondFactorFailed)."""
+    device = otp_enrol_start(actor=actor)
+    code = "".join((code or "").split())
+    ok, reason = _check_totp(device, code)
+    if not ok:
+        _otp_failure(actor, reason, during="enrolment")
+    with transaction.atomic():
+        type(device).objects.filter(user=actor).exclude(pk=device.pk).delete()
+        type(device).objects.filter(pk=device.pk).update(confirmed=True)
+        codes = _new_recovery_codes(actor)
+        ApiToken.objects.filter(user=actor).delete()  # tokens issued on the password alone end
+        ledger.append(event="otp_enrolled", obj=actor, actor=actor,
+                      data={"method": "totp", "recovery_codes": len(codes), "mandatory": second_factor_mandatory(actor)})
+    return codes
+
+
+def recovery_codes_regenerate(*, actor: User, code: str) -> list[str]:
+    """New recovery codes for ``actor`` (the old ones stop working), after a current code."""
+    device = totp_device(actor)
+    if device is None:
+        raise ValidationError(_("尚未启用两步验证。"), code="not_enrolled")
+    ok, reason = _check_totp(device, "".join((code or "").split()))
+    if not ok:
+        _otp_failure(actor, reason, during="recovery_regenerate")
+    with transaction.atomic():
+        codes = _new_recovery_codes(actor)
+        ledger.append(event="otp_recovery_regenerated", obj=actor, actor=actor, data={"recovery_codes": len(codes)})
+    return codes
+
+
+def otp_reset(*, actor: User, user: User) -> None:
+    """The security administrator removes ``user``'s authenticator and recovery codes (a lost
+    phone): the user's API tokens end, their sessions end at the next request, and a mandatory
+    role enrols again at the next sign-in. Nobody else can, and nobody resets their own."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _require(actor, permissions.ROLES_GRANT)
+    try:
+        with transaction.atomic():
+            if user.pk == actor.pk:
+                raise ValidationError(_("不能重置自己的两步验证。"), code="own_account")
+            devices, _n = TOTPDevice.objects.filter(user=user).delete()
+            codes, _n = RecoveryCode.objects.filter(user=user).delete()
+            if not devices and not codes:
+                raise ValidationError(_("该账户未启用两步验证。"), code="not_enrolled")
+            ApiToken.objects.filter(user=user).delete()
+            ledger.append(event="otp_reset", obj=user, actor=actor,
+                          data={"devices": devices, "recovery_codes": codes})
+    except ValidationError as exc:
+        _refuse(event="otp_reset_refused", actor=actor, user=user, exc=exc, outcome=Outcome.DENIED)
+
+
+def session_second_factor_valid(user: User, device_id) -> bool:
+    """For the middleware: a session of an account with two factors must have been verified
+    with a device that still exists (a reset ends the session)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not device_id:
+        return False
+    return TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=True).exists()
