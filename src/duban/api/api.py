@@ -46,6 +46,7 @@ class TokenIn(Schema):
     username: str
     password: str
     name: str = ""
+    otp: str = ""  # the authenticator's code (or a recovery code) for an account with two factors (IA-10)
 
 
 class TokenOut(Schema):
@@ -61,6 +62,15 @@ def issue_token(request, payload: TokenIn):
         raise HttpError(429, "too_many_attempts") from None
     except account_services.LoginFailed:
         raise HttpError(401, "invalid_credentials") from None
+    if account_services.second_factor_required(user):
+        try:
+            account_services.second_factor_check(user=user, code=payload.otp)
+        except account_services.SecondFactorNotEnrolled:
+            raise HttpError(403, "otp_enrolment_required") from None
+        except account_services.SecondFactorRequired:
+            raise HttpError(401, "otp_required") from None
+        except (account_services.SecondFactorFailed, account_services.LoginFailed):
+            raise HttpError(401, "invalid_credentials") from None
     if user.must_change_password:
         raise HttpError(403, "password_change_required")
     key = account_services.token_issue(actor=user, name=payload.name)
