@@ -98,7 +98,7 @@ EVENT_LABELS = {
     "datacheck_lead_dismissed": L("了结问题线索"), "datacheck_lead_escalated": L("问题线索转交"),
     "datacheck_leads_exported": L("导出问题线索"), "datacheck_report_exported": L("导出比对报告"),
     # indicators, resources, petitions
-    "indicator.target_set": L("设定指标目标"), "indicator.actual_save": L("填报指标实绩"),
+    "indicator.create": L("新建指标"), "indicator.update": L("修改指标"), "indicator.target_set": L("设定指标目标"), "indicator.actual_save": L("填报指标实绩"),
     "indicator.actuals_import": L("导入指标实绩"), "indicator.behind_flagged": L("指标滞后预警"),
     "indicator.peer_group_create": L("新建对标组"), "indicator.peer_value_save": L("填报对标数据"),
     "resource.request_file": L("提交要素需求"), "resource.request_forward": L("转报要素需求"),
