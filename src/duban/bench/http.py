@@ -40,8 +40,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "http.lua"
-REDMINE_DIR = Path(os.environ.get("DUBAN_REDMINE_PEER", str(Path(__file__).resolve().parents[4] / "shared" / "peers"
-                                                              / "redmine")))
+REDMINE_DIR = Path(os.environ.get("DUBAN_REDMINE_PEER", str(Path.cwd().resolve().parent / "shared" / "peers" / "redmine")))
 PASSWORD = "Bench-Only-Password-2026!"  # generate.py's accounts (a throw-away data set)
 OPEN = ("assigned", "acknowledged", "in_progress", "completion_requested")
 PAGE = 25
@@ -187,8 +186,11 @@ class Server:
     def __init__(self, port: int, env: dict, log_dir: Path):
         self.port = port
         self.log = open(log_dir / "serve.log", "wb")  # noqa: SIM115 - closed in stop()
-        argv = [sys.executable, "-m", "duban", "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port),
-                "--access-log", str(log_dir / "access.log")]
+        argv = [sys.executable, "-m", "duban", "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+        from duban.core.management.commands import serve
+
+        if '"--access-log"' in Path(serve.__file__).read_text():  # an older checkout's serve logs to stdout
+            argv += ["--access-log", str(log_dir / "access.log")]
         self.proc = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 90
         while True:
@@ -211,6 +213,20 @@ class Server:
                     if int(fields[2]) == self.proc.pid:  # process group id
                         pids.append(int(entry.name))
         return pids
+
+    def describe(self) -> str:
+        """gunicorn's command line as it runs (worker class, processes, threads)."""
+        for pid in sorted(self.pids()):
+            with suppress(OSError):
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if any(a.endswith(b"gunicorn") for a in args[:2]):
+                    words = [a.decode() for a in args if a]
+                    keep = []
+                    for flag in ("--workers", "--threads", "--worker-class"):
+                        if flag in words:
+                            keep.append(f"{flag} {words[words.index(flag) + 1]}")
+                    return "gunicorn " + " ".join(keep or ["(sync, defaults)"])
+        return "?"
 
     def stop(self):
         with suppress(ProcessLookupError):
@@ -507,9 +523,8 @@ def main(argv=None) -> int:
         base = f"http://127.0.0.1:{port}"
         load = os.getloadavg()
         print(f"\nduban over HTTP — {dataset['units']} units, {dataset['tasks']} tasks "
-              f"({'SQLite' if args.sqlite else 'PostgreSQL'}); duban serve: "
-              f"{os.environ.get('DUBAN_WEB_WORKERS', '2')} processes x {os.environ.get('DUBAN_WEB_THREADS', '4')} "
-              f"threads; wrk -t1, Connection: close, {args.seconds} s per cell; load {load[0]:.2f} {load[1]:.2f}")
+              f"({'SQLite' if args.sqlite else 'PostgreSQL'}); duban serve: {server.describe()}; "
+              f"wrk -t1, Connection: close, {args.seconds} s per cell; load {load[0]:.2f} {load[1]:.2f}")
         if args.warmup:
             for name in names:
                 wrk(base, run_dir / f"{name}.tsv", label="warmup", endpoint=name, conc=8, seconds=args.warmup)

@@ -47,6 +47,13 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, threads, worker_class, access_log, no_worker, **options):
         argv = self.gunicorn_argv(host=host, port=port, workers=workers, threads=threads,
                                   worker_class=worker_class, access_log=access_log)
+        if no_worker:
+            # Nothing to look after: gunicorn takes this process's place (its pid, its process group,
+            # and not a second copy of Django in memory beside gunicorn's).
+            self.stdout.write(f"duban serving on http://{host}:{port}/ ({workers} processes x {threads} threads, "
+                              f"{worker_class})")
+            self.stdout.flush()
+            os.execv(argv[0], argv)
         worker = None
         if not no_worker:
             worker = subprocess.Popen([sys.executable, "-m", "duban", "worker"])
