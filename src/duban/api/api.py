@@ -14,6 +14,7 @@ from ninja.renderers import JSONRenderer
 from duban.accounts import services as account_services
 from duban.api import errors
 from duban.core.api_auth import AUTH
+from duban.datacheck.api import router as datacheck_router
 from duban.indicators.api import router as indicators_router
 from duban.intake.api import router as intake_router
 from duban.notices.api import router as notices_router
@@ -85,3 +86,4 @@ api.add_router("/", notices_router)
 api.add_router("/", indicators_router)
 api.add_router("/", resources_router)
 api.add_router("/", petitions_router)
+api.add_router("/datacheck", datacheck_router)
