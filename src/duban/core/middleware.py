@@ -107,8 +107,8 @@ class InputCharactersMiddleware:
                 return any(_bad_text(v) for vs in request.POST.lists() for v in [vs[0], *vs[1]])
             if content_type == "application/json" and request.body:
                 return _bad_text(json.loads(request.body))
-        except (ValueError, RequestDataTooBig, UnicodeDecodeError):
-            return False  # the view answers a malformed or oversized body itself
+        except (ValueError, RequestDataTooBig, UnicodeDecodeError, RecursionError):
+            return False  # the view answers a malformed, oversized or too deeply nested body itself
         return False
 
     def process_exception(self, request, exception):
