@@ -21,7 +21,7 @@ to one field are under ``"__all__"``. Messages are Chinese (gettext), like the U
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -111,6 +111,16 @@ def install(api: NinjaAPI) -> None:
     def not_found(request, exc: Http404):
         return api.create_response(request, {"detail": _("对象不存在,或不在您的权限范围内。")}, status=404)
 
+    def body_too_large(request, exc: RequestDataTooBig):
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (IP-07): 413, not Django's generic 400.
+        return api.create_response(request, {"detail": _("提交的数据过大。"), "code": "too_large"}, status=413)
+
+    def too_deep(request, exc: RecursionError):
+        # JSON nested thousands deep exhausts the parser's recursion (IP-07): a 400, not a 500.
+        return api.create_response(request, {"detail": _("提交的数据有误。"), "code": "too_deep"}, status=400)
+
+    api.add_exception_handler(RequestDataTooBig, body_too_large)
+    api.add_exception_handler(RecursionError, too_deep)
     api.add_exception_handler(RequestValidationError, request_invalid)
     api.add_exception_handler(DjangoValidationError, invalid)
     api.add_exception_handler(ConflictError, conflict)
