@@ -406,6 +406,9 @@ def describe(entries, *, status_labels: dict | None = None, scopes: dict | None 
             before, after = (_show_fk(res, model, name, v) for v in pair)
             changes.append((field_label(model, name), before, after))
         from_status, to_status = data.get("from"), data.get("to")
+        if status_labels is None:  # the object's own status field names the states
+            status_field = _field(model, "status")
+            statuses = {k: str(v) for k, v in status_field.flatchoices} if getattr(status_field, "choices", None) else {}
         is_status = isinstance(from_status, str) and from_status in statuses or (
             isinstance(to_status, str) and to_status in statuses)
         details = []
