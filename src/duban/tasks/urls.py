@@ -1,6 +1,7 @@
 from django.urls import path
 
 from duban.tasks import views
+from duban.tasks.views import evidence as evidence_views
 from duban.tasks.views import settings as settings_views
 
 app_name = "tasks"
@@ -23,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/milestones/<int:milestone_pk>/", views.milestone_toggle, name="milestone_toggle"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence_download"),
+    path("evidence/<int:pk>/verify/", evidence_views.evidence_verify, name="evidence_verify"),
     path("settings/", settings_views.settings_page, name="settings"),
     path("sources/", views.source_list, name="sources"),
     path("sources/new/", views.source_create, name="source_create"),
