@@ -30,8 +30,12 @@ class SessionTimeoutMiddleware:
                 services.session_timeout_record(actor=user, kind="idle" if idle else "absolute")
                 logout(request)
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"detail": "session_expired"}, status=401)
-                return redirect(f"{settings.LOGIN_URL_PATH}?{urlencode({'next': request.path})}")
+                    response = JsonResponse({"detail": "session_expired"}, status=401)
+                else:
+                    response = redirect(f"{settings.LOGIN_URL_PATH}?{urlencode({'next': request.path})}")
+                # As at logout (DP-06): the browser drops what it cached of the ended session.
+                response["Clear-Site-Data"] = '"cache", "storage"'
+                return response
             # Recording activity at most once a minute keeps ordinary reads from rewriting the
             # session row on every request; the idle limit is then exact to within that minute.
             if now - seen >= SEEN_GRANULARITY_SECONDS or "duban_seen_at" not in request.session:
