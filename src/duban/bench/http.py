@@ -445,6 +445,28 @@ def _fmt(r: dict) -> str:
             f"{r['non2xx'] + r['sock_err']:5d} {r['rss_mb']:6d}")
 
 
+def markdown(results: list[dict]) -> str:
+    """The cells as a markdown table (docs/bench-http.md), with Redmine's columns when present."""
+    peer = any("redmine" in r for r in results)
+    head = "| request | c | req/s | p50 | p95 | p99 | err | RSS MB | SQL ms (queries) |"
+    rule = "|---|---|---|---|---|---|---|---|---|"
+    if peer:
+        head += " Redmine req/s | Redmine p95 | Redmine RSS MB | ratio |"
+        rule += "---|---|---|---|"
+    lines = [head, rule]
+    for r in results:
+        sql = r.get("sql") or {}
+        row = (f"| {LABELS.get(r['endpoint'], r['endpoint'])} | {r['concurrency']} | {r['rps']:.1f} | {r['p50_ms']:.0f} "
+               f"| {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['non2xx'] + r['sock_err']} | {r.get('rss_mb', 0)} "
+               f"| {sql.get('sql_ms', 0):.1f} ({sql.get('queries', 0)}) |")
+        if peer:
+            m = r.get("redmine")
+            row += (f" {m['rps']:.1f} | {m['p95_ms']:.0f} | {m['rss_mb']} | **{r['ratio']:.2f}** |" if m
+                    else " | | | |")
+        lines.append(row)
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m duban.bench.http", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -458,9 +480,15 @@ def main(argv=None) -> int:
     parser.add_argument("--no-sql", action="store_true", help="skip the EXPLAIN ANALYZE column")
     parser.add_argument("--json", default="", help="append one JSON line per cell to this file")
     parser.add_argument("--label", default="", help="a label for the JSON lines")
+    parser.add_argument("--markdown", default="", metavar="JSONL",
+                        help="print the cells of a --json file as a markdown table and stop")
     parser.add_argument("--database-url", default=os.environ.get(
         "DUBAN_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/duban_bench"))
     args = parser.parse_args(argv)
+    if args.markdown:
+        with open(args.markdown) as fh:
+            print(markdown([json.loads(line) for line in fh if line.strip()]))
+        return 0
     names = [n for n in (args.only.split(",") if args.only else ENDPOINTS) if n]
     unknown = set(names) - set(ENDPOINTS)
     if unknown:
