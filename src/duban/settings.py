@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "duban.accounts.middleware.SessionTimeoutMiddleware",
+    "duban.accounts.middleware.AdminNetworkMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -280,6 +281,15 @@ DUBAN_2FA_ROLES = envlist("DUBAN_2FA_ROLES", [] if DUBAN_ENV == "test" else
 if PRODUCTION and not {"sysadmin", "secadmin", "auditor", "discipline"} <= set(DUBAN_2FA_ROLES):
     raise ImproperlyConfigured("DUBAN_2FA_ROLES must include sysadmin, secadmin, auditor and discipline in production")
 OTP_TOTP_ISSUER = env("DUBAN_2FA_ISSUER", "duban")
+# Management networks (AC-10): the administrators' pages answer only from these CIDRs (404 elsewhere);
+# empty = no restriction. Set it in production, e.g. DUBAN_ADMIN_ALLOWED_NETS=10.20.0.0/24.
+DUBAN_ADMIN_ALLOWED_NETS = envlist("DUBAN_ADMIN_ALLOWED_NETS", [])
+DUBAN_ADMIN_PATHS = ["/accounts/users/", "/accounts/roles/", "/audit/"]
+for _net in DUBAN_ADMIN_ALLOWED_NETS:
+    try:
+        __import__("ipaddress").ip_network(_net, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"DUBAN_ADMIN_ALLOWED_NETS: {_net!r} is not a network (CIDR)") from _exc
 OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp: after n failed codes, wait 2^(n-1) s before the next try
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = int(DUBAN_SESSION_ABSOLUTE.total_seconds())
