@@ -64,3 +64,35 @@ class SessionTimeoutMiddleware:
 
 def _allowed_while_forced(request) -> bool:
     return request.path.startswith(("/accounts/password/", "/accounts/logout/", "/static/", "/i18n/"))
+
+
+class AdminNetworkMiddleware:
+    """The administrators' pages (accounts, roles, audit log) answer only from the management
+    networks in DUBAN_ADMIN_ALLOWED_NETS (AC-10, §8.1.4.4c); from anywhere else they are a 404,
+    as if they did not exist. The address is the TCP peer, or X-Forwarded-For from a trusted proxy
+    only (duban.core.context). No networks configured: no restriction (development, tests)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        nets = settings.DUBAN_ADMIN_ALLOWED_NETS
+        if nets and request.path.startswith(tuple(settings.DUBAN_ADMIN_PATHS)) and not self._allowed(nets):
+            from django.http import Http404
+
+            services.admin_network_refused_record(user=getattr(request, "user", None), path=request.path)
+            raise Http404
+        return self.get_response(request)
+
+    @staticmethod
+    def _allowed(nets) -> bool:
+        import ipaddress
+
+        from duban.core import context
+
+        ip = context.current().ip
+        try:
+            address = ipaddress.ip_address(ip)
+        except (TypeError, ValueError):
+            return False
+        return any(address in ipaddress.ip_network(net, strict=False) for net in nets)

@@ -700,3 +700,11 @@ def session_second_factor_valid(user: User, device_id) -> bool:
     if not device_id:
         return False
     return TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=True).exists()
+
+
+
+def admin_network_refused_record(*, user, path: str) -> None:
+    """An administrators' page was asked for from outside the management networks (AC-10): one
+    ``authz_denied`` row (rate-limited like every denial, and counted for the denial alert)."""
+    permissions.record_denial(user if getattr(user, "is_authenticated", False) else None,
+                              object_type="route", object_id=path[:200], data={"reason": "admin_network"})
