@@ -109,9 +109,13 @@ def install(request, limit: int) -> SizeLimitHandler:
     """Put a handler with ``limit`` first on this request (replacing the global one). Must run
     before anything reads ``request.POST`` / ``request.FILES``."""
     handler = SizeLimitHandler(request, limit)
+    request.upload_limit = handler
+    if hasattr(request, "_files"):
+        # Already parsed by a middleware (InputCharactersMiddleware reads urlencoded forms):
+        # such a body carries no files, so there is nothing to limit.
+        return handler
     others = [h for h in request.upload_handlers if not isinstance(h, SizeLimitHandler)]
     request.upload_handlers = [handler, *others]
-    request.upload_limit = handler
     return handler
 
 
