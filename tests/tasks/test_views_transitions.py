@@ -98,7 +98,9 @@ def test_cancelling_needs_a_reason(build, login):
     task = build.assigned()
     client = login(build.cast.supervisor)
     refused(400, lambda: do(client, task, "cancel", {"reason": "  "}))
-    assert do(client, task, "cancel", {"reason": "工作已调整"}).status_code == 302
+    assert do(client, task, "cancel", {"reason": "工作已调整"}).status_code == 200  # the confirmation step
+    assert status_of(task) != S.CANCELLED
+    assert do(client, task, "cancel", {"reason": "工作已调整", "confirm": "on"}).status_code == 302
     assert status_of(task) == S.CANCELLED
 
 

@@ -453,6 +453,15 @@ def decompose_formset(extra: int = 5):
 # --- transitions and reports -------------------------------------------------------------------
 REASON_LABELS = {"return": _("退回理由"), "cancel": _("中止理由"), "reopen": _("重新打开理由"), "approve": _("审核意见")}
 
+# Transitions that cannot be undone: set apart on the task page (危险操作), a reason required and a
+# confirmation step on the server (the first POST answers with what will happen and a checkbox).
+DESTRUCTIVE = {"cancel": _("我已确认中止该任务。中止后任务不再办理,且不能恢复。")}
+
+def form_token_field():
+    """The double-submit guard's hidden field (tasks/views/once.py); empty from clients that do
+    not send it (the API, scripts): those are not deduplicated."""
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
 
 class TransitionForm(VersionedForm):
     """A transition from statemachine.TRANSITIONS. Fields follow the transition: a reason when it
@@ -475,6 +484,17 @@ class TransitionForm(VersionedForm):
                                                          max_digits=14, decimal_places=2)
             self.fields["files"] = EvidenceField(label=_("佐证材料"), required=True,
                                                  help_text=_("可选多个文件:pdf、Word、Excel、PowerPoint、jpg、png、OFD"))
+        if name in DESTRUCTIVE:
+            self.fields["confirm"] = forms.BooleanField(label=DESTRUCTIVE[name], required=False,
+                                                        widget=forms.HiddenInput)
+
+    @property
+    def destructive(self) -> bool:
+        return "confirm" in self.fields
+
+    def ask_confirmation(self) -> None:
+        """Show the confirm checkbox (the server's answer to a first POST without it)."""
+        self.fields["confirm"].widget = forms.CheckboxInput()
 
     @property
     def has_inputs(self) -> bool:
@@ -493,6 +513,10 @@ class ReportForm(forms.Form):
     corrects = ScopedModelChoiceField(label=_("更正以前的报告"), queryset=ProgressReport.objects.none(),
                                       required=False, empty_label=_("(不是更正)"),
                                       help_text=_("已报送的报告不能修改;如有错误,报送一份新报告并选择它更正的那一份"))
+    # Shown only when the server answers a drop in percent (services.report_submit, percent_drop).
+    confirm_drop = forms.BooleanField(label=_("我确认完成进度比上次报送的低"), required=False, widget=forms.HiddenInput)
+    drop_reason = forms.CharField(label=_("进度下调原因"), required=False, max_length=2000, widget=forms.HiddenInput)
+    form_token = form_token_field()
 
     def __init__(self, *args, reports=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -502,6 +526,60 @@ class ReportForm(forms.Form):
                 f"{timezone.localtime(r.submitted_at):%Y-%m-%d %H:%M} · {r.percent}% · {r.narrative[:20]}")
         else:
             del self.fields["corrects"]
+
+    def ask_drop_reason(self) -> None:
+        """Show the confirm checkbox and the reason (a drop in percent was refused without them)."""
+        self.fields["confirm_drop"].widget = forms.CheckboxInput()
+        self.fields["drop_reason"].widget = forms.Textarea(attrs={"rows": 2})
+        self.fields["drop_reason"].required = True  # the asterisk; the service decides
+
+    def hide_drop_fields(self) -> None:
+        self.fields["confirm_drop"].widget = forms.HiddenInput()
+        self.fields["drop_reason"].widget = forms.HiddenInput()
+
+
+class HandoverForm(VersionedForm):
+    """交办: the receiving units and post, the remarks (交办意见), the draft children to hand over
+    with it, and the confirmation step (``confirm`` is set by the confirm page)."""
+
+    lead_unit = UnitChoiceField(label=_("牵头单位"), queryset=Unit.objects.none(), required=False)
+    co_units = UnitMultipleChoiceField(label=_("配合单位"), queryset=Unit.objects.none(), required=False,
+                                       widget=forms.SelectMultiple(attrs={"size": 5}),
+                                       help_text=_("可按住 Ctrl 多选"))
+    responsible_post = PostChoiceField(label=_("责任岗位"), queryset=Post.objects.none(), required=False,
+                                       help_text=_("由岗位的 A 角办理,A 角不在岗时依次由 B、C 角代办"))
+    remarks = forms.CharField(label=_("交办意见"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text=_("随交办通知发给承办单位,并记入办理记录"))
+    children = ScopedModelMultipleChoiceField(label=_("一并交办的下级任务"), queryset=Task.objects.none(),
+                                              required=False,
+                                              widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    form_token = form_token_field()
+
+    def __init__(self, *args, units, posts, drafts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_unit"].queryset = units
+        self.fields["co_units"].queryset = units
+        self.fields["responsible_post"].queryset = posts
+        self.fields["children"].queryset = drafts
+        self.fields["children"].label_from_instance = lambda t: (
+            f"{t.tree_number} {t.title}({t.lead_unit.name if t.lead_unit_id else _('未指定牵头单位')})")
+        if not drafts.exists():
+            del self.fields["children"]
+
+    @classmethod
+    def initial_for(cls, task: Task, drafts) -> dict:
+        return {"lead_unit": task.lead_unit, "co_units": list(task.co_units.all()),
+                "responsible_post": task.responsible_post, "version": task.version,
+                "children": list(drafts)}
+
+    def clean(self):
+        cleaned = super().clean()
+        lead, co = cleaned.get("lead_unit"), cleaned.get("co_units") or []
+        if lead is not None and any(u.pk == lead.pk for u in co):
+            self.add_error("co_units", _("牵头单位不能同时是配合单位。"))
+        return cleaned
 
 
 class ExtensionRequestForm(forms.Form):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.task_edit, name="edit"),
     path("<int:pk>/decompose/", views.task_decompose, name="decompose"),
     path("<int:pk>/do/<slug:name>/", views.task_transition, name="transition"),
+    path("<int:pk>/handover/", views.task_handover, name="handover"),
     path("<int:pk>/report/", views.report_submit, name="report"),
     path("<int:pk>/extension/", views.extension_request, name="extension_request"),
     path("<int:pk>/instruct/", views.instruct, name="instruct"),

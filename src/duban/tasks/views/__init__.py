@@ -23,6 +23,7 @@ from duban.tasks.views.detail import (
 )
 from duban.tasks.views.edit import task_create, task_decompose, task_edit
 from duban.tasks.views.evidence import evidence_download
+from duban.tasks.views.handover import task_handover
 from duban.tasks.views.homepage import home, index
 from duban.tasks.views.imports import import_template, task_import
 from duban.tasks.views.lists import task_export, task_list
@@ -32,6 +33,7 @@ from duban.tasks.views.todo import todo
 __all__ = [
     "evidence_download", "extension_decide", "extension_request", "home", "import_template", "index", "instruct",
     "instruction_reply", "milestone_toggle", "report_submit", "source_create", "source_detail", "source_list", "task_create",
-    "task_decompose", "task_detail", "task_edit", "task_export", "task_import", "task_list", "task_transition",
+    "task_decompose", "task_detail", "task_edit", "task_export", "task_handover", "task_import", "task_list",
+    "task_transition",
     "todo",
 ]

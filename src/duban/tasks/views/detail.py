@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from duban.core import permissions, uploads
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
-from duban.core.services import ConflictError
+from duban.core.services import ConcurrentEditError, ConflictError
 from duban.orgs import selectors as org_selectors
 from duban.tasks import lights, selectors, services, statemachine
 from duban.tasks.forms import (
+    DESTRUCTIVE,
     ExtensionDecisionForm,
     ExtensionRequestForm,
     InstructionForm,
@@ -25,6 +26,7 @@ from duban.tasks.forms import (
     ReportForm,
     TransitionForm,
 )
+from duban.tasks.views import handover, once
 from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, ReportKind, TaskStatus
 from duban.tasks.timeline import timeline_rows
 from duban.tasks.views._common import (
@@ -49,9 +51,39 @@ def _correctable(task):
     return selectors.reports_for_task(task).filter(kind=ReportKind.PROGRESS)
 
 
-def _action(key, title, url, form, button, *, icon="", style="primary", enctype=False, confirm=""):
+def _action(key, title, url, form, button, *, icon="", style="primary", enctype=False, confirm="", danger=False):
     return {"key": key, "title": title, "url": url, "form": form, "button": button, "icon": icon,
-            "style": style, "enctype": enctype, "confirm": confirm}
+            "style": style, "enctype": enctype, "confirm": confirm, "danger": danger}
+
+
+def _report_unit_id(user, task, co_units):
+    """The unit the user reports for (as services.reports._acting_unit decides; display only)."""
+    if statemachine.acts_for_lead(user, task):
+        return task.lead_unit_id
+    own = getattr(user, "unit", None)
+    if own is None:
+        return None
+    co = sorted((u for u in co_units if u.path.startswith(own.path)), key=lambda u: u.depth)
+    return co[0].pk if co else own.pk
+
+
+def report_form(user, task, reports=None, data=None, files=None) -> ReportForm:
+    """报送进展, its percent starting from the last report of the user's unit and a fresh
+    one-time token (the double-submit guard, views/once.py)."""
+    if data is not None:
+        return ReportForm(data, files, prefix="report", reports=_correctable(task))
+    reports = list(selectors.reports_for_task(task)) if reports is None else reports
+    unit_id = _report_unit_id(user, task, list(task.co_units.all()))
+    last = next((r for r in reports if r.unit_id == unit_id), None)
+    initial = {"form_token": once.new_token()}
+    if last is not None:
+        initial["percent"] = last.percent
+    return ReportForm(prefix="report", reports=_correctable(task), initial=initial)
+
+
+# The liaison's panel leads with the everyday actions: 报送进展 first, 申请办结 second, the rest
+# in the table's order; the destructive ones go last, in their own 危险操作 section.
+FIRST = {"report": 0, "request_completion": 1}
 
 
 # Titles of the actions that are not state transitions (for a form re-shown after a refusal).
@@ -64,19 +96,23 @@ TRANSITION_STYLE = {"approve": ("success", "check2-circle"), "return": ("warning
                     "start": ("primary", "play"), "request_completion": ("success", "flag")}
 
 
-def _actions(user, task, pending) -> list[dict]:
+def _actions(user, task, pending, reports=None) -> list[dict]:
     """Everything this user may do to this task now, as forms (empty, or bound on a re-render)."""
     actions = []
     for transition in statemachine.available(user, task):
         style, icon = TRANSITION_STYLE.get(transition.name, ("primary", ""))
+        if transition.name == "assign":
+            actions.append(_action("assign", transition.label, reverse("tasks:handover", args=[task.pk]),
+                                   handover.handover_form(user, task), _("下一步:确认交办"), icon=icon))
+            continue
         form = TransitionForm(prefix=transition.name, transition=transition, initial={"version": task.version})
+        destructive = transition.name in DESTRUCTIVE
         actions.append(_action(transition.name, transition.label, reverse("tasks:transition", args=[task.pk,
                                transition.name]), form, transition.label, icon=icon, style=style,
-                               enctype=transition.needs_evidence,
-                               confirm=_("确定中止该任务?") if transition.name == "cancel" else ""))
+                               enctype=transition.needs_evidence, danger=destructive))
     if task.status in statemachine.REPORTABLE and statemachine.may(user, statemachine.PARTICIPANT, task):
         actions.append(_action("report", _("报送进展"), reverse("tasks:report", args=[task.pk]),
-                               ReportForm(prefix="report", reports=_correctable(task)), _("报送进展"),
+                               report_form(user, task, reports), _("报送进展"),
                                icon="journal-plus", enctype=True))
     if (task.status in statemachine.EXTENDABLE and task.due_date and pending is None
             and statemachine.may(user, statemachine.LEAD, task)):
@@ -91,7 +127,8 @@ def _actions(user, task, pending) -> list[dict]:
     if task.status in statemachine.INSTRUCTABLE and statemachine.may(user, statemachine.INSTRUCT, task):
         actions.append(_action("instruct", _("领导批示"), reverse("tasks:instruct", args=[task.pk]),
                                InstructionForm(prefix="instruct"), _("提交批示"), icon="pen"))
-    return actions
+    order = {a["key"]: i for i, a in enumerate(actions)}
+    return sorted(actions, key=lambda a: (a["danger"], FIRST.get(a["key"], 2), order[a["key"]]))
 
 
 def _instruction_rows(user, task, failed=None) -> list[dict]:
@@ -141,7 +178,7 @@ def _render_task(request, task, *, failed=None, status=200):
     reports = list(selectors.reports_for_task(task))
     latest = reports[0] if reports else None
     acting = org_selectors.acting_holder(task.responsible_post) if task.responsible_post_id else None
-    actions = _actions(user, task, pending)
+    actions = _actions(user, task, pending, reports)
     timeline = _timeline(task, user)
     if failed is not None and failed[0].startswith("reply-"):
         pass  # shown in place, under its instruction
@@ -170,7 +207,8 @@ def _render_task(request, task, *, failed=None, status=200):
         "supervision": _supervision_panel(user, task),
         "has_orders": any(e["code"] == "supervision_order_issue" for e in timeline),
         "acting": acting, "timeline": timeline, "actions": actions,
-        "failed": failed is not None,
+        "failed": failed is not None and status >= 400,
+        "danger": [a for a in actions if a["danger"]],
         "can_manage": permissions.can(user, MANAGE) and task.status not in CLOSED_STATUSES,
         "can_toggle_milestones": task.status in (TaskStatus.ACKNOWLEDGED, TaskStatus.IN_PROGRESS)
         and statemachine.may(user, statemachine.LEAD, task),
@@ -184,14 +222,17 @@ def task_detail(request, pk):
     return _render_task(request, _task(request, pk))
 
 
-def _service_call(request, task, key, form, call, success):
-    """Run a service for a form; on refusal re-render the task page with the form's errors."""
+def _service_call(request, task, key, form, call, success, on_error=None):
+    """Run a service for a form; on refusal re-render the task page with the form's errors
+    (``on_error(exc)`` may adjust the form first)."""
     try:
         call()
     except PermissionDenied:
         raise
     except ValidationError as exc:
         apply_validation_error(form, exc)
+        if on_error is not None:
+            on_error(exc)
         task.refresh_from_db()
         status = 413 if uploads.is_too_large(exc) else 400
         if isinstance(exc, ConflictError):  # stale page: 409, and a link to the current page (messages.html)
@@ -215,6 +256,17 @@ def task_transition(request, pk, name):
     if uploads.apply_refusal(request, form, "files") or not form.is_valid():
         return _render_task(request, task, failed=(name, form), status=uploads.status_for(form))
     data = form.cleaned_data
+    if form.destructive and not data.get("confirm"):
+        # The confirmation step: the server answers with what will happen and the checkbox;
+        # a stale page is refused now rather than after the confirmation.
+        if data["version"] != task.version:
+            return _service_call(request, task, name, form, _stale, "")
+        if transition.needs_reason and not (data.get("reason") or "").strip():
+            return _service_call(request, task, name, form, lambda: services.task_transition(
+                actor=request.user, task=task, name=name, reason="", expected_version=data["version"]), "")
+        form.ask_confirmation()
+        form.confirming = True
+        return _render_task(request, task, failed=(name, form), status=200)
 
     def call():
         services.task_transition(actor=request.user, task=task, name=name, reason=data.get("reason", ""),
@@ -232,17 +284,53 @@ def task_transition(request, pk, name):
 def report_submit(request, pk):
     task = _task(request, pk)
     statemachine.check_actor(request.user, statemachine.PARTICIPANT, task, _("报送进展"))
-    form = ReportForm(request.POST, request.FILES, prefix="report", reports=_correctable(task))
+    form = report_form(request.user, task, data=request.POST, files=request.FILES)
+    token = request.POST.get("report-form_token")
+    first = once.claim(request, token)
+    if first is not None:  # the same form again (a double tap, a resend): answer with the first result
+        messages.info(request, _("这份进展已经报送过,没有重复报送。") if first.get("report")
+                      else _("这份进展正在报送或未能报送,请刷新页面查看结果。"))
+        return redirect(reverse("tasks:detail", args=[task.pk]) + (f"#report-{first['report']}" if first.get("report")
+                                                                    else ""))
     if uploads.apply_refusal(request, form, "files") or not form.is_valid():
+        once.release(request, token)
+        _drop_fields(form)
         return _render_task(request, task, failed=("report", form), status=uploads.status_for(form))
     data = form.cleaned_data
+    created = []
 
     def call():
-        services.report_submit(actor=request.user, task=task, narrative=data["narrative"], percent=data["percent"],
-                               quantity=data.get("quantity"), files=data.get("files") or [],
-                               corrects=data.get("corrects"))
+        created.append(services.report_submit(
+            actor=request.user, task=task, narrative=data["narrative"], percent=data["percent"],
+            quantity=data.get("quantity"), files=data.get("files") or [], corrects=data.get("corrects"),
+            drop_reason=data.get("drop_reason", "") if data.get("confirm_drop") else ""))
 
-    return _service_call(request, task, "report", form, call, _("进展已报送。"))
+    def refused(_exc):
+        once.release(request, token)
+        _drop_fields(form)
+
+    response = _service_call(request, task, "report", form, call, _("进展已报送。"), on_error=refused)
+    if created:
+        once.record(request, token, {"report": created[0].pk})
+    return response
+
+
+def _drop_fields(form) -> None:
+    """A refused report: show the drop confirmation when the service asked for it (or the user
+    had begun it), and tell a filled-in reason without the tick what is missing."""
+    errors = form.errors.get("drop_reason")
+    started = form.data.get("report-confirm_drop") or form.data.get("report-drop_reason")
+    if not errors and not started:
+        form.hide_drop_fields()
+        return
+    form.ask_drop_reason()
+    if errors and (form.data.get("report-drop_reason") or "").strip() and not form.data.get("report-confirm_drop"):
+        form.errors.pop("drop_reason", None)
+        form.add_error("confirm_drop", _("请勾选确认,再提交进度下调。"))
+
+
+def _stale():
+    raise ConcurrentEditError()
 
 
 @require_perm(VIEW)
