@@ -136,6 +136,12 @@ class _Pending:
 class BufferingThreadWorker(ThreadWorker):
     """gthread whose threads only ever see complete requests (see the module's docstring)."""
 
+    @classmethod
+    def check_config(cls, cfg, log):
+        super().check_config(cfg, log)
+        if cfg.is_ssl:  # TLS ends at nginx (deploy/nginx/duban.conf); this worker reads plain sockets
+            raise RuntimeError("duban.serving.BufferingThreadWorker does not terminate TLS: put nginx in front")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reading = {}  # fileno -> _Pending
