@@ -123,7 +123,7 @@ def test_the_list_annotates_the_latest_progress(build):
     svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="第一次", percent=20)
     svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="第二次", percent=45)
     row = selectors.task_list(c.supervisor).get(pk=task.pk)
-    assert (row.latest_percent, row.latest_narrative) == (45, "第二次")
+    assert (row.latest_percent, row.latest_report.narrative) == (45, "第二次")
 
 
 def test_the_list_runs_a_fixed_number_of_queries(build, django_assert_max_num_queries):

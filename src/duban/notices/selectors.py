@@ -39,7 +39,7 @@ def inbox(user, *, kind: str = "", unread_only: bool = False, on: date | None = 
         qs = qs.filter(kind=kind)
     if unread_only:
         qs = qs.filter(is_read=False)
-    return qs.select_related("post", "reached").order_by("-created_at", "-id")
+    return qs.select_related("post__unit", "reached").order_by("-created_at", "-id")  # str(post) names its unit
 
 
 def unread_count(user, on: date | None = None) -> int:

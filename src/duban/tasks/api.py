@@ -28,7 +28,8 @@ from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors as org_selectors
 from duban.orgs.selectors import acting_holders
 from duban.tasks import evidence as evidence_files
-from duban.tasks import selectors, services, statemachine
+from duban.tasks import lights, selectors, services, statemachine
+from duban.tasks.lights import light_for
 from duban.tasks.models import Category, ExtensionRequest, ProgressReport, Task
 
 # Function permissions in the auth step (duban.core.api_auth): 403 before the body is read. Scoping
@@ -241,8 +242,19 @@ class InstructionOut(Schema):
     reply_late: bool = False
 
 
+class UnitProgressOut(Schema):
+    """A co-unit's own progress: its latest report (never the task's progress, which is the lead
+    unit's: ``latest_percent``)."""
+
+    unit: Ref
+    percent: int
+    report_id: int
+    submitted_at: str
+
+
 class TaskDetailOut(TaskOut):
     milestones: list[MilestoneOut]
+    unit_progress: list[UnitProgressOut]
     instructions: list[InstructionOut]
     children: list[TaskOut]
     timeline: list[TimelineOut]
@@ -303,25 +315,24 @@ def _ref(obj, name_attr="name") -> dict | None:
     return None if obj is None else {"id": obj.pk, "name": str(getattr(obj, name_attr, obj))}
 
 
-def _tasks_out(tasks, today=None) -> list[dict]:
+def _tasks_out(tasks, today=None, *, warn_days=None) -> list[dict]:
     tasks = list(tasks)
-    posts = {t.responsible_post.pk: t.responsible_post for t in tasks if t.responsible_post_id}
+    posts = selectors.posts_for_rows(tasks)
     acting = acting_holders(posts.values()) if posts else {}
     out = []
     step = Task.steplen
     for t in tasks:
         light = getattr(t, "light", None)
         if light is None:
-            from duban.tasks.lights import light_for
-
-            light = light_for(t, today)
+            light = light_for(t, today, warn_days=warn_days)
+        post = posts.get(t.responsible_post_id)
         person = acting[t.responsible_post_id].person if t.responsible_post_id else None
         out.append({
             "id": t.pk, "number": t.tree_number, "depth": t.depth,
             "title": t.title, "detail": t.detail, "status": t.status, "status_label": str(t.get_status_display()),
             "light": str(light), "category": _ref(t.category), "source_id": t.source_id,
             "lead_unit": _ref(t.lead_unit), "co_units": [_ref(u) for u in t.co_units.all()],
-            "responsible_leader": _ref(t.responsible_leader), "responsible_post": _ref(t.responsible_post, "title"),
+            "responsible_leader": _ref(t.responsible_leader), "responsible_post": _ref(post, "title"),
             "acting_person": _ref(person), "start_date": t.start_date, "due_date": t.due_date,
             "original_due_date": t.original_due_date, "reporting_cycle": t.reporting_cycle,
             "next_report_due": t.next_report_due, "target_number": t.target_number,
@@ -343,18 +354,25 @@ def _extension_out(e: ExtensionRequest) -> dict:
             "decision_reason": e.decision_reason, "version": e.version}
 
 
-def _report_out(r: ProgressReport) -> dict:
+def _report_out(r: ProgressReport, evidence=None) -> dict:
+    evidence = r.evidence.all() if evidence is None else evidence
     return {"id": r.pk, "kind": r.kind, "unit": _ref(r.unit), "author": r.author.get_username(),
             "narrative": r.narrative, "quantity": r.quantity, "percent": r.percent, "corrects_id": r.corrects_id,
             "submitted_at": r.submitted_at.isoformat(),
             "evidence": [{"id": e.pk, "original_name": e.original_name, "file_type": e.file_type, "size": e.size,
-                          "sha256": e.sha256} for e in r.evidence.all()]}
+                          "sha256": e.sha256} for e in evidence]}
+
+
+def _unit_progress_out(r: ProgressReport) -> dict:
+    return {"unit": _ref(r.unit), "percent": r.percent, "report_id": r.pk, "submitted_at": r.submitted_at.isoformat()}
 
 
 def _detail(user, task: Task) -> dict:
-    task = selectors.with_latest_report(selectors.with_light(selectors.tasks_for_user(user))).prefetch_related(
-        "co_units").get(pk=task.pk)
-    out = _tasks_out([task])[0]
+    """The task as the detail getter loaded it (joins, co-units and milestones prefetched; after a
+    write pass ``_fresh``): the light is computed here, the related lists are one or two queries each."""
+    warn_days = lights.yellow_days()
+    today = lights.today()
+    out = _tasks_out([task], today, warn_days=warn_days)[0]
     out["milestones"] = [{"id": m.pk, "name": m.name, "date": m.date, "done": m.done} for m in task.milestones.all()]
     out["instructions"] = [{"id": i.pk, "author": i.author.get_full_name() or i.author.get_username(), "text": i.text,
                             "created_at": i.created_at.isoformat(),
@@ -362,13 +380,21 @@ def _detail(user, task: Task) -> dict:
                             "replied_at": i.replied_at.isoformat() if i.replied_at else None,
                             "reply_text": i.reply_text, "reply_late": i.reply_late}
                            for i in selectors.instructions_for_task(task)]
-    out["children"] = _tasks_out(selectors.task_children(task).prefetch_related("co_units"))
+    out["children"] = _tasks_out(selectors.task_children(task, warn_days=warn_days).prefetch_related("co_units"))
     out["timeline"] = [{"seq": e.seq, "at": e.created_at.isoformat(), "event": e.event, "actor": e.actor_name,
                         "data": e.data} for e in selectors.task_timeline(task)]
-    out["reports"] = [_report_out(r) for r in selectors.reports_for_task(task)]
+    reports = list(selectors.reports_for_task(task))
+    out["reports"] = [_report_out(r) for r in reports]
+    out["unit_progress"] = [_unit_progress_out(r) for r in selectors.progress_of(task, reports)[1]]
     out["extensions"] = [_extension_out(e) for e in selectors.extensions_for_task(task)]
     out["transitions"] = [t.name for t in statemachine.available(user, task)]
     return out
+
+
+def _fresh(user, task: Task) -> dict:
+    """The detail after a write: the task read once more through the detail getter (co-units,
+    milestones and the post may have changed)."""
+    return _detail(user, selectors.task_get_for_user(user, task.pk))
 
 
 # --- resolving ids ------------------------------------------------------------------------------
@@ -480,7 +506,7 @@ def task_create(request, payload: TaskIn):
     data = _resolve_fields(user, payload.dict(exclude={"parent"}))
     parent = selectors.task_get_for_user(user, payload.parent) if payload.parent else None
     task = services.task_create(actor=user, parent=parent, **data)
-    return 201, _detail(user, task)
+    return 201, _fresh(user, task)
 
 
 @router.patch("/tasks/{int:task_id}", auth=MANAGE, response=TaskDetailOut)
@@ -492,8 +518,8 @@ def task_update(request, task_id: int, payload: TaskPatch):
         services.task_update(actor=user, task=task, expected_version=payload.version, **data)
     except ConcurrentEditError:
         # RL-01: the loser gets the current data to merge against, not just a refusal.
-        raise ConcurrentEditError(extra={"current": _detail(user, Task.objects.get(pk=task.pk))}) from None
-    return _detail(user, task)
+        raise ConcurrentEditError(extra={"current": _fresh(user, task)}) from None
+    return _fresh(user, task)
 
 
 @router.post("/tasks/{int:task_id}/move", auth=MANAGE, response=TaskDetailOut)
@@ -502,7 +528,7 @@ def task_move(request, task_id: int, payload: MoveIn):
     task = selectors.task_get_for_user(user, task_id)
     parent = selectors.task_get_for_user(user, payload.parent) if payload.parent else None
     services.task_move(actor=user, task=task, parent=parent, expected_version=payload.version)
-    return _detail(user, task)
+    return _fresh(user, task)
 
 
 @router.post("/tasks/{int:task_id}/children", auth=MANAGE, response={201: list[TaskOut]})
@@ -540,7 +566,7 @@ def task_transition(request, task_id: int, name: str, payload: Form[TransitionIn
     services.task_transition(actor=user, task=task, name=name, reason=payload.reason,
                              expected_version=payload.version, narrative=payload.narrative,
                              files=files or [], percent=payload.percent, quantity=payload.quantity)
-    return _detail(user, task)
+    return _fresh(user, task)
 
 
 @router.post("/tasks/{int:task_id}/assign-subtree", auth=MANAGE, response=list[TaskOut])
@@ -563,15 +589,16 @@ class ReportIn(Strict):
 def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[list[UploadedFile]] = None):
     payload = _form_or_json(request, payload, ReportIn)
     user = _user(request)
-    task = selectors.task_get_for_user(user, task_id)
+    # The service re-reads the row under its lock: the getter only decides 404 (no joins).
+    task = selectors.task_get_for_user(user, task_id, detail=False)
     corrects = None
     if payload.corrects is not None:
         corrects = permissions.resolve_scoped(user, ProgressReport.objects.filter(task=task), None,
                                               payload.corrects, field="corrects", label=_("报告"))
     report = services.report_submit(actor=user, task=task, narrative=payload.narrative, percent=payload.percent,
                                     quantity=payload.quantity, files=files or [], corrects=corrects)
-    report = selectors.reports_for_task(task).get(pk=report.pk)
-    return 201, _report_out(report)
+    # The 201 body from what the service wrote (its unit, author and evidence rows), no re-read.
+    return 201, _report_out(report, evidence=getattr(report, "evidence_rows", None))
 
 
 @router.get("/tasks/{int:task_id}/reports", response=list[ReportOut])

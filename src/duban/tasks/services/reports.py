@@ -65,6 +65,35 @@ def _last_percent(task: Task, unit: Unit) -> int | None:
             .values_list("percent", flat=True).first())
 
 
+def _progress_columns(task: Task, report: ProgressReport) -> dict:
+    """The task's progress columns after ``report``: only the lead unit's reports move them (a
+    co-unit's report is its own progress, shown under its unit, and never the task's)."""
+    if report.unit_id != task.lead_unit_id:
+        return {}
+    return {"latest_report": report, "latest_percent": report.percent, "latest_report_at": report.submitted_at}
+
+
+def progress_follows(task: Task, report: ProgressReport) -> None:
+    """Set the progress columns for a report written outside report_submit (the completion
+    request): one UPDATE, inside the caller's transaction, on the row it holds locked."""
+    columns = _progress_columns(task, report)
+    if columns:
+        for field, value in columns.items():
+            setattr(task, field, value)
+        Task.objects.filter(pk=task.pk).update(**columns)
+
+
+def _check_correction(actor, task: Task, corrects: ProgressReport) -> None:
+    """A correction replaces one of the unit's OWN reports: a co-unit cannot "correct" the lead
+    unit's progress (issue 11), nor the lead unit a co-unit's."""
+    if corrects.unit_id == _acting_unit(actor, task).pk:
+        return
+    if corrects.unit_id == task.lead_unit_id:
+        raise ValidationError({"corrects": ValidationError(
+            _("配合单位不能更正牵头单位报送的进展;请报送本单位的进展。"), code="not_own_report")})
+    raise ValidationError({"corrects": ValidationError(_("只能更正本单位报送的报告。"), code="not_own_report")})
+
+
 @transaction.atomic
 def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None, files=(),
                   corrects: ProgressReport | None = None, drop_reason: str = "") -> ProgressReport:
@@ -103,6 +132,7 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
             raise ValidationError({"corrects": _("只能更正本任务的报告。")})
         if corrects.kind != ReportKind.PROGRESS:
             raise ValidationError({"corrects": _("办结申请不能通过进展报告更正。")})
+        _check_correction(actor, current, corrects)
     checked = evidence_files.check_uploads(files)
     today = lights.today()
     data = {"percent": percent, "quantity": str(quantity) if quantity is not None else None,
@@ -122,7 +152,8 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
                                                unit=unit, author=actor,
                                                narrative=narrative, percent=percent, quantity=quantity,
                                                corrects=corrects)
-        _evidence_rows(current, report, actor, checked, names)
+        report.evidence_rows = _evidence_rows(current, report, actor, checked, names)  # for the caller's answer
+        updates.update(_progress_columns(current, report))
         for field, value in updates.items():
             setattr(current, field, value)
         if "status" in updates:  # a state change: concurrent editors must reload

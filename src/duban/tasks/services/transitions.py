@@ -29,7 +29,7 @@ from duban.tasks.services._common import (
     _require,
     _sync,
 )
-from duban.tasks.services.reports import _acting_unit, _evidence_rows, _percent
+from duban.tasks.services.reports import _acting_unit, _evidence_rows, _percent, progress_follows
 from duban.tasks.services.tree import INHERITED, task_update
 
 KEEP = object()  # task_assign: leave the field as it is
@@ -142,6 +142,7 @@ def task_transition(*, actor, task: Task, name: str, reason: str = "", expected_
                                                    unit=_acting_unit(actor, current), author=actor,
                                                    narrative=narrative, percent=percent, quantity=quantity)
             _evidence_rows(current, report, actor, checked, names)
+            progress_follows(current, report)
             data["report"] = report.pk
             data["files"] = [{"name": f.original_name, "sha256": f.sha256, "size": f.size} for f in checked]
         if notify:

@@ -52,13 +52,13 @@ def _attachment(content: bytes, filename: str, content_type: str) -> HttpRespons
 def _acting_notes(user, tasks) -> dict[int, str]:
     """"代A角张三办理" for the tasks this user handles as the backup of the responsible post."""
     person_id = getattr(user, "person_id", None)
-    posts = {t.responsible_post_id: t.responsible_post for t in tasks if t.responsible_post_id}
-    if person_id is None or not posts:
+    if person_id is None or not any(t.responsible_post_id for t in tasks):
         return {}
+    posts = selectors.posts_for_rows(tasks)  # one query for the page (lists do not join posts)
     acting = org_selectors.acting_holders(posts.values())
     notes = {}
     for task in tasks:
         who = acting.get(task.responsible_post_id)
         if who is not None and who.is_backup and who.person is not None and who.person.pk == person_id:
-            notes[task.pk] = _("代A角%(name)s办理") % {"name": task.responsible_post.a_holder.name}
+            notes[task.pk] = _("代A角%(name)s办理") % {"name": posts[task.responsible_post_id].a_holder.name}
     return notes

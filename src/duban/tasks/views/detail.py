@@ -36,11 +36,8 @@ from duban.tasks.views._common import (
     _task,
 )
 
+
 # --- the task page -----------------------------------------------------------------------------
-def _visible_ids(user, ids) -> set[int]:
-    return set(selectors.tasks_for_user(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
-
-
 def _timeline(task, user) -> list[dict]:
     return timeline_rows(task, user)  # the 办理记录: duban.tasks.timeline
 
@@ -168,15 +165,18 @@ def _render_task(request, task, *, failed=None, status=200):
     in place (and adds it if the action is no longer on offer, so the reason is still shown)."""
     user = request.user
     today = lights.today()
-    ancestors = list(selectors.task_ancestors(task))
-    visible = _visible_ids(user, [a.pk for a in ancestors])
-    subtree = list(selectors.task_list(user, {"parent": task, "sort": "number"})[:300])
+    # Read once per request: the policy (the lights of the task and its subtree), the ancestors
+    # with their visibility (one query), the reports with their evidence (two).
+    warn_days = lights.yellow_days()
+    ancestors = selectors.task_ancestors_for_user(user, task)
+    subtree = list(selectors.task_list(user, {"parent": task, "sort": "number"}, today=today,
+                                       warn_days=warn_days)[:300])
     for row in subtree:
         row.rel_depth = row.depth - task.depth
     extensions = list(selectors.extensions_for_task(task))
     pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
     reports = list(selectors.reports_for_task(task))
-    latest = reports[0] if reports else None
+    latest, unit_progress = selectors.progress_of(task, reports)
     acting = org_selectors.acting_holder(task.responsible_post) if task.responsible_post_id else None
     actions = _actions(user, task, pending, reports)
     timeline = _timeline(task, user)
@@ -195,13 +195,13 @@ def _render_task(request, task, *, failed=None, status=200):
             actions.insert(0, {**_action(key, title, request.path, form, title), "failed": True})
     context = {
         "task": task, "today": today,
-        "light": lights.light_for(task, today), "light_labels": dict(Light.choices),
+        "light": lights.light_for(task, today, warn_days=warn_days), "light_labels": dict(Light.choices),
         "status_badge": STATUS_BADGES.get(task.status, ""), "status_badges": STATUS_BADGES,
-        "ancestors": [{"task": a, "visible": a.pk in visible} for a in ancestors],
+        "ancestors": [{"task": a, "visible": a.visible} for a in ancestors],
         "subtree": subtree, "base_depth": task.depth,
         "co_units": list(task.co_units.all()),
         "milestones": list(task.milestones.all()),
-        "reports": reports, "latest": latest,
+        "reports": reports, "latest": latest, "unit_progress": unit_progress,
         "extensions": extensions, "pending": pending,
         "instructions": _instruction_rows(user, task, failed),
         "supervision": _supervision_panel(user, task),

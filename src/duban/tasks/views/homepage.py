@@ -27,7 +27,9 @@ def home(request):
     capped = ui_queries.capped_count
     context = {"count_cap": ui_queries.COUNT_CAP}
     if permissions.can(user, permissions.TASKS_VIEW):
-        todo = selectors.todo_for_user(user)
+        policy = selectors.policy()  # read once for the todo counts and the lights
+        today = lights.today()
+        todo = selectors.todo_for_user(user, today, policy=policy)
         context["todo"] = {
             "to_acknowledge": capped(todo.to_acknowledge),
             "returned": capped(todo.returned),
@@ -36,13 +38,13 @@ def home(request):
             "to_review": capped(todo.to_review),
             "to_approve": capped(todo.to_approve_extensions),
         }
-        open_tasks = selectors.tasks_for_user(user).exclude(status__in=CLOSED_STATUSES)
-        today = lights.today()
-        counts = dict(ui_queries.light_counts(open_tasks, today))
+        visible, small = selectors.tasks_for_list(user)
+        open_tasks = visible.exclude(status__in=CLOSED_STATUSES)
+        counts = dict(ui_queries.light_counts(open_tasks, today, warn_days=policy.yellow_days))
         context["lights"] = {"total": capped(open_tasks), "red": counts[Light.RED],
                              "yellow": counts[Light.YELLOW], "green": counts[Light.GREEN]}
-        red = open_tasks.filter(lights.light_q(Light.RED, today))
-        context["red_tasks"] = list(red.order_by("due_date", "path")[:8])
+        red = open_tasks.filter(lights.light_q(Light.RED, today, warn_days=policy.yellow_days))
+        context["red_tasks"] = list(red.order_by(*selectors.ordering("due", selective=small))[:8])
     if permissions.can(user, permissions.DIRECTORY_VIEW):
         context["unit_count"] = capped(org_selectors.units_for_user(user))
         context["person_count"] = capped(org_selectors.people_for_user(user))

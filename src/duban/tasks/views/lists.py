@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from duban.core import permissions
 from duban.core.decorators import require_perm
 from duban.orgs import selectors as org_selectors
-from duban.tasks import excel, selectors, services, ui_queries
+from duban.tasks import excel, lights, selectors, services, ui_queries
 from duban.tasks.forms import (
     PAGE_SIZES,
     TaskFilterForm,
@@ -56,17 +56,17 @@ def _filter_form(request):
                           base_depth=_scope_depth(user))
 
 
-def _filtered(request, form):
+def _filtered(request, form, warn_days=None):
     filters = form.filters()
-    qs = selectors.task_list(request.user, filters)
+    qs = selectors.task_list(request.user, filters, warn_days=warn_days)
     if form.mode == "person" and filters.get("person") is None:
         qs = qs.none()  # 一人一清单 with nobody chosen lists nothing, not everything
     return filters, qs
 
 
-def _filtered_without_light(request, form):
+def _filtered_without_light(request, form, warn_days=None):
     filters = {**form.filters(), "light": None}
-    qs = selectors.task_list(request.user, filters)
+    qs = selectors.task_list(request.user, filters, warn_days=warn_days)
     return qs.none() if form.mode == "person" and filters.get("person") is None else qs
 
 
@@ -81,13 +81,14 @@ def task_list(request):
     if search is not None:
         return search(request)
     form = _filter_form(request)
-    filters, qs = _filtered(request, form)
+    warn_days = lights.yellow_days()  # the policy, read once for the rows' lights and the chips
+    filters, qs = _filtered(request, form, warn_days)
     per_page = _int(request.GET.get("per_page"), PAGE_SIZES[1])
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[1]
     # The light summary counts the list without its own light filter, so every chip stays
     # clickable; with a light chosen, its chip is the list's count (no second count).
-    summary_qs = qs if not filters.get("light") else _filtered_without_light(request, form)
-    light_summary = ui_queries.light_counts(summary_qs)
+    summary_qs = qs if not filters.get("light") else _filtered_without_light(request, form, warn_days)
+    light_summary = ui_queries.light_counts(summary_qs, warn_days=warn_days)
     paginator = ui_queries.CappedPaginator(qs, per_page)
     if filters.get("light") in dict(light_summary):
         paginator.count = dict(light_summary)[filters["light"]]
