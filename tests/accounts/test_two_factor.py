@@ -313,3 +313,25 @@ def test_issuing_an_api_token_for_a_two_factor_account_needs_the_code(cast, cloc
     assert refused.status_code == 403 and refused.json()["detail"] == "otp_enrolment_required"
     # Accounts without two factors are unchanged.
     assert token(cast.supervisor).status_code == 200
+
+
+# --- the production floor --------------------------------------------------------------------------
+def _settings_in_subprocess(**env):
+    import os
+    import subprocess
+    import sys
+
+    code = "import duban.settings as s; print(','.join(s.DUBAN_2FA_ROLES))"
+    full = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_2FA")} | {
+        "DUBAN_ENV": "production", "DUBAN_SECRET_KEY": "k" * 60, "DUBAN_LEDGER_KEY": "l" * 40,
+        "DUBAN_ALLOWED_HOSTS": "duban.example", **env}
+    return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def test_production_requires_two_factors_for_the_four_roles_and_refuses_fewer():
+    default = _settings_in_subprocess()
+    assert default.returncode == 0, default.stderr[-500:]
+    assert set(default.stdout.strip().split(",")) == set(MANDATORY)
+    fewer = _settings_in_subprocess(DUBAN_2FA_ROLES="sysadmin,secadmin")
+    assert fewer.returncode != 0 and "DUBAN_2FA_ROLES" in fewer.stderr
