@@ -25,6 +25,9 @@ class User(AbstractUser):
                                   related_name="user", verbose_name=_("对应人员"))
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # An initial or admin-set password is one-time and expires (IA-04): past this moment it no
+    # longer signs in, and the system administrator sets a new one.
+    one_time_password_until = models.DateTimeField(_("临时密码有效期至"), null=True, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)
     first_failed_login_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
