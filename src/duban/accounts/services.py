@@ -101,6 +101,10 @@ def authenticate_password(username: str, password: str) -> User:
         _ip_failure(ip)
         _register_failure(user, now)
         _fail(username, "bad_password", user)
+    if user.must_change_password and user.one_time_password_until and user.one_time_password_until <= now:
+        # An initial or reset password not used in time (IA-04): refused like any failure, the
+        # system administrator sets a new one.
+        _fail(username, "one_time_password_expired", user)
     if user.failed_login_count or user.locked_until:
         User.objects.filter(pk=user.pk).update(failed_login_count=0, first_failed_login_at=None, locked_until=None)
         user.failed_login_count, user.first_failed_login_at, user.locked_until = 0, None, None
@@ -207,13 +211,19 @@ def _remember_password(user: User) -> None:
     PasswordHistory.objects.filter(pk__in=list(stale)).delete()
 
 
+def _one_time_until(now):
+    return now + timedelta(hours=int(getattr(settings, "DUBAN_ONE_TIME_PASSWORD_HOURS", 24)))
+
+
 def _set_password(user: User, password: str, *, must_change: bool) -> None:
     _validate_password(password, user)
     _check_history(user, password)
     user.set_password(password)
     user.password_changed_at = timezone.now()
     user.must_change_password = must_change
-    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    user.one_time_password_until = _one_time_until(user.password_changed_at) if must_change else None
+    user.save(update_fields=["password", "password_changed_at", "must_change_password",
+                             "one_time_password_until"])
     _remember_password(user)
     # Changing a credential ends every API token (IA-09); sessions end through the auth hash.
     ApiToken.objects.filter(user=user).delete()
@@ -234,7 +244,8 @@ def password_change(*, actor: User, old_password: str, new_password: str) -> Non
             _set_password(user, new_password, must_change=False)
             ledger.append(event="password_changed", obj=user, actor=user)
     except ValidationError as exc:
-        user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password"])
+        user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password",
+                                     "one_time_password_until"])
         _refuse(event="password_change_failed", actor=user, user=user, exc=exc)
 
 
@@ -258,7 +269,8 @@ def password_set_by_admin(*, actor: User, user: User, new_password: str) -> None
             _set_password(user, new_password, must_change=True)
             ledger.append(event="password_reset", obj=user, actor=actor)
     except ValidationError as exc:
-        user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password"])
+        user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password",
+                                     "one_time_password_until"])
         _refuse(event="password_reset_refused", actor=actor, user=user, exc=exc)
 
 
@@ -304,6 +316,7 @@ def _new_user(*, username: str, password: str, full_name: str, unit, person, ema
     user.set_password(password)
     user.password_changed_at = timezone.now()
     user.must_change_password = must_change
+    user.one_time_password_until = _one_time_until(user.password_changed_at) if must_change else None
     try:
         with transaction.atomic():
             user.save()

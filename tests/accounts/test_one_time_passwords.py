@@ -1,0 +1,61 @@
+"""IA-04: initial and reset passwords are one-time and expire. An account the system
+administrator created, or whose password it reset, must change it at the first sign-in; a
+one-time password left unused for DUBAN_ONE_TIME_PASSWORD_HOURS (24) no longer signs in; after the
+change it is gone; and a reset never skips the second factor (tests/accounts/test_two_factor.py)."""
+
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import pytest
+import time_machine
+from django.test import Client
+
+from duban.accounts import services
+from duban.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=dt_timezone.utc)
+TEMP = "Qiu-Shui-Lake#2031"
+NEW = "Xi-Jiang-Bridge#4417"
+GENERIC = "用户名或密码错误,或账户暂不可用。"
+
+
+def _login(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_an_initial_password_expires_unused_after_a_day(cast):
+    with time_machine.travel(T0, tick=False) as clock:
+        user = services.user_create(actor=cast.sysadmin, username="newcomer", password=TEMP, full_name="新人",
+                                    unit=cast.bajiao)
+        assert user.one_time_password_until == T0 + timedelta(hours=24)
+        clock.shift(timedelta(hours=24, minutes=1))
+        response = _login(Client(), "newcomer", TEMP)
+    assert response.status_code == 400 and GENERIC in response.content.decode()
+    entry = AuditEntry.objects.filter(event="login_failed").last()
+    assert entry.data["reason"] == "one_time_password_expired"
+
+
+def test_a_reset_password_works_within_its_day_once_then_the_users_own_password_does(cast):
+    with time_machine.travel(T0, tick=False) as clock:
+        services.password_set_by_admin(actor=cast.sysadmin, user=cast.leader, new_password=TEMP)
+        clock.shift(timedelta(hours=23))
+        client = Client()
+        assert _login(client, "leader", TEMP).status_code == 302
+        assert client.get("/").url == "/accounts/password/"
+        changed = client.post("/accounts/password/", {"old_password": TEMP, "new_password1": NEW,
+                                                      "new_password2": NEW})
+        assert changed.status_code == 302
+        cast.leader.refresh_from_db()
+        assert cast.leader.one_time_password_until is None and not cast.leader.must_change_password
+        clock.shift(timedelta(days=2))
+        assert _login(Client(), "leader", NEW).status_code == 302  # the own password does not expire so
+        assert _login(Client(), "leader", TEMP).status_code == 400  # and the one-time one is gone
+
+
+def test_a_reset_password_left_unused_expires(cast):
+    with time_machine.travel(T0, tick=False) as clock:
+        services.password_set_by_admin(actor=cast.sysadmin, user=cast.leader, new_password=TEMP)
+        clock.shift(timedelta(hours=25))
+        assert _login(Client(), "leader", TEMP).status_code == 400
