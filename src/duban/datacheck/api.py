@@ -260,7 +260,7 @@ def _lead_detail(request, lead) -> dict:
     services.record_access(actor=request.auth, obj=lead, event="datacheck_lead_viewed",
                            data={"full_values": full, "via": "api"})
     subject = " / ".join(str(v) for v in lead.subject_key) if full else _masked_subject(lead)
-    return {**_lead_out(lead), "full_values": full, "reason": lead.reason, "escalated_target": lead.escalated_target,
+    return {**_lead_out(lead), "subject": subject, "full_values": full, "reason": lead.reason, "escalated_target": lead.escalated_target,
             "escalated_object": (f"{lead.escalated_object_type}:{lead.escalated_object_id}"
                                  if lead.escalated_object_type else None),
             "hits": [_hit_out(h, full=full, subject=subject) for h in selectors.lead_hits(lead)[:MAX_LIMIT]],
