@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,21 +35,43 @@ from duban.orgs.selectors import acting_holders
 from duban.tasks import lights
 from duban.tasks.models import Category, Light, ProgressReport, ReportCycle, Task, TaskStatus
 
-# (group header, column header, width)
+# (group header, column header, width): a column without a group spans both header rows.
 COLUMNS = [
-    (gettext_lazy("任务"), gettext_lazy("序号"), 8),
-    (gettext_lazy("任务"), gettext_lazy("任务名称"), 40),
-    (gettext_lazy("任务"), gettext_lazy("类别"), 12),
+    (None, gettext_lazy("序号"), 8),
+    (None, gettext_lazy("任务来源"), 18),
+    (None, gettext_lazy("工作任务"), 40),
+    (None, gettext_lazy("目标"), 16),
+    (gettext_lazy("责任主体"), gettext_lazy("牵头单位"), 14),
+    (gettext_lazy("责任主体"), gettext_lazy("配合单位"), 18),
+    (gettext_lazy("责任主体"), gettext_lazy("责任领导"), 10),
+    (gettext_lazy("责任主体"), gettext_lazy("责任人"), 10),
+    (gettext_lazy("时间节点"), gettext_lazy("完成时限"), 12),
+    (gettext_lazy("时间节点"), gettext_lazy("原定时限"), 12),
+    (gettext_lazy("时间节点"), gettext_lazy("签收时间"), 12),
+    (gettext_lazy("最新进展"), gettext_lazy("进展情况"), 40),
+    (gettext_lazy("最新进展"), gettext_lazy("报送日期"), 12),
+    (gettext_lazy("完成情况"), gettext_lazy("完成进度(%)"), 10),
+    (gettext_lazy("完成情况"), gettext_lazy("完成数量/目标"), 14),
+    (None, gettext_lazy("亮灯"), 8),
+    (None, gettext_lazy("状态"), 10),
+    (None, gettext_lazy("办结时间"), 12),
+    (None, gettext_lazy("备注"), 20),
+]
+# The import template keeps the columns an import reads (excel.parse_import).
+TEMPLATE_COLUMNS = [
+    (None, gettext_lazy("序号"), 8),
+    (None, gettext_lazy("任务名称"), 40),
+    (None, gettext_lazy("任务内容"), 30),
+    (None, gettext_lazy("类别"), 12),
     (gettext_lazy("责任主体"), gettext_lazy("牵头单位"), 16),
     (gettext_lazy("责任主体"), gettext_lazy("配合单位"), 20),
     (gettext_lazy("责任主体"), gettext_lazy("责任领导"), 10),
-    (gettext_lazy("责任主体"), gettext_lazy("责任人"), 10),
     (gettext_lazy("时间节点"), gettext_lazy("开始日期"), 12),
     (gettext_lazy("时间节点"), gettext_lazy("完成时限"), 12),
-    (gettext_lazy("办理情况"), gettext_lazy("状态"), 10),
-    (gettext_lazy("办理情况"), gettext_lazy("亮灯"), 8),
-    (gettext_lazy("办理情况"), gettext_lazy("最新进展"), 40),
-    (gettext_lazy("办理情况"), gettext_lazy("完成进度(%)"), 10),
+    (gettext_lazy("时间节点"), gettext_lazy("报送周期"), 10),
+    (gettext_lazy("目标"), gettext_lazy("目标数量"), 10),
+    (gettext_lazy("目标"), gettext_lazy("量词"), 8),
+    (gettext_lazy("目标"), gettext_lazy("目标对象"), 14),
 ]
 TITLE_FONT = Font(name="方正小标宋简体", size=18, bold=True)
 HEADER_FONT = Font(name="黑体", size=11, bold=True)
@@ -98,6 +121,10 @@ class _Cells:
         self.arrays: dict = {}
 
     def __call__(self, value, style="duban_left"):
+        if isinstance(value, str):
+            # Control characters (a title typed or posted with \x0b) are not allowed in the
+            # file format: openpyxl refuses them and the export answered 500.
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = WriteOnlyCell(self.ws, value=neutralise(value))
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula, whatever the first character
@@ -126,8 +153,10 @@ def relative_numbers(paths: list[str], step: int = Task.steplen) -> dict[str, st
 
 # What a row needs, read as plain tuples: model instances with eight joined relations and three
 # latest-report subqueries per row were two thirds of a county's 8,000-row export.
-_ROW_FIELDS = ("pk", "path", "title", "category__name", "lead_unit__name", "responsible_leader__name",
-               "responsible_post_id", "start_date", "due_date", "status", "export_light")
+_ROW_FIELDS = ("pk", "path", "title", "source__title", "target_number", "target_measure", "target_object",
+               "lead_unit__name", "responsible_leader__name", "responsible_post_id", "due_date",
+               "original_due_date", "acknowledged_at", "completed_at", "status", "returned_at", "return_reason",
+               "export_light")
 _CHUNK = 2000
 
 
@@ -149,88 +178,154 @@ def _co_units(task_ids) -> dict[int, list[str]]:
 
 
 def _latest_reports(task_ids) -> dict[int, tuple]:
-    """(percent, narrative) of each task's latest report: one query per chunk, newest first, the
-    first row per task kept (the same order as selectors.with_latest_report)."""
+    """(percent, quantity, narrative, submitted_at) of each task's latest report: one query per
+    chunk, newest first, the first row per task kept (the order of selectors.with_latest_report)."""
     latest: dict[int, tuple] = {}
     rows = (ProgressReport.objects.filter(task_id__in=task_ids).order_by("task_id", "-submitted_at", "-id")
-            .values_list("task_id", "percent", "narrative"))
-    for task_id, percent, narrative in rows:
+            .values_list("task_id", "percent", "quantity", "narrative", "submitted_at"))
+    for task_id, percent, quantity, narrative, submitted_at in rows:
         if task_id not in latest:
-            latest[task_id] = (percent, narrative)
+            latest[task_id] = (percent, quantity, narrative, submitted_at)
     return latest
 
 
-def export_tasks(queryset, *, title: str | None = None, today: date | None = None) -> bytes:
-    """The filtered responsibility list as .xlsx bytes (one row per task, in tree order)."""
-    today = today or lights.today()
-    qs = queryset.order_by("path")
-    posts = Post.objects.filter(pk__in=qs.exclude(responsible_post=None).values("responsible_post"))
-    acting = acting_holders(posts.select_related("a_holder", "b_holder", "c_holder"), today)
-    keys = list(qs.values_list("pk", "path"))
-    paths = [path for _pk, path in keys]
-    numbers = relative_numbers(paths)
-    rows_qs = qs.annotate(export_light=lights.light_annotation(today)).values_list(*_ROW_FIELDS)
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"
 
-    wb = Workbook(write_only=True)
-    _styles(wb)
-    ws = wb.create_sheet(title="督办台账")
+
+def _local_day(moment) -> date | None:
+    return timezone.localtime(moment).date() if moment is not None else None
+
+
+def _source_title(qs) -> str:
+    """The source's title when every exported task has the same one (a 台账 of one document)."""
+    titles = list(qs.order_by().values_list("source__title", flat=True).distinct()[:2])
+    return titles[0] if len(titles) == 1 and titles[0] else ""
+
+
+def _sheet(wb, columns, *, heading: str, stamp: str, paper=Worksheet.PAPERSIZE_A3):
+    """The sheet with the office layout: title and stamp rows, a two-row merged header (a
+    column without a group spans both rows), frozen below it and right of the task column,
+    printed landscape with the header repeated and page numbers in the footer."""
+    ws = wb.create_sheet(title=str(_("督办台账")))
     cell = _Cells(ws)
-    ncol = len(COLUMNS)
-    for i, (_group, _label, width) in enumerate(COLUMNS, start=1):
+    ncol = len(columns)
+    last = get_column_letter(ncol)
+    for i, (_group, _label, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "C5"
+    titles = [str(label) for _g, label, _w in columns]
+    task_col = next((i for i, t in enumerate(titles, start=1) if t in (str(_("工作任务")), str(_("任务名称")))), 2)
+    ws.freeze_panes = f"{get_column_letter(task_col + 1)}5"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.paperSize = paper
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.print_title_rows = "3:4"
-    last = get_column_letter(ncol)
+    ws.oddFooter.center.text = _("第 &P 页,共 &N 页")
+    ws.evenFooter.center.text = _("第 &P 页,共 &N 页")
 
-    heading = title or _("重点工作任务督办台账")
     ws.append([cell(heading, "duban_title")])
     ws.merged_cells.add(f"A1:{last}1")
-    stamp = _("截至 %(date)s,共 %(n)s 项") % {"date": today.isoformat(), "n": len(paths)}
     ws.append([cell(stamp, "duban_stamp")])
     ws.merged_cells.add(f"A2:{last}2")
-
-    # Two-level header: a group row merged over its columns, then the column names.
-    ws.append([cell(str(g), "duban_header") for g, _l, _w in COLUMNS])
-    ws.append([cell(str(label), "duban_header") for _g, label, _w in COLUMNS])
+    ws.append([cell(str(g) if g is not None else str(label), "duban_header") for g, label, _w in columns])
+    ws.append([cell(str(label) if g is not None else "", "duban_header") for g, label, _w in columns])
     start = 1
     for i in range(1, ncol + 1):
-        if i == ncol or str(COLUMNS[i][0]) != str(COLUMNS[start - 1][0]):
+        group = columns[i - 1][0]
+        if group is None:
+            ws.merged_cells.add(f"{get_column_letter(i)}3:{get_column_letter(i)}4")
+            start = i + 1
+            continue
+        nxt = columns[i][0] if i < ncol else None
+        if nxt is None or str(nxt) != str(group):
             if i > start:
                 ws.merged_cells.add(f"{get_column_letter(start)}3:{get_column_letter(i)}3")
             start = i + 1
+    return ws, cell
+
+
+def export_tasks(queryset, *, title: str | None = None, today: date | None = None) -> bytes:
+    """The filtered responsibility list as .xlsx bytes (one row per task, in tree order), in the
+    columns offices keep. A fixed number of queries: the row keys, the source, the acting
+    holders, then per chunk of 2,000 rows the rows, their co-units and latest reports."""
+    today = today or lights.today()
+    qs = queryset.order_by("path")
+    keys = list(qs.values_list("pk", "path"))
+    paths = [path for _pk, path in keys]
+    numbers = relative_numbers(paths)
+    source = _source_title(qs) if keys else ""
+    posts = Post.objects.filter(pk__in=qs.exclude(responsible_post=None).values("responsible_post"))
+    acting = acting_holders(posts.select_related("a_holder", "b_holder", "c_holder"), today) if keys else {}
+    rows_qs = qs.annotate(export_light=lights.light_annotation(today)).values_list(*_ROW_FIELDS)
+
+    wb = Workbook(write_only=True)
+    _styles(wb)
+    heading = title or (_("%(source)s督办台账") % {"source": source} if source else _("重点工作任务督办台账"))
+    stamp = "    ".join(filter(None, [
+        _("任务来源:%(source)s") % {"source": source} if source else "",
+        _("导出日期:%(date)s") % {"date": today.isoformat()},
+        _("共 %(n)s 项") % {"n": len(paths)},
+    ]))
+    ws, cell = _sheet(wb, COLUMNS, heading=heading, stamp=stamp)
 
     # Labels translated once, not once per row (lazy gettext was a third of the time).
     light_labels = {value: str(label) for value, label in Light.choices}
     status_labels = {value: str(label) for value, label in TaskStatus.choices}
+    returned_note, extended_note = _("办结申请被退回:%(reason)s"), _("经批准延期")
     for chunk in _chunks(rows_qs, [pk for pk, _path in keys]):
         ids = [row[0] for row in chunk]
         co_units = _co_units(ids)
         latest = _latest_reports(ids)
-        for (pk, path, task_title, category, lead_unit, leader, post_id, start_date, due_date, status,
+        for (pk, path, task_title, source_title, target_number, target_measure, target_object, lead_unit, leader,
+             post_id, due_date, original_due, acknowledged_at, completed_at, status, returned_at, return_reason,
              light) in chunk:
             person = acting[post_id].person if post_id in acting else None
-            percent, narrative = latest.get(pk, (None, ""))
+            percent, quantity, narrative, reported_at = latest.get(pk, (None, None, "", None))
+            target = f"{_number(target_number)}{target_measure}{target_object}" if target_number is not None else ""
+            done = ""
+            if quantity is not None:
+                done = _number(quantity) + (f" / {_number(target_number)}" if target_number is not None else "") \
+                    + (target_measure or "")
+            notes = []
+            if returned_at and status == TaskStatus.IN_PROGRESS:
+                notes.append(returned_note % {"reason": return_reason})
+            if original_due:
+                notes.append(extended_note)
             ws.append([
                 cell(numbers[path], "duban_center"),
+                cell(source_title or ""),
                 cell(task_title),
-                cell(category or "", "duban_center"),
+                cell(target, "duban_center"),
                 cell(lead_unit or "", "duban_center"),
                 cell("、".join(co_units.get(pk, ()))),
                 cell(leader or "", "duban_center"),
                 cell(person.name if person else "", "duban_center"),
-                cell(start_date, "duban_center"),
                 cell(due_date, "duban_center"),
-                cell(status_labels.get(status, status), "duban_center"),
-                cell(light_labels.get(light, light), f"duban_light_{light}"),
+                cell(original_due, "duban_center"),
+                cell(_local_day(acknowledged_at), "duban_center"),
                 cell(narrative or ""),
+                cell(_local_day(reported_at), "duban_center"),
                 cell(percent, "duban_center"),
+                cell(done, "duban_center"),
+                cell(light_labels.get(light, light), f"duban_light_{light}"),
+                cell(status_labels.get(status, status), "duban_center"),
+                cell(_local_day(completed_at), "duban_center"),
+                cell(";".join(notes)),
             ])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def import_template(title: str | None = None) -> bytes:
+    """An empty sheet with the columns an import reads (the same office layout)."""
+    wb = Workbook(write_only=True)
+    _styles(wb)
+    _sheet(wb, TEMPLATE_COLUMNS, heading=title or _("任务导入模板"),
+           stamp=_("序号按 1、1.1、1.1.2 填写下级任务;单位、类别、责任领导按系统中的名称填写"))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -317,6 +412,12 @@ def _read_sheet(file) -> tuple[list[tuple], dict]:
         numbers = set(HEADER_ALIASES["number"]) | {_(a) for a in HEADER_ALIASES["number"]}
         # The column-name row, not the group row above it ("任务" spans several columns there).
         if any(label in titles for label in labels) and any(label in numbers for label in labels):
+            # A two-row header (our own export: groups above, column names below; a column
+            # without a group is merged over both rows, so its name is in the upper one).
+            below = [_text(v) for v in rows[index + 1]] if index + 1 < len(rows) and rows[index + 1] else []
+            if below and not below[0] and any(below):
+                labels = [low or up for up, low in zip(labels, below + [""] * (len(labels) - len(below)))]
+                index += 1
             columns = {}
             for key, aliases in HEADER_ALIASES.items():
                 names = set(aliases) | {_(a) for a in aliases}  # a sheet exported in English too

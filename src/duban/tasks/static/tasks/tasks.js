@@ -22,14 +22,21 @@
 
   // The responsibility list: after htmx swaps in filtered results, point 导出台账 at the same
   // filters (the results carry their query string).
-  document.body.addEventListener("htmx:afterSwap", (event) => {
+  // 含草稿: drafts are left out of the 台账 unless this box is ticked (the drafts=1 parameter).
+  const exportHref = () => {
     const results = document.getElementById("task-results");
     const link = document.getElementById("export-link");
-    if (results && link) {
-      const base = link.getAttribute("href").split("?")[0];
-      link.setAttribute("href", `${base}?${results.dataset.exportQuery || ""}`);
-    }
-  });
+    const drafts = document.getElementById("export-drafts");
+    if (!link) return;
+    const [base, current] = link.getAttribute("href").split("?");
+    const query = new URLSearchParams(results ? results.dataset.exportQuery || "" : current || "");
+    query.delete("drafts");
+    if (drafts && drafts.checked) query.set("drafts", "1");
+    link.setAttribute("href", `${base}?${query.toString()}`);
+  };
+  document.body.addEventListener("htmx:afterSwap", exportHref);
+  const draftsBox = document.getElementById("export-drafts");
+  if (draftsBox) draftsBox.addEventListener("change", exportHref);
 
   // Typed search next to a unit/person filter: its text is not a filter, so its change events
   // must not reach the filter form (which reloads the list on change), and Enter must not
