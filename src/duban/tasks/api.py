@@ -475,10 +475,11 @@ def task_list(request, query: Query[TaskQuery]):
 
 
 @router.get("/tasks/export.xlsx")
-def task_export(request, query: Query[TaskQuery]):
+def task_export(request, query: Query[TaskQuery], drafts: bool = False):
     _need(request, permissions.TASKS_VIEW)
     qs = selectors.task_list(_user(request), _filters(_user(request), query))
-    data = services.tasks_export(actor=_user(request), queryset=qs)
+    data = services.tasks_export(actor=_user(request), queryset=qs,
+                                 include_drafts=drafts or "draft" in (query.status or []))  # 草稿 only when asked
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote("督办任务台账.xlsx")
     return response

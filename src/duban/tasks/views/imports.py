@@ -27,7 +27,7 @@ from duban.tasks.views._common import (
 @require_perm(MANAGE)
 @require_GET
 def import_template(request):
-    content = excel.export_tasks(selectors.task_list(request.user).none(), title=_("任务导入模板"))
+    content = excel.import_template(title=_("任务导入模板"))
     return _attachment(content, excel.filename(_("任务导入模板")), XLSX)
 
 

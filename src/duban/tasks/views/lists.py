@@ -155,5 +155,7 @@ def task_export(request):
     """导出台账: exactly the filtered list (scoped by the selector) as the Excel ledger."""
     form = _filter_form(request)
     _filters, qs = _filtered(request, form)
-    content = services.tasks_export(actor=request.user, queryset=qs)
+    # Drafts stay out of the 台账 unless asked for (含草稿: drafts=1, or a filter on 草稿 itself).
+    drafts = request.GET.get("drafts") == "1" or "draft" in (_filters.get("status") or [])
+    content = services.tasks_export(actor=request.user, queryset=qs, include_drafts=drafts)
     return _attachment(content, excel.filename(), XLSX)
