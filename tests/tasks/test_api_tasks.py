@@ -277,7 +277,7 @@ def test_the_export_downloads_an_xlsx(api, build):
     assert "attachment" in response["Content-Disposition"]
     # Every export is in the ledger, with who took it and how many rows (AU-01).
     entry = AuditEntry.objects.filter(event="tasks_exported").latest("seq")
-    assert entry.actor == build.cast.bajiao_liaison and entry.data == {"rows": 1}
+    assert entry.actor == build.cast.bajiao_liaison and entry.data == {"rows": 1, "drafts": False}
 
 
 def test_reports_are_append_only_over_the_api(api, build):

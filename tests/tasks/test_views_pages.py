@@ -204,13 +204,13 @@ def test_export_downloads_the_filtered_list_as_xlsx(build, login):
     assert quote("督办台账") in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
     sheet = load_workbook(BytesIO(response.content)).worksheets[0]
-    titles = [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)]
+    titles = [row[2] for row in sheet.iter_rows(min_row=5, values_only=True)]
     assert titles == ["建设茶叶基地"]
     # The export is in the ledger: who took it, how many rows (AU-01).
     from duban.core.models import AuditEntry
 
     entry = AuditEntry.objects.filter(event="tasks_exported").latest("seq")
-    assert entry.actor == c.supervisor and entry.data == {"rows": 1}
+    assert entry.actor == c.supervisor and entry.data == {"rows": 1, "drafts": False}
 
 
 def test_a_liaisons_export_contains_only_their_subtree(build, login):
@@ -219,7 +219,7 @@ def test_a_liaisons_export_contains_only_their_subtree(build, login):
     build.assigned(title="白果的任务", lead=c.baiguo)
     response = login(c.bajiao_liaison).get(reverse("tasks:export"))
     sheet = load_workbook(BytesIO(response.content)).worksheets[0]
-    assert [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)] == ["芭蕉的任务"]
+    assert [row[2] for row in sheet.iter_rows(min_row=5, values_only=True)] == ["芭蕉的任务"]
 
 
 # --- the task page -----------------------------------------------------------------------------

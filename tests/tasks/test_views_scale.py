@@ -206,11 +206,11 @@ def test_the_export_shows_each_tasks_latest_report_and_co_units(build, login):
     svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="开工建设", percent=45)
     build.assigned(title="没有报送的任务")
     rows = _export_rows(login(c.supervisor).get(reverse("tasks:export")))
-    by_title = {row[1]: row for row in rows}
-    assert by_title["建设茶叶基地"][11:13] == ["开工建设", 45]
-    assert set(by_title["建设茶叶基地"][4].split("、")) == {"白果乡", "肖家坪村"}
-    assert by_title["建设茶叶基地"][9] == "办理中"
-    assert by_title["没有报送的任务"][11] is None and by_title["没有报送的任务"][12] is None
+    by_title = {row[2]: row for row in rows}  # 工作任务 (excel.COLUMNS)
+    assert by_title["建设茶叶基地"][11] == "开工建设" and by_title["建设茶叶基地"][13] == 45
+    assert set(by_title["建设茶叶基地"][5].split("、")) == {"白果乡", "肖家坪村"}
+    assert by_title["建设茶叶基地"][16] == "办理中"
+    assert by_title["没有报送的任务"][11] is None and by_title["没有报送的任务"][13] is None
 
 
 def test_the_export_query_count_does_not_grow_with_rows(build, login, django_assert_max_num_queries):
