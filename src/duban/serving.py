@@ -146,11 +146,23 @@ class BufferingThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.reading = {}  # fileno -> _Pending
         self.max_request_bytes = _max_request_bytes()
+        self.busy = 0  # requests handed to the threads and not finished
+
+    # -- accept only with a thread free ----------------------------------------------------
+    # gthread accepts while it has fewer than --worker-connections, so under load one process
+    # queues requests behind its busy threads while the other process has threads idle (the
+    # listening socket is shared; whoever accepts, serves). This worker leaves a connection in the
+    # kernel's queue, for a process with a free thread, unless one of its own threads is free.
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and self.busy < self.cfg.threads)
 
     # -- the one entry point to the thread pool --------------------------------------------
     def enqueue_req(self, conn):
         if getattr(conn, "duban_ready", False):
             conn.duban_ready = False
+            self.busy += 1
+            if self.busy >= self.cfg.threads:
+                self.set_accept_enabled(False)
             super().enqueue_req(conn)
             return
         if not isinstance(conn.sock, BufferedSocket):
@@ -263,6 +275,7 @@ class BufferingThreadWorker(ThreadWorker):
     def finish_request(self, conn, fs):
         """Bytes a client pipelined behind a request are still in the prefill: give them to the parser,
         where gthread looks for them before it puts a kept-alive connection back on the poller."""
+        self.busy -= 1
         sock = conn.sock
         if (isinstance(sock, BufferedSocket) and sock.has_rest() and not fs.cancelled() and fs.exception() is None
                 and fs.result() and fs.result() is not _DEFER and conn.parser is not None):
