@@ -101,3 +101,22 @@ def test_verify_now_is_a_post_and_scoped(build, login):
     assert login(c.bajiao_liaison).get(reverse("tasks:evidence_verify", args=[ev.pk])).status_code == 405
     assert login(c.baiguo_liaison).post(reverse("tasks:evidence_verify", args=[ev.pk])).status_code == 404
     assert not AuditEntry.objects.filter(event="evidence_verified").exists()
+
+
+def test_the_timeline_costs_the_same_queries_however_long_it_is(build):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from duban.tasks.timeline import timeline_rows
+
+    c = build.cast
+    task = build.in_progress()
+    with CaptureQueriesContext(connection) as short:
+        rows_short = timeline_rows(task, c.supervisor)
+    for i in range(12):
+        svc.report_submit(actor=c.bajiao_liaison,
+                          task=task, narrative=f"进展{i}", percent=i)
+    with CaptureQueriesContext(connection) as long:
+        rows_long = timeline_rows(task, c.supervisor)
+    assert len(rows_long) == len(rows_short) + 12
+    assert len(long) == len(short)
