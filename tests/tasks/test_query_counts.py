@@ -51,7 +51,7 @@ def test_the_html_list_does_not_grow_with_rows(build, login, django_assert_max_n
         page = _get(client, url, {"unit": c.bajiao.pk, "sort": "due"}).content.decode()
         assert "列表任务0" in page
 
-    _same_count(django_assert_max_num_queries, 25, request, lambda: _listed_tasks(build, 2 * N))
+    _same_count(django_assert_max_num_queries, 30, request, lambda: _listed_tasks(build, 2 * N))
 
 
 def test_the_json_list_does_not_grow_with_rows(build, login, django_assert_max_num_queries):
