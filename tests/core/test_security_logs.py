@@ -93,3 +93,8 @@ def test_no_secret_token_or_id_number_reaches_the_logs_and_control_characters_ar
     for record in caplog.records:
         message = record.getMessage()
         assert "\x1b" not in message and "\r\n" not in message, message
+    # IA-12: nor do the audit rows of the same flows.
+    from duban.core.models import AuditEntry
+
+    rows = repr(list(AuditEntry.objects.values()))
+    assert [s for s in secrets if s and s in rows] == []
