@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import time
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from decimal import Decimal
 
 import duckdb
 
-from duban.datacheck import storage
+from duban.datacheck import schema, storage
 
 
 def table_name(alias: str) -> str:
@@ -69,12 +70,14 @@ def duckdb_with(versions: dict, *, sandbox: bool = True, snapshots: Snapshots | 
     ``snapshots`` lets several runs share the decrypted files (else they live for this run)."""
     own = snapshots is None
     snaps = Snapshots() if own else snapshots
-    con = duckdb.connect(":memory:")
+    con = connect()
     try:
         for alias, version in versions.items():
             quoted = snaps.path(version).replace("'", "''")
             what = "TABLE" if sandbox else "VIEW"
-            con.execute(f'CREATE {what} "{table_name(alias)}" AS SELECT * FROM read_parquet(\'{quoted}\')')
+            source = f"read_parquet('{quoted}')"
+            con.execute(f'CREATE {what} "{table_name(alias)}" AS SELECT *{missing_keys(con, source, version)} '
+                        f'FROM {source}')
         if sandbox:
             if own:
                 snaps.close()  # the tables hold the data; no plaintext file outlives the load
@@ -85,6 +88,72 @@ def duckdb_with(versions: dict, *, sandbox: bool = True, snapshots: Snapshots | 
         con.close()
         if own:
             snaps.close()
+
+
+class Session:
+    """Several builder rules over the same dataset versions in one DuckDB connection: each
+    snapshot is decrypted and verified once (``Snapshots``) and gets one view (``snap_<n>``),
+    which every rule's SQL names through ``tables`` (rules.compile_rule's alias → table map)."""
+
+    def __init__(self, snapshots: Snapshots | None = None):
+        self._own = snapshots is None
+        self.snapshots = snapshots or Snapshots()
+        self.con = connect()
+        self._views: dict = {}
+
+    def table(self, version) -> str:
+        if version.pk not in self._views:
+            name = f"snap_{len(self._views)}"
+            source = "read_parquet('" + self.snapshots.path(version).replace("'", "''") + "')"
+            self.con.execute(f'CREATE VIEW "{name}" AS SELECT *{missing_keys(self.con, source, version)} FROM {source}')
+            self._views[version.pk] = name
+        return self._views[version.pk]
+
+    def tables(self, versions: dict) -> dict[str, str]:
+        return {alias: self.table(v) for alias, v in versions.items()}
+
+    def close(self) -> None:
+        self.con.close()
+        if self._own:
+            self.snapshots.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def connect():
+    """An in-memory DuckDB connection set up for the rules: all cores (DUBAN_DATACHECK_THREADS),
+    a memory limit (DUBAN_DATACHECK_MEMORY_LIMIT, DuckDB's default 80% of RAM otherwise; it spills
+    to its temporary directory beyond it), and no insertion order to keep (every rule orders)."""
+    from django.conf import settings
+
+    con = duckdb.connect(":memory:")
+    threads = getattr(settings, "DUBAN_DATACHECK_THREADS", None) or os.cpu_count() or 1
+    con.execute(f"SET threads = {int(threads)}")
+    limit = getattr(settings, "DUBAN_DATACHECK_MEMORY_LIMIT", "")
+    if limit and re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", str(limit)):
+        con.execute(f"SET memory_limit = '{limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _kind(version) -> str | None:
+    kind = getattr(version, "kind", None)
+    if kind is None and hasattr(version, "dataset"):
+        kind = version.dataset.kind
+    return kind
+
+
+def missing_keys(con, source: str, version) -> str:
+    """``, <expr> AS "_k_<f>"`` for the integer keys a snapshot written before them lacks."""
+    kind = _kind(version)
+    if kind not in schema.FIELDS:
+        return ""
+    have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    return "".join(f', {expr} AS "{name}"' for name, expr in schema.key_columns(kind).items() if name not in have)
 
 
 def _plain(v):
@@ -124,9 +193,15 @@ def as_dicts(columns, rows) -> list[dict]:
     return [{c: _plain(v) for c, v in zip(columns, r, strict=True)} for r in rows]
 
 
+def hits_from_rows(columns: list[str], rows: list[tuple], key: list[str]) -> list[tuple[list, dict]]:
+    """The hits of a result: ``group_hits(as_dicts(columns, rows), key)``."""
+    return group_hits(as_dicts(columns, rows), key)
+
+
 def group_hits(records: list[dict], key: list[str]) -> list[tuple[list, dict]]:
     """(key values, {alias: [rows]}) per subject, in the order the SQL returned them."""
     hits: dict[tuple, dict] = {}
+    seen: dict[tuple, dict] = {}
     for rec in records:
         k = tuple(rec.get(c) for c in key)
         bucket = hits.setdefault(k, {})
@@ -136,8 +211,11 @@ def group_hits(records: list[dict], key: list[str]) -> list[tuple[list, dict]]:
             if not name:
                 alias, name = "_", col
             per_alias.setdefault(alias, {})[name] = value
+        marks = seen.setdefault(k, {})
         for alias, row in per_alias.items():
-            rows = bucket.setdefault(alias, [])
-            if row not in rows:
-                rows.append(row)
+            mark = tuple(row.values())
+            got = marks.setdefault(alias, set())
+            if mark not in got:  # a set, not ``row in rows``: a subject with 10,000 rows stays linear
+                got.add(mark)
+                bucket.setdefault(alias, []).append(row)
     return [(list(k), v) for k, v in hits.items()]

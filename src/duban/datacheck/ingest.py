@@ -235,7 +235,8 @@ def _cell(v):
 
 
 def to_parquet(kind: str, rows: list[list]) -> bytes:
-    """The typed rows as Parquet (written by DuckDB through a private temporary CSV)."""
+    """The typed rows as Parquet (written by DuckDB through a private temporary CSV), with the
+    integer join keys ``_k_<field>`` of the id/phone/account fields (schema.key_columns)."""
     fields = schema.fields(kind)
     columns = {ROW: "INTEGER", **{f.name: schema.SQL_TYPES[f.type] for f in fields}}
     with tempfile.TemporaryDirectory(prefix="duban-dc-") as tmp:
@@ -248,8 +249,9 @@ def to_parquet(kind: str, rows: list[list]) -> bytes:
         con = duckdb.connect(":memory:")
         try:
             spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
-            con.execute(f"COPY (SELECT * FROM read_csv(?, header=true, columns={spec}, nullstr='', "
-                        f"quote='\"', escape='\"')) TO '{dst}' (FORMAT parquet)", [src])
+            keys = "".join(f", {expr} AS \"{name}\"" for name, expr in schema.key_columns(kind).items())
+            con.execute(f"COPY (SELECT *{keys} FROM read_csv(?, header=true, columns={spec}, nullstr='', "
+                        f"quote='\"', escape='\"')) TO '{dst}' (FORMAT parquet, COMPRESSION zstd)", [src])
         finally:
             con.close()
         with open(dst, "rb") as fh:

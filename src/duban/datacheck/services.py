@@ -375,7 +375,7 @@ def rule_run(*, actor, rule: Rule, datasets: dict[str, DatasetVersion], params: 
     missing = [k for k in compiled.key if k not in columns]
     if missing:
         raise ValidationError(_("查询结果缺少线索主体列:%(c)s") % {"c": ", ".join(missing)}, code="run_failed")
-    hits = engine.group_hits(engine.as_dicts(columns, rows), compiled.key)
+    hits = engine.hits_from_rows(columns, rows, compiled.key)
     run = Run.objects.create(rule_version=version, datasets={a: dv.pk for a, dv in datasets.items()},
                              params={k: engine._plain(v) for k, v in typed.items()}, sql=compiled.sql, actor=actor,
                              duration_ms=int((time.perf_counter() - start) * 1000))
