@@ -119,9 +119,9 @@ def test_a_page_of_rows_costs_one_query_per_object_type(cast):
                       data={"changes": {"name": ["旧名", "新名"]}, "unit": cast.city.pk})
     entries = list(AuditEntry.objects.filter(event="unit_updated").order_by("seq"))
     with CaptureQueriesContext(connection) as small:
-        ledger_display.describe(entries[:3])
+        ledger_display.describe(entries[:3], reader=cast.supervisor)
     with CaptureQueriesContext(connection) as large:
-        rows = ledger_display.describe(entries)
+        rows = ledger_display.describe(entries, reader=cast.supervisor)
     assert len(large) == len(small) <= 3  # users, units: not one per row
     row = rows[0]
     assert row.event == "修改单位" and row.obj.text == cast.bajiao.name
@@ -129,4 +129,6 @@ def test_a_page_of_rows_costs_one_query_per_object_type(cast):
     assert row.actor.text.endswith(f"({cast.office.name})") or "(" in row.actor.text  # name (unit)
     assert "accounts.user" not in row.actor.text and "#" not in row.actor.text
     assert row.changes == [("名称", "旧名", "新名")]
+    # The auditor reads every entry but opens no unit page: names, no links to a 403.
+    assert ledger_display.describe(entries[:1], reader=cast.auditor)[0].obj.url == ""
     assert [(label, [ref.text for ref in refs]) for label, refs in row.details] == [("单位", [cast.city.name])]

@@ -24,6 +24,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as L
 
+from duban.core import permissions
+
 # --- event code → label ---------------------------------------------------------------------------
 EVENT_LABELS = {
     # accounts and sign-in
@@ -132,19 +134,21 @@ def event_label(code: str) -> str:
 
 
 # --- object types ---------------------------------------------------------------------------------
-# Ledger object_type → (label, URL name of its page or "", attribute that names it).
+# Ledger object_type → (label, URL name of its page or "", attribute that names it, the function
+# permission that page needs: a name is linked only for a reader who may open it, so the 审计管理员,
+# who reads every entry but no task or unit page, gets names without links to 403 pages).
 OBJECT_TYPES = {
-    "tasks.task": (L("任务"), "tasks:detail", "title"),
-    "tasks.source": (L("任务来源"), "tasks:source_detail", "title"),
-    "tasks.evidence": (L("佐证材料"), "", "original_name"),
-    "tasks.category": (L("任务类别"), "", "name"),
-    "orgs.unit": (L("单位"), "orgs:unit_detail", "name"),
-    "orgs.person": (L("人员"), "orgs:person_detail", "name"),
-    "orgs.post": (L("岗位"), "orgs:post_detail", "title"),
-    "orgs.group": (L("工作组"), "orgs:group_detail", "name"),
-    "accounts.user": (L("用户"), "accounts:user_detail", ""),
-    "core.auditentry": (L("审计日志"), "", ""),
-    "tasks.export": (L("台账导出"), "", ""),
+    "tasks.task": (L("任务"), "tasks:detail", "title", permissions.TASKS_VIEW),
+    "tasks.source": (L("任务来源"), "tasks:source_detail", "title", permissions.TASKS_VIEW),
+    "tasks.evidence": (L("佐证材料"), "", "original_name", ""),
+    "tasks.category": (L("任务类别"), "", "name", ""),
+    "orgs.unit": (L("单位"), "orgs:unit_detail", "name", permissions.DIRECTORY_VIEW),
+    "orgs.person": (L("人员"), "orgs:person_detail", "name", permissions.DIRECTORY_VIEW),
+    "orgs.post": (L("岗位"), "orgs:post_detail", "title", permissions.DIRECTORY_VIEW),
+    "orgs.group": (L("工作组"), "orgs:group_detail", "name", permissions.DIRECTORY_VIEW),
+    "accounts.user": (L("用户"), "accounts:user_detail", "", permissions.ACCOUNTS_MANAGE),
+    "core.auditentry": (L("审计日志"), "", "", ""),
+    "tasks.export": (L("台账导出"), "", "", ""),
 }
 
 
@@ -292,10 +296,19 @@ def _to_key(pk_field, value):
 class _Resolver:
     """Collects ids per object type, then loads each type once."""
 
-    def __init__(self, scopes=None):
+    def __init__(self, scopes=None, reader=None):
         self.wanted: dict[str, set] = {}
         self.loaded: dict[str, dict] = {}
         self.scopes = scopes or {}
+        self.reader = reader
+        self.may_open: dict[str, bool] = {}
+
+    def _url(self, object_type, url_name, perm, pk) -> str:
+        if not url_name or self.reader is None:
+            return ""
+        if object_type not in self.may_open:
+            self.may_open[object_type] = not perm or permissions.can(self.reader, perm)
+        return _link(url_name, pk) if self.may_open[object_type] else ""
 
     def want(self, object_type: str, pk) -> None:
         if object_type and pk not in (None, ""):
@@ -320,7 +333,7 @@ class _Resolver:
         if pk in (None, "") and not fallback:
             return None
         obj = self.loaded.get(object_type, {}).get(str(pk))
-        _label, url_name, attr = OBJECT_TYPES.get(object_type, ("", "", ""))
+        _label, url_name, attr, perm = OBJECT_TYPES.get(object_type, ("", "", "", ""))
         if obj is None:
             if object_type in self.scopes:  # outside what the reader may see: not even its name
                 return Ref(text=_("(无权查看的%(kind)s)") % {"kind": object_type_label(object_type)}, kind=object_type)
@@ -330,7 +343,7 @@ class _Resolver:
             text = person_label(obj)
         else:
             text = str(getattr(obj, attr, "") or obj) if attr else str(obj)
-        return Ref(text=text, url=_link(url_name, obj.pk), kind=object_type)
+        return Ref(text=text, url=self._url(object_type, url_name, perm, obj.pk), kind=object_type)
 
 
 def _changes(data) -> dict:
@@ -361,14 +374,15 @@ def _show_fk(res, model, name, value):
     return format_value(value)
 
 
-def describe(entries, *, status_labels: dict | None = None, scopes: dict | None = None) -> list[Row]:
+def describe(entries, *, reader=None, status_labels: dict | None = None, scopes: dict | None = None) -> list[Row]:
     """Rows a person reads, for a page of ledger entries: two passes, so every object, actor and
     referenced id is loaded with one query per type. ``scopes`` maps an object type to a
     function narrowing its queryset to what the reader may see (the task page: the reader's
-    tasks); an object outside it is shown without its name."""
+    tasks); an object outside it is shown without its name. Names are links only for a ``reader``
+    whose role may open that page."""
     entries = list(entries)
     user_type = get_user_model()._meta.label_lower
-    res = _Resolver(scopes)
+    res = _Resolver(scopes, reader)
     for e in entries:
         if e.actor_id:
             res.want(user_type, e.actor_id)

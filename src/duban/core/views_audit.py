@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.core.paginator import Paginator
@@ -107,7 +106,7 @@ def _render_list(request, form, qs, status=200):
     for entry in page.object_list:
         entry.role_label = _role_label(entry.actor_role)
     raw = _raw(request)
-    rows = [] if raw else ledger_display.describe(page.object_list)
+    rows = [] if raw else ledger_display.describe(page.object_list, reader=request.user)
     events = [(code, ledger_display.event_label(code)) for code in _events()]
     return render(request, "core/audit_list.html", {"form": form, "page": page, "events": events, "rows": rows,
                                                     "raw": raw}, status=status)
@@ -159,7 +158,7 @@ def audit_detail(request, seq: int):
         "next": AuditEntry.objects.filter(seq=seq + 1).values_list("seq", flat=True).first(),
     }
     raw = _raw(request)
-    row = None if raw else ledger_display.describe([entry])[0]
+    row = None if raw else ledger_display.describe([entry], reader=request.user)[0]
     return render(request, "core/audit_detail.html", {"entry": entry, "diff_rows": diff_rows, "raw": raw, "row": row,
                                                       "event_label": ledger_display.event_label(entry.event),
                                                       "object_type_label": ledger_display.object_type_label(
@@ -197,7 +196,7 @@ def _export_rows(qs):
     yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)  # BOM: Excel reads the file as UTF-8
     for e in qs.iterator(chunk_size=2000):
         yield writer.writerow([safe_cell(v) for v in (
-            e.seq, e.created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"), e.actor_id, e.actor_name, e.actor_role, e.ip, e.request_id,
+            e.seq, e.created_at.astimezone(UTC).isoformat(timespec="microseconds"), e.actor_id, e.actor_name, e.actor_role, e.ip, e.request_id,
             e.event, e.outcome, e.object_type, e.object_id, e.object_repr,
             json.dumps(e.data, ensure_ascii=False, sort_keys=True), e.prev_mac, e.mac)])
 

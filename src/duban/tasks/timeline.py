@@ -19,7 +19,7 @@ def timeline_rows(task, user) -> list[dict]:
     are named only when ``user`` may see them."""
     roles = dict(Role.choices)
     described = ledger_display.describe(
-        selectors.task_timeline(task), status_labels=dict(TaskStatus.choices),
+        selectors.task_timeline(task), reader=user, status_labels=dict(TaskStatus.choices),
         scopes={"tasks.task": lambda qs: qs.filter(selectors.visible_q(user))})
     rows = []
     for row in described:
