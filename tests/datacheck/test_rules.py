@@ -237,3 +237,14 @@ def test_a_rule_on_a_dataset_of_the_wrong_kind_is_refused(cast, versions):
         services.rule_run(actor=cast.discipline, rule=rule, datasets={"p": versions["payments"],
                                                                       "d": versions["roster"]})
     assert "ds_d" in exc.value.error_dict
+
+
+@pytest.mark.django_db
+def test_a_run_matching_more_rows_than_the_limit_is_refused_and_raises_no_lead(cast, versions, settings):
+    from duban.datacheck.models import Lead, Run
+
+    settings.DUBAN_DATACHECK_MAX_HIT_ROWS = 2
+    rule = services.rule_create(actor=cast.discipline, name="超标", template="above_cap", params={"cap": "1"})
+    with pytest.raises(ValidationError, match="超过 2 行"):
+        services.rule_run(actor=cast.discipline, rule=rule, datasets=world.datasets_for(rule, versions))
+    assert not Run.objects.exists() and not Lead.objects.exists()

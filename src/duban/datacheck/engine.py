@@ -164,11 +164,22 @@ def _plain(v):
     return v
 
 
-def run_duckdb(con, sql: str) -> tuple[list[str], list[tuple], float]:
+class TooManyRows(EngineError):
+    pass
+
+
+def run_duckdb(con, sql: str, max_rows: int | None = None) -> tuple[list[str], list[tuple], float]:
+    """Columns, rows and seconds. With ``max_rows`` at most that many rows are fetched into Python
+    (a rule that matches millions of rows is refused with TooManyRows, not turned into leads)."""
     start = time.perf_counter()
     try:
         cur = con.execute(sql)
-        rows = cur.fetchall()
+        if max_rows is None:
+            rows = cur.fetchall()
+        else:
+            rows = cur.fetchmany(max_rows + 1)
+            if len(rows) > max_rows:
+                raise TooManyRows(max_rows)
     except duckdb.Error as exc:
         raise EngineError(str(exc).splitlines()[0][:300]) from None
     return [d[0] for d in cur.description], rows, time.perf_counter() - start

@@ -43,6 +43,11 @@ def _require(actor, perm):
         raise PermissionDenied(perm)
 
 
+def max_hit_rows() -> int:
+    """The most result rows one run may turn into hits (DUBAN_DATACHECK_MAX_HIT_ROWS)."""
+    return int(getattr(settings, "DUBAN_DATACHECK_MAX_HIT_ROWS", 200_000))
+
+
 def retention_days() -> int:
     return int(getattr(settings, "DUBAN_DATACHECK_RETENTION_DAYS", 365))
 
@@ -369,7 +374,10 @@ def rule_run(*, actor, rule: Rule, datasets: dict[str, DatasetVersion], params: 
     start = time.perf_counter()
     with engine.duckdb_with({a: datasets[a] for a in tables}, sandbox=version.mode == RuleMode.RAW) as con:
         try:
-            columns, rows, _secs = engine.run_duckdb(con, compiled.sql)
+            columns, rows, _secs = engine.run_duckdb(con, compiled.sql, max_rows=max_hit_rows())
+        except engine.TooManyRows:
+            raise ValidationError(_("规则命中的记录超过 %(n)s 行,请收紧条件或参数后再运行。") % {"n": max_hit_rows()},
+                                  code="too_many_hits") from None
         except engine.EngineError as exc:
             raise ValidationError(_("规则运行失败:%(e)s") % {"e": exc}, code="run_failed") from None
     missing = [k for k in compiled.key if k not in columns]
