@@ -82,3 +82,20 @@ def test_a_refused_report_can_be_sent_again_with_the_same_token(build, login):
     assert report(client, task, narrative="", percent=20, form_token=token).status_code == 400
     assert report(client, task, narrative="补上说明", percent=20, form_token=token).status_code == 302
     assert ProgressReport.objects.filter(task=task).count() == 1
+
+
+def test_a_second_post_while_the_first_is_still_running_files_nothing(build, login):
+    """The claim is an atomic cache.add shared by every app server: a POST that finds the token
+    taken by a first one still in flight (here: claimed, not yet recorded) writes nothing."""
+    from django.core.cache import cache
+
+    c = build.cast
+    task = build.in_progress()
+    client = login(c.bajiao_liaison)
+    token = "9" * 32
+    assert cache.add(f"duban:form-once:{c.bajiao_liaison.pk}:{token}", {"pending": True})
+    before = state()
+    response = report(client, task, narrative="完成选址", percent=20, form_token=token)
+    assert response.status_code == 302
+    assert state() == before
+    assert "正在报送或未能报送" in html(client.get(response["Location"]))
