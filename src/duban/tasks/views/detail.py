@@ -26,9 +26,9 @@ from duban.tasks.forms import (
     ReportForm,
     TransitionForm,
 )
-from duban.tasks.views import handover, once
 from duban.tasks.models import CLOSED_STATUSES, ExtensionStatus, Light, ReportKind, TaskStatus
 from duban.tasks.timeline import timeline_rows
+from duban.tasks.views import handover, once
 from duban.tasks.views._common import (
     MANAGE,
     STATUS_BADGES,
