@@ -40,9 +40,9 @@ def _require(user, perm: str) -> None:
 def _lock(task: Task) -> Task:
     """The task row, fresh and (on PostgreSQL) locked until commit; SQLite's IMMEDIATE
     transactions already serialise writers."""
-    qs = Task.objects.all()
+    qs = Task.objects.select_related("lead_unit")  # every actor check reads the lead unit's path
     if connection.features.has_select_for_update:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))  # the task row only, not the unit
     return qs.get(pk=task.pk)
 
 

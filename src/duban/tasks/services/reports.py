@@ -60,7 +60,10 @@ def _evidence_rows(task, report, actor, checked, names) -> list[Evidence]:
 
 
 def _last_percent(task: Task, unit: Unit) -> int | None:
-    """The percent of the unit's latest report on the task (progress or completion request)."""
+    """The percent of the unit's latest report on the task (progress or completion request). The
+    lead unit's is a column of the (locked) task row, kept by the report services: no query."""
+    if unit.pk == task.lead_unit_id:
+        return task.latest_percent
     return (ProgressReport.objects.filter(task=task, unit=unit).order_by("-submitted_at", "-id")
             .values_list("percent", flat=True).first())
 
