@@ -7,8 +7,9 @@ from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 
 from duban.core import crypto as core_crypto
 from duban.core import ledger
@@ -85,9 +86,7 @@ def test_rotate_keys_re_encrypts_dataset_files_legacy_ones_included(cast, media,
     old_kid = core_crypto.get_provider().current_key_id()
     # a file written before the provider: AES-GCM under DUBAN_DATA_KEY
     plain = storage.read(version.data_file, purpose="dataset")
-    legacy_name = default_storage.save("datacheck/legacy.bin",
-                                       __import__("django.core.files.base", fromlist=["ContentFile"]).ContentFile(
-                                           crypto.encrypt_legacy(plain, "dataset")))
+    legacy_name = default_storage.save("datacheck/legacy.bin", ContentFile(crypto.encrypt_legacy(plain, "dataset")))
     DatasetVersion.objects.filter(pk=version.pk).update(data_file=legacy_name)
     version.refresh_from_db()
     assert services.file_key_ids() == {crypto.LEGACY: 1, old_kid: 1}

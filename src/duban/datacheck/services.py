@@ -9,8 +9,8 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
