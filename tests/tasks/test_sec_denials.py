@@ -26,8 +26,10 @@ def test_a_refused_look_up_is_not_in_the_tasks_timeline_but_the_auditor_sees_it(
     assert "authz_denied" not in [e.event for e in selectors.task_timeline(task)]
     page = login(c.supervisor).get(f"/tasks/{task.pk}/").content.decode()
     assert "baiguo" not in page
-    audit = login(c.auditor).get("/audit/", {"event": "authz_denied"}).content.decode()
-    assert "baiguo" in audit
+    auditor = login(c.auditor)
+    audit = auditor.get("/audit/", {"event": "authz_denied"}).content.decode()
+    assert f"{c.p_baiguo.name}({c.baiguo.name})" in audit  # the person by name and unit (issue 9)
+    assert "baiguo" in auditor.get("/audit/", {"event": "authz_denied", "raw": "1"}).content.decode()
 
 
 def test_repeated_probes_of_one_task_write_one_row_with_a_count(build, login):
