@@ -315,7 +315,8 @@ def _ref(obj, name_attr="name") -> dict | None:
     return None if obj is None else {"id": obj.pk, "name": str(getattr(obj, name_attr, obj))}
 
 
-def _tasks_out(tasks, today=None, *, warn_days=None) -> list[dict]:
+def _tasks_out(tasks, today=None, *, warn_days=None, parent_id=None) -> list[dict]:
+    """TaskOut rows; ``parent_id`` when every row is a child of that task (no parent look-up)."""
     tasks = list(tasks)
     posts = selectors.posts_for_rows(tasks)
     acting = acting_holders(posts.values()) if posts else {}
@@ -342,7 +343,10 @@ def _tasks_out(tasks, today=None, *, warn_days=None) -> list[dict]:
         })
     # Parents by path in one query (a node's parent path is its own minus one step).
     parent_paths = {o["_parent_path"] for o in out if o["_parent_path"]}
-    ids = dict(Task.objects.filter(path__in=parent_paths).values_list("path", "pk")) if parent_paths else {}
+    if parent_id is not None:
+        ids = dict.fromkeys(parent_paths, parent_id)
+    else:
+        ids = dict(Task.objects.filter(path__in=parent_paths).values_list("path", "pk")) if parent_paths else {}
     for o in out:
         o["parent_id"] = ids.get(o.pop("_parent_path"))
     return out
@@ -379,8 +383,10 @@ def _detail(user, task: Task) -> dict:
                             "reply_due": i.reply_due.isoformat() if i.reply_due else None,
                             "replied_at": i.replied_at.isoformat() if i.replied_at else None,
                             "reply_text": i.reply_text, "reply_late": i.reply_late}
-                           for i in selectors.instructions_for_task(task)]
-    out["children"] = _tasks_out(selectors.task_children(task, warn_days=warn_days).prefetch_related("co_units"))
+                           for i in selectors.instructions_for_task(task).prefetch_related(None)
+                           .select_related("author")]  # the reply files are not in this answer
+    out["children"] = _tasks_out(selectors.task_children(task, warn_days=warn_days).prefetch_related("co_units"),
+                                 today, warn_days=warn_days, parent_id=task.pk)
     out["timeline"] = [{"seq": e.seq, "at": e.created_at.isoformat(), "event": e.event, "actor": e.actor_name,
                         "data": e.data} for e in selectors.task_timeline(task)]
     reports = list(selectors.reports_for_task(task))
@@ -584,6 +590,7 @@ class ReportIn(Strict):
     percent: int = 0
     quantity: Decimal | None = None
     corrects: int | None = None
+    drop_reason: str = ""  # required when percent is below the unit's last report (400 otherwise)
 
 
 @router.post("/tasks/{int:task_id}/reports", auth=HANDLE, response={201: ReportOut})
@@ -597,7 +604,8 @@ def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[li
         corrects = permissions.resolve_scoped(user, ProgressReport.objects.filter(task=task), None,
                                               payload.corrects, field="corrects", label=_("报告"))
     report = services.report_submit(actor=user, task=task, narrative=payload.narrative, percent=payload.percent,
-                                    quantity=payload.quantity, files=files or [], corrects=corrects)
+                                    quantity=payload.quantity, files=files or [], corrects=corrects,
+                                    drop_reason=payload.drop_reason)
     # The 201 body from what the service wrote (its unit, author and evidence rows), no re-read.
     return 201, _report_out(report, evidence=getattr(report, "evidence_rows", None))
 
