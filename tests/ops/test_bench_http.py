@@ -97,3 +97,17 @@ def test_the_wrk_script_and_the_request_lines_fit(tmp_path):
     assert '"Connection"] = "close"' in lua and "function response" in lua
     if shutil.which("wrk") is None:
         pytest.skip("wrk is not installed (apt-get install wrk)")
+
+
+@pytest.mark.django_db
+def test_the_bench_data_set_builds_on_either_database():
+    # `make bench-http --sqlite` builds the set on SQLite, the default run with COPY on PostgreSQL
+    from duban.bench import generate
+    from duban.tasks.models import ProgressReport, Task
+
+    info = generate.build(scale=0.0002)
+    assert info["tasks"] == Task.objects.count() >= 200
+    assert ProgressReport.objects.count() == info["tasks"] // 2
+    assert Task.objects.filter(status="in_progress").exists() and info["in_progress"]
+    new = Task.objects.create(title="after the build", lead_unit_id=info["township_unit_id"], path="ZZZZ", depth=1)
+    assert new.pk == info["tasks"] + 1  # the id sequences were moved past the copied rows

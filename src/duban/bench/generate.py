@@ -319,6 +319,7 @@ def build(scale: float, seed: int = 20170219) -> dict:
             "supervisor_id": 1,
             "in_progress": in_progress[:20_000],
         }
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (scale float PRIMARY KEY, info jsonb, built_at timestamptz)")
         cur.execute(f"DELETE FROM {META_TABLE}")
         cur.execute(f"INSERT INTO {META_TABLE} (scale, info, built_at) VALUES (%s, %s, %s)",
                     [scale, json.dumps(info), now])
