@@ -99,3 +99,23 @@ def test_a_second_post_while_the_first_is_still_running_files_nothing(build, log
     assert response.status_code == 302
     assert state() == before
     assert "正在报送或未能报送" in html(client.get(response["Location"]))
+
+
+def test_the_api_refuses_a_drop_without_a_reason_with_a_field_error(build, client):
+    import json
+
+    c = build.cast
+    task = build.in_progress()
+    svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="完成一半", percent=50)
+    token = client.post("/api/auth/token", json.dumps({"username": c.bajiao_liaison.username, "password": c.password}),
+                        content_type="application/json").json()["token"]
+
+    def post(body):
+        return client.post(f"/api/tasks/{task.pk}/reports", json.dumps(body), content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    refused = post({"narrative": "重新核算", "percent": 40})
+    assert refused.status_code == 400 and "drop_reason" in refused.content.decode()
+    assert ProgressReport.objects.filter(task=task).count() == 1
+    accepted = post({"narrative": "重新核算", "percent": 40, "drop_reason": "上次误报"})
+    assert accepted.status_code == 201 and accepted.json()["percent"] == 40
