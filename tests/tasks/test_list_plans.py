@@ -12,7 +12,6 @@ from django.db import connection
 from duban.tasks import lights, selectors
 from duban.tasks.models import Task
 
-
 OPEN = ["assigned", "acknowledged", "in_progress", "completion_requested"]
 OTHERS, MINE = 30_000, 300
 

@@ -22,8 +22,8 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from duban.core.api_auth import require
 from duban.core import permissions
+from duban.core.api_auth import require
 from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors as org_selectors
 from duban.orgs.selectors import acting_holders

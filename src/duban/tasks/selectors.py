@@ -2,9 +2,9 @@
 
 Visibility: a unit user sees a task when its lead unit OR one of its co-units is in their
 subtree (co-units report on it); global roles see everything. Lists are built from one
-queryset with the light, its urgency and the latest report annotated (Case/When and Subquery),
-so filtering and sorting by light or progress never loads rows into Python and never does
-N+1 queries.
+queryset with the light and its urgency annotated (Case/When) and the progress read from the
+task's own columns (the lead unit's latest report, kept by the report services), so filtering
+and sorting by light or progress never loads rows into Python and never does N+1 queries.
 """
 
 from __future__ import annotations
@@ -12,7 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import BooleanField, Case, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
