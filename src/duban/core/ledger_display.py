@@ -222,7 +222,7 @@ DATA_LABELS = {
     "up_to_seq": L("截至序号"), "format": L("格式"), "fields": L("字段"), "from": L("原状态"), "to": L("新状态"),
     "evidence": L("佐证材料"), "count": L("数量"), "notices": L("通知数"), "deliveries": L("投递数"),
     "version": L("版本"), "corrects": L("更正的报告"), "kind": L("类型"), "title": L("标题"),
-    "drafts": L("含草稿"), "expected": L("应为"), "actual": L("实际"), "missing": L("文件缺失"),
+    "drafts": L("含草稿"), "report": L("报告编号"), "expected": L("应为"), "actual": L("实际"), "missing": L("文件缺失"),
 }
 # Data keys that hold the id of an object of this type.
 DATA_REFS = {"task": "tasks.task", "parent": "tasks.task", "unit": "orgs.unit", "units": "orgs.unit",
@@ -397,6 +397,9 @@ def describe(entries, *, reader=None, status_labels: dict | None = None, scopes:
         if isinstance(fields, dict):
             for name, value in fields.items():
                 _want_fk(res, model, name, value)
+        for name, value in (e.data.items() if isinstance(e.data, dict) else ()):
+            if name not in DATA_REFS and name != "changes":
+                _want_fk(res, model, name, value)
         for key, ref_type in DATA_REFS.items():
             value = (e.data or {}).get(key)
             if ref_type and isinstance(value, (int, str)):
@@ -427,9 +430,13 @@ def describe(entries, *, reader=None, status_labels: dict | None = None, scopes:
             isinstance(to_status, str) and to_status in statuses)
         details = []
         for key, value in data.items():
-            if key == "changes" or (is_status and key in ("from", "to")):
+            if key == "changes" or (is_status and key in ("from", "to")) or value in (None, "", [], {}):
                 continue
             ref_type = DATA_REFS.get(key)
+            f = _field(model, key) if key not in DATA_LABELS else None
+            if f is not None:  # a field of the object: its label, related objects by name
+                details.append((field_label(model, key), _show_fk(res, model, key, value)))
+                continue
             if key == "files" and isinstance(value, list):
                 text = "、".join(str(v.get("name", "")) if isinstance(v, dict) else format_value(v) for v in value)
             elif ref_type and isinstance(value, (int, str)) and not (key == "task" and e.object_type == "tasks.task"):
