@@ -248,3 +248,32 @@ def test_a_run_matching_more_rows_than_the_limit_is_refused_and_raises_no_lead(c
     with pytest.raises(ValidationError, match="超过 2 行"):
         services.rule_run(actor=cast.discipline, rule=rule, datasets=world.datasets_for(rule, versions))
     assert not Run.objects.exists() and not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_snapshot_written_before_the_integer_keys_still_runs_with_the_same_hits(cast, versions, tmp_path):
+    import hashlib
+
+    import duckdb
+
+    from duban.datacheck import storage
+    from duban.datacheck.models import DatasetVersion
+    from duban.datacheck.schema import Kind
+
+    _rule, before = run_template(cast, versions, "shared_account")
+    pay = versions[Kind.PAYMENTS]
+    src, dst = tmp_path / "new.parquet", tmp_path / "old.parquet"
+    src.write_bytes(storage.read(pay.data_file, purpose="dataset"))
+    con = duckdb.connect()
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{src}')").fetchall()]
+    assert "_k_id_number" in names and "_k_bank_account" in names
+    old_cols = ", ".join(f'"{n}"' for n in names if not n.startswith("_k_"))
+    con.execute(f"COPY (SELECT {old_cols} FROM read_parquet('{src}')) TO '{dst}' (FORMAT parquet)")
+    con.close()
+    data = dst.read_bytes()
+    DatasetVersion.objects.filter(pk=pay.pk).update(data_file=storage.write(data, purpose="dataset"),
+                                                    sha256=hashlib.sha256(data).hexdigest())
+    pay.refresh_from_db()
+    _rule2, after = run_template(cast, {**versions, Kind.PAYMENTS: pay}, "shared_account", name="旧快照")
+    assert subjects(after) == subjects(before) == [(ACCT_A,)]
+    assert [h.rows for h in after.hits.all()] == [h.rows for h in before.hits.all()]
