@@ -82,9 +82,9 @@ def test_every_column_is_filled_from_the_task(build):
 
     c = build.cast
     source = svc.source_create(actor=c.supervisor, kind="document", title="市委一号文件", text="正文")
-    task = build.in_progress(title="建设示范点", source=source, target_number=Decimal("5"), target_measure="个",
+    task = build.in_progress(title="建设示范点", source=source, target_number=Decimal(5), target_measure="个",
                              target_object="示范点", post=c.post_bajiao)
-    svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="已建成 3 个", percent=60, quantity=Decimal("3"))
+    svc.report_submit(actor=c.bajiao_liaison, task=task, narrative="已建成 3 个", percent=60, quantity=Decimal(3))
     ext = svc.extension_request(actor=c.bajiao_liaison, task=task, requested_due=task.due_date + timedelta(days=10),
                                 reason="雨季")
     svc.extension_decide(actor=c.supervisor, extension=ext, approve=True, reason="同意")
