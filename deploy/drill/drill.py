@@ -479,7 +479,9 @@ def drill_l2(cast: Cast) -> None:
 
     threshold = settings.DUBAN_LOCKOUT_THRESHOLD
     # the demo's business accounts (administrators excluded), up to L2_USERS
-    names = list(User.objects.filter(is_active=True).exclude(role__in=[Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR])
+    # the roles that must give a second factor (DUBAN_2FA_ROLES) get no token from a password alone
+    names = list(User.objects.filter(is_active=True)
+                 .exclude(role__in=[Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR, Role.DISCIPLINE])
                  .exclude(role="").order_by("username").values_list("username", flat=True)[:L2_USERS])
     # the address counters of earlier drills (F10 sent wrong credentials too) start from zero
     subprocess.run(["redis-cli", "-h", "127.0.0.1", "-n", str(REDIS_DB), "FLUSHDB"], capture_output=True, check=False)
