@@ -61,7 +61,7 @@ def test_the_client_sees_the_same_400_from_a_real_view(cast, monkeypatch):
     def overflow(*args, **kwargs):
         raise OverflowError("Python int too large to convert to SQLite INTEGER")
 
-    monkeypatch.setattr(selectors, "tasks_for_user", overflow)
+    monkeypatch.setattr(selectors, "task_list", overflow)  # what the list page calls
     client = Client(raise_request_exception=False)
     client.post("/accounts/login/", {"username": "supervisor", "password": cast.password})
     assert client.get("/tasks/list/").status_code == 400
