@@ -163,6 +163,7 @@ def test_a_supervisor_imports_a_task_table_bulk_sets_a_due_date_and_hands_the_ta
     expect(page.locator("#intake-readiness")).to_contain_text("可直接交办 4 / 4 项")
     bulk = page.locator("#intake-bulk")
     _fits(page, 390)
+    _keyboard_walk(page, heading, rows)
 
     # the heading with its subtree gets one due date
     page.locator(f"#node-{heading['id']} input[name='bulk-nodes']").check()
@@ -186,6 +187,34 @@ def test_a_supervisor_imports_a_task_table_bulk_sets_a_due_date_and_hands_the_ta
     expect(page.get_by_text("已交办 4 项任务。")).to_be_visible()
     assert Task.objects.filter(status=TaskStatus.DRAFT).count() == 0
     assert Task.objects.filter(status=TaskStatus.ASSIGNED).count() == 4
+
+
+def _keyboard_walk(page, heading, rows) -> None:
+    """The outline is walked with the keyboard alone: arrows move between rows, ←/→ fold and unfold
+    a subtree, Space ticks the row for the bulk action (and again unticks it)."""
+    row = page.locator(f"#node-{heading['id']}")
+    focused = "() => document.activeElement && document.activeElement.id"
+    toggle = page.locator(f"#node-{heading['id']} > div > .intake-toggle")
+    row.focus()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused) == f"node-{rows[0]['id']}"
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused) == f"node-{rows[1]['id']}"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowLeft")  # on a leaf: to its parent
+    assert page.evaluate(focused) == f"node-{heading['id']}"
+    page.keyboard.press("ArrowLeft")  # on an open parent: fold it
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(f"#node-{rows[0]['id']}")).to_be_hidden()
+    page.keyboard.press("ArrowRight")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(f"#node-{rows[0]['id']}")).to_be_visible()
+    box = row.locator("input[name='bulk-nodes']").first
+    page.keyboard.press(" ")
+    expect(box).to_be_checked()
+    page.keyboard.press(" ")
+    expect(box).not_to_be_checked()
 
 
 def _fits(page, width: int) -> None:
