@@ -18,7 +18,7 @@ PAGES = {
                "/notices/", "/supervision/orders/", "/accountability/mine/"],
     "supervisor": ["/", "/tasks/todo/", "/tasks/list/", "/tasks/{task}/", "/tasks/sources/", "/notices/",
                    "/supervision/orders/", "/supervision/listed/", "/supervision/proposals/", "/checks/",
-                   "/meetings/", "/indicators/", "/petitions/", "/resources/"],
+                   "/meetings/", "/indicators/", "/petitions/", "/resources/", "/tasks/settings/"],
     "leader": ["/", "/tasks/list/", "/tasks/{task}/", "/notices/", "/dashboard/", "/evaluation/", "/checks/",
                "/meetings/", "/indicators/", "/petitions/", "/resources/", "/supervision/listed/"],
 }
@@ -137,11 +137,12 @@ def test_a_liaison_acknowledges_and_reports_with_a_photo_on_a_phone(cast, phone,
 
 # --- bad input from a phone (plain HTTP: no browser needed) ---------------------------------------
 
+# a HEIC header with no picture in it (real HEIC photos are accepted: tests/tasks/test_sec_evidence.py)
 HEIC = (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200)
 
 
 @pytest.mark.django_db
-def test_a_heic_photo_from_a_phone_is_refused_with_a_clear_message_and_nothing_stored(cast, login, settings,
+def test_a_broken_heic_file_from_a_phone_is_refused_with_a_clear_message_and_nothing_stored(cast, login, settings,
                                                                                       tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

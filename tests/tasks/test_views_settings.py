@@ -56,3 +56,15 @@ def test_only_the_supervisor_reaches_the_settings(cast, login, db):
         assert client.post(reverse("tasks:settings"), {"form": "policy", "yellow_days": "1",
                                                        "report_todo_days": "1", "version": "1"}).status_code == 403
     assert not TaskPolicy.objects.exclude(yellow_days=7).exists()
+
+
+def test_the_settings_page_reads_in_english(cast, db):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(cast.supervisor)
+    body = client.get(reverse("tasks:settings")).content.decode()
+    for text in ("Supervision settings", "Save settings", "Add category", "Manage the keyword table"):
+        assert text in body
+    for chinese in ("督办设置", "保存参数", "添加类别", "管理关键词对照表"):
+        assert chinese not in body
