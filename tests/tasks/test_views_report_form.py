@@ -119,3 +119,16 @@ def test_the_api_refuses_a_drop_without_a_reason_with_a_field_error(build, clien
     assert ProgressReport.objects.filter(task=task).count() == 1
     accepted = post({"narrative": "重新核算", "percent": 40, "drop_reason": "上次误报"})
     assert accepted.status_code == 201 and accepted.json()["percent"] == 40
+
+
+def test_the_report_forms_file_input_offers_the_kinds_the_check_keeps(build, login):
+    """The camera and photo library on a phone, HEIC included; legacy Office, refused by the
+    content check, is not offered."""
+    import re
+
+    task = build.in_progress()
+    page = html(login(build.cast.bajiao_liaison).get(reverse("tasks:detail", args=[task.pk])))
+    accept = re.search(r'<input[^>]*name="report-files"[^>]*accept="([^"]+)"|'
+                       r'<input[^>]*accept="([^"]+)"[^>]*name="report-files"', page)
+    kinds = set((accept.group(1) or accept.group(2)).split(","))
+    assert {"image/*", ".heic", ".pdf", ".docx"} <= kinds and not {".doc", ".xls", ".ppt"} & kinds

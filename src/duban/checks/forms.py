@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from duban.checks.models import CheckMode, CheckScope, CheckStage
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import evidence as evidence_files
+from duban.tasks.forms import MultipleFileInput
 from duban.tasks.models import Category
 
 
@@ -28,10 +29,6 @@ class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
 class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}({obj.unit.name})"
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
 
 
 class FilesField(forms.FileField):

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from duban.supervision.models import RULE_FIELDS, Rule
+from duban.tasks.forms import MultipleFileInput
 
 
 class RuleForm(forms.Form):
@@ -44,10 +45,6 @@ class ListForm(forms.Form):
 
 class UnlistForm(forms.Form):
     unlist_reason = forms.CharField(label=_("摘牌理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
 
 
 class ReplyForm(forms.Form):

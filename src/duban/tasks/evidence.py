@@ -55,6 +55,10 @@ CONTENT_TYPES = {
     "ofd": "application/ofd",
 }
 EXTENSIONS = {"jpg": "jpg", "jpeg": "jpg", "heif": "heic", **{k: k for k in CONTENT_TYPES if k != "jpg"}}
+# What a file input offers (the <input accept>): the camera and the photo library beside files, of
+# the kinds kept here. Listing image/jpeg and image/png makes iPhones send their HEIC photos as JPEG;
+# the content check above still decides.
+ACCEPT = "image/*,image/jpeg,image/png,.jpg,.jpeg,.png,.heic,.heif,.pdf,.docx,.xlsx,.pptx,.ofd"
 LEGACY_OFFICE = frozenset({"doc", "xls", "ppt", "dot", "xlt", "pot", "pps"})
 # PDF names that make a document do something when it is opened or clicked.
 PDF_ACTIVE = re.compile(rb"/(?:JS|JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|AA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])")

@@ -98,7 +98,12 @@ class PostChoiceField(ScopedModelChoiceField):
 
 
 class MultipleFileInput(forms.FileInput):
+    """Several evidence files in one input, offering the phone's camera and photo library."""
+
     allow_multiple_selected = True
+
+    def __init__(self, attrs=None):
+        super().__init__({"accept": evidence_files.ACCEPT, **(attrs or {})})
 
 
 class EvidenceField(forms.FileField):

@@ -40,10 +40,11 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted) document.querySelectorAll("form[data-submitting]").forEach((f) => delete f.dataset.submitting);
 });
 
-// Evidence from a phone: offer the camera and the photo library beside files. The server checks
-// every file's content (tasks/evidence.py): these are the kinds it keeps; listing image/jpeg
-// and image/png makes iPhones send their HEIC photos as JPEG.
-const EVIDENCE_ACCEPT = "image/*,image/jpeg,image/png,.jpg,.jpeg,.png,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.ofd";
+// Evidence from a phone: offer the camera and the photo library beside files, for the file inputs
+// written by hand or without the evidence widget (tasks.forms.MultipleFileInput sets the same
+// list server-side, from tasks/evidence.py's ACCEPT: keep the two equal). The server checks every
+// file's content; listing image/jpeg and image/png makes iPhones send their HEIC photos as JPEG.
+const EVIDENCE_ACCEPT = "image/*,image/jpeg,image/png,.jpg,.jpeg,.png,.heic,.heif,.pdf,.docx,.xlsx,.pptx,.ofd";
 document.querySelectorAll("input[type=file]:not([accept])").forEach((input) => {
   if (input.closest("[data-import]") || /import|xlsx/.test(input.name)) return;
   input.setAttribute("accept", EVIDENCE_ACCEPT);
