@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/duban
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 
-.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench bench-http messages clean audit-deps drill
+.PHONY: setup run dev screens test test-sqlite test-pg lint-imports preflight bench bench-datacheck bench-http messages clean audit-deps drill
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ test-pg: setup
 
 bench: setup
 	$(BIN)/python -m duban.bench $(BENCH_ARGS)
+
+# 大数据监督: every datacheck rule over 10M payments x 1M roster x 100k deaths (no database; about a
+# minute plus data generation), duban's time against DuckDB's own for the same SQL, and peak memory.
+bench-datacheck: setup
+	$(BIN)/python -m duban.datacheck.bench $(BENCH_DATACHECK_ARGS)
 
 # duban over real HTTP as `duban serve` deploys it (DEBUG off, gthread + buffering worker), driven by
 # wrk on loopback at 1 and 8 connections; the province data set on PostgreSQL (built or reused).
