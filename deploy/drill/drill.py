@@ -416,11 +416,12 @@ def run_load(cast: Cast, users: int, seconds: float, stop_event: threading.Event
                 elif roll < 0.75:
                     kind = "write"
                     r = s.post(f"{BASE}/api/tasks/{task_id}/reports", headers=headers, timeout=30,
-                               data={"narrative": f"drill L1 progress by {name}", "percent": str(rng.randint(1, 90))})
+                               data={"narrative": f"drill L1 progress by {name}", "percent": str(rng.randint(1, 90)),
+                                     "drop_reason": "drill: random percents"})  # a drop needs a reason
                 elif roll < 0.85:
                     kind = "upload"
                     r = s.post(f"{BASE}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
-                               data={"narrative": f"drill L1 evidence by {name}", "percent": "50"},
+                               data={"narrative": f"drill L1 evidence by {name}", "percent": "50", "drop_reason": "drill"},
                                files={"files": (f"photo-{i}.png", photo, "image/png")})
                 elif roll < 0.95:
                     r = leader_session.get(f"{BASE}/dashboard/", timeout=30)
