@@ -654,7 +654,7 @@ def drill_l4(cast: Cast, servers: list[subprocess.Popen]) -> None:
         t0 = time.monotonic()
         try:
             r = requests.post(f"{BASE}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
-                              data={"narrative": "drill L4", "percent": "10"},
+                              data={"narrative": "drill L4", "percent": "10", "drop_reason": "drill"},
                               files={"files": (f"big-{i}.png", big, "image/png")})
             code = r.status_code
         except requests.RequestException:
@@ -666,7 +666,7 @@ def drill_l4(cast: Cast, servers: list[subprocess.Popen]) -> None:
     codes = [c for c, _ in over]
     # just under nginx's limit but over the app's: the app's own 413, straight to an app server
     direct = requests.post(f"http://127.0.0.1:{APP_A}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
-                           data={"narrative": "drill L4", "percent": "10"},
+                           data={"narrative": "drill L4", "percent": "10", "drop_reason": "drill"},
                            files={"files": ("big.png", b"\0" * (limit + 100), "image/png")}).status_code
     # slow bodies through nginx while /healthz is probed
     health = []
@@ -710,7 +710,7 @@ def drill_f1(cast: Cast, server: subprocess.Popen, env: dict) -> None:
     def upload(i):
         try:
             r = requests.post(f"http://127.0.0.1:{APP_A}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
-                              data={"narrative": f"drill F1 {i}", "percent": "20"},
+                              data={"narrative": f"drill F1 {i}", "percent": "20", "drop_reason": "drill"},
                               files={"files": (f"f1-{i}.png", payload, "image/png")})
             if r.status_code == 201:
                 created.append(i)
@@ -807,14 +807,15 @@ def drill_f3(cast: Cast) -> None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < F3_SECONDS:
         r = requests.post(f"{BASE}/api/tasks/{task_id}/reports", headers=headers, timeout=30,
-                          data={"narrative": "drill F3 while the audit table refuses inserts", "percent": "30"})
+                          data={"narrative": "drill F3 while the audit table refuses inserts", "percent": "30",
+                                "drop_reason": "drill"})
         during.append(r.status_code)
         time.sleep(0.3)
     during_rows = ProgressReport.objects.filter(pk__gt=start_id).count()
     db_close()
     psql("GRANT INSERT ON core_auditentry TO duban")
     after_codes = [requests.post(f"{BASE}/api/tasks/{task_id}/reports", headers=headers, timeout=30,
-                                 data={"narrative": "drill F3 after the grant", "percent": "31"}).status_code
+                                 data={"narrative": "drill F3 after the grant", "percent": "31", "drop_reason": "drill"}).status_code
                    for _ in range(5)]
     new_reports = list(ProgressReport.objects.filter(pk__gt=start_id).values_list("pk", flat=True))
     audited = set(AuditEntry.objects.filter(event="task_report", data__report__in=new_reports)
