@@ -284,6 +284,14 @@ class Evidence(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("上传人"))
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    # FU-05: withdrawal is soft (the row, the file and its SHA-256 stay); a replacement is a new
+    # row that names the one it replaces, so the version history is the chain of ``replaces``.
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("撤回人"))
+    withdraw_reason = models.TextField(_("撤回理由"), blank=True)
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="replacements", verbose_name=_("替换的材料"))
 
     objects = ImmutableQuerySet.as_manager()
 
@@ -299,6 +307,13 @@ class Evidence(models.Model):
         if self.pk is not None:
             raise TypeError("evidence is append-only")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("evidence is append-only: withdraw it (services.evidence_withdraw)")
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ExtensionStatus(models.TextChoices):
