@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+from array import array
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from urllib.parse import urlsplit, urlunsplit
@@ -86,6 +87,16 @@ def _reset_sequence(cursor, table: str) -> None:
         cursor.execute(f"INSERT INTO sqlite_sequence (name, seq) SELECT %s, COALESCE(MAX(id), 0) FROM {table}", [table])
         return
     cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}")
+
+
+def _backfill_latest_reports(connection) -> None:
+    """The reports were COPYed after migrating: fill the tasks' latest_* columns as 0008 does."""
+    import importlib
+
+    migration = importlib.import_module("duban.tasks.migrations.0008_list_indexes_latest_report")
+    with connection.cursor() as cursor:
+        for sql in [migration.BACKFILL_PG] if connection.vendor == "postgresql" else migration.BACKFILL_ANY:
+            cursor.execute(sql)
 
 
 def ensure_dataset(scale: float, fresh: bool = False) -> dict:
@@ -264,17 +275,22 @@ def build(scale: float, seed: int = 20170219) -> dict:
             _copy(raw, "tasks_task", columns, task_rows)
             _reset_sequence(cur, "tasks_task")
         n_tasks_built = len(task_rows)
+        # Reports come from each task's lead unit, as report_submit's participant rule requires, so
+        # that the latest_* columns (kept for the lead unit only) are filled as in real use.
+        lead_of = array("i", [0]) + array("i", (row[8] for row in task_rows))
         del task_rows
 
         with Timer(f"{n_tasks_built // 2} progress reports"):
             def reports():
                 for i in range(1, n_tasks_built // 2 + 1):
                     t = rng.randint(1, n_tasks_built)
-                    yield (i, t, "progress", units[towns[0]][0], 3, f"第{i}次进展:按计划推进。", None,
+                    yield (i, t, "progress", lead_of[t], 3, f"第{i}次进展:按计划推进。", None,
                            rng.randint(0, 100), None, now - timedelta(minutes=i % 100_000))
             _copy(raw, "tasks_progressreport", ["id", "task_id", "kind", "unit_id", "author_id", "narrative",
                                                 "quantity", "percent", "corrects_id", "submitted_at"], reports())
             _reset_sequence(cur, "tasks_progressreport")
+        with Timer("latest report per task (the migration's back-fill)"):
+            _backfill_latest_reports(connection)
 
         # --- ledger: one valid chain -------------------------------------------------------
         events = ("task_assign", "task_acknowledge", "task_report", "task_start", "task_request_completion",
