@@ -105,6 +105,12 @@ def authenticate_password(username: str, password: str) -> User:
         # An initial or reset password not used in time (IA-04): refused like any failure, the
         # system administrator sets a new one.
         _fail(username, "one_time_password_expired", user)
+    if user.must_change_password and user.one_time_password_until:
+        # A one-time password works once (IA-04): this sign-in uses it up. The session it opens
+        # can only change the password (the old one is still checked there); signing in again
+        # with it is refused as expired, and the sysadmin sets a new one.
+        User.objects.filter(pk=user.pk).update(one_time_password_until=now)
+        user.one_time_password_until = now
     if user.failed_login_count or user.locked_until:
         User.objects.filter(pk=user.pk).update(failed_login_count=0, first_failed_login_at=None, locked_until=None)
         user.failed_login_count, user.first_failed_login_at, user.locked_until = 0, None, None
@@ -211,17 +217,23 @@ def _remember_password(user: User) -> None:
     PasswordHistory.objects.filter(pk__in=list(stale)).delete()
 
 
-def _one_time_until(now):
+def _one_time_until(now, *, reset: bool = False):
+    """When an initial password (DUBAN_ONE_TIME_PASSWORD_HOURS, 24 h: a new colleague may start
+    tomorrow) or a reset password (DUBAN_RESET_PASSWORD_MINUTES, 30 min: the sysadmin hands it to
+    someone waiting for it; it is duban's reset token, IA-04) stops signing in."""
+    if reset:
+        return now + timedelta(minutes=int(getattr(settings, "DUBAN_RESET_PASSWORD_MINUTES", 30)))
     return now + timedelta(hours=int(getattr(settings, "DUBAN_ONE_TIME_PASSWORD_HOURS", 24)))
 
 
-def _set_password(user: User, password: str, *, must_change: bool) -> None:
+def _set_password(user: User, password: str, *, must_change: bool, reset: bool = False) -> None:
     _validate_password(password, user)
     _check_history(user, password)
     user.set_password(password)
     user.password_changed_at = timezone.now()
     user.must_change_password = must_change
-    user.one_time_password_until = _one_time_until(user.password_changed_at) if must_change else None
+    user.one_time_password_until = (_one_time_until(user.password_changed_at, reset=reset) if must_change
+                                    else None)
     user.save(update_fields=["password", "password_changed_at", "must_change_password",
                              "one_time_password_until"])
     _remember_password(user)
@@ -266,7 +278,7 @@ def password_set_by_admin(*, actor: User, user: User, new_password: str) -> None
             if user.pk == actor.pk:
                 raise ValidationError(_("请通过“修改密码”修改自己的密码。"), code="own_account")
             _guard_admin_target(actor, user)
-            _set_password(user, new_password, must_change=True)
+            _set_password(user, new_password, must_change=True, reset=True)
             ledger.append(event="password_reset", obj=user, actor=actor)
     except ValidationError as exc:
         user.refresh_from_db(fields=["password", "password_changed_at", "must_change_password",
