@@ -9,7 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from duban.core import context
+from duban.core import context, uploads
 
 
 class RequestContextMiddleware:
@@ -114,6 +114,8 @@ class InputCharactersMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, ValueError) and "NUL" in str(exception):
             return bad_characters_response(request)
+        if isinstance(exception, uploads.StorageFull):  # a full disk: a clear 507, nothing kept
+            return uploads.storage_full_response(request)
         if isinstance(exception, OverflowError) or (
                 isinstance(exception, (DataError, IntegrityError)) and _is_out_of_range(exception)):
             return out_of_range_response(request)

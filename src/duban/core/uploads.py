@@ -31,6 +31,7 @@ Usage in a view::
 
 from __future__ import annotations
 
+import errno
 import io
 from functools import wraps
 
@@ -213,3 +214,48 @@ def remove_stale_temporary_files(older_than: int | None = None) -> list[str]:
         except FileNotFoundError:  # finished (and deleted) meanwhile
             continue
     return removed
+
+
+# --- a full disk (F4) -------------------------------------------------------------------------
+# Django's FileSystemStorage writes a file chunk by chunk and, when the disk fills up (ENOSPC, or
+# EDQUOT over a quota), raises OSError with the part already written left on disk. Uploads save
+# through ``save_whole``: the part is removed and ``StorageFull`` raised, which
+# core.middleware answers with a clear 507 (JSON under /api/, the error page otherwise) instead
+# of the generic 500. Services store files before their database writes, so nothing is committed.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class StorageFull(Exception):
+    """The file store has no room for an upload; nothing of it was kept."""
+
+
+def storage_full_message() -> str:
+    return _("存储空间已满,文件未能保存,本次提交未生效。请稍后重试,或联系系统管理员清理存储空间。")
+
+
+def save_whole(name: str, content) -> str:
+    """``default_storage.save(name, content)``, or StorageFull with no part of the file left."""
+    from django.core.files.storage import default_storage
+
+    try:
+        return default_storage.save(name, content)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL_ERRNOS:
+            raise
+        try:
+            default_storage.delete(name)  # the part written before the disk filled up
+        except OSError:  # pragma: no cover - nothing there, or the store is gone; the scrub lists leftovers
+            pass
+        raise StorageFull(name) from exc
+
+
+def storage_full_response(request):
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    message = storage_full_message()
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "storage_full"}, status=507,
+                            json_dumps_params={"ensure_ascii": False})
+    return render(request, "core/error.html", {"code": 507, "title": _("存储空间不足"), "message": message},
+                  status=507)

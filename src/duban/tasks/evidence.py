@@ -39,6 +39,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from duban.core import uploads
+
 MAX_ZIP_ENTRIES = 2000
 MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200  # a larger compression ratio is a zip bomb, not a document
@@ -290,7 +292,8 @@ def stored(files: list[CheckedFile]):
     names = []
     try:
         for f in files:
-            names.append(default_storage.save(storage_name_for(f.file_type), ContentFile(f.data)))
+            # a full disk: StorageFull (507) with the part written removed (core.uploads.save_whole)
+            names.append(uploads.save_whole(storage_name_for(f.file_type), ContentFile(f.data)))
         yield names
     except BaseException:
         _delete(names)
