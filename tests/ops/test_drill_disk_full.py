@@ -14,10 +14,10 @@ import os
 import pytest
 from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
-from tasks.helpers import Builder, pdf_bytes, state, upload
 
 from duban.core import uploads
 from duban.tasks.models import Evidence
+from tasks.helpers import Builder, pdf_bytes, state, upload
 
 
 class FullDisk(FileSystemStorage):
