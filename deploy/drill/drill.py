@@ -43,7 +43,7 @@ VENV_BIN = Path(sys.executable).parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 DRILL_DIR = Path(os.environ.get("DRILL_DIR", "/tmp/duban-drill"))
 PG_PORT, PG_PORT_PITR = 54329, 54330
-PROXY, APP_A, APP_B, APP_F8 = 8100, 8101, 8102, 8103
+PROXY, APP_A, APP_B, APP_F8, APP_F6 = 8100, 8101, 8102, 8103, 8104
 REDIS_DB = int(os.environ.get("DRILL_REDIS_DB", "7"))
 PASSWORD = "Xidu-Kaiju-2017"  # the demo accounts' published password (docs/demo.md)
 BASE = f"http://127.0.0.1:{PROXY}"
@@ -56,6 +56,8 @@ L4_OVERSIZE, L4_SLOW = 40, 10
 F2_OUTAGE_SECONDS = 15
 F3_SECONDS = 10
 F10_CASES = 3
+F4_FREE_MB, F4_SECONDS = 50, 25
+F6_WRITERS, F6_SECONDS = 10, 60
 
 PROCS: list[subprocess.Popen] = []
 RESULTS: list[tuple[str, bool, str]] = []
@@ -255,6 +257,9 @@ def setup() -> dict:
 
 
 def teardown() -> None:
+    media = DRILL_DIR / "data" / "media"
+    if os.path.ismount(media):  # F4's tmpfs, if F4 was interrupted before its own clean-up
+        subprocess.run(["umount", "-l", str(media)], capture_output=True, check=False)
     for proc in reversed(PROCS):
         stop(proc)
     for datadir, port in ((DRILL_DIR / "pg" / "data", PG_PORT), (DRILL_DIR / "pitr" / "data", PG_PORT_PITR)):
@@ -601,13 +606,28 @@ def drill_l3(cast: Cast) -> None:
 
 # --- L4: upload abuse ------------------------------------------------------------------------------------
 
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()
+    return [int(x) for x in out]
+
+
 def app_worker_pids(server: subprocess.Popen) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=False).stdout.split()
-    pids = []
-    for p in out:  # duban serve → gunicorn master → workers
-        pids += [int(x) for x in subprocess.run(["pgrep", "-P", p], capture_output=True, text=True,
-                                                 check=False).stdout.split()]
-    return pids
+    """The gunicorn worker processes of an app server: the leaves of its process tree. `duban serve
+    --no-worker` execs gunicorn, so the server's pid is the gunicorn master and the workers are its
+    children (an older `duban serve` was a parent of the master: then they are grandchildren)."""
+    leaves, todo = [], _children(server.pid)
+    for _ in range(3):  # bounded: at most three levels
+        nxt = []
+        for pid in todo:
+            kids = _children(pid)
+            if kids:
+                nxt += kids
+            else:
+                leaves.append(pid)
+        todo = nxt
+        if not todo:
+            break
+    return leaves
 
 
 def rss_kb(pid: int) -> int:
@@ -668,6 +688,14 @@ def drill_l4(cast: Cast, servers: list[subprocess.Popen]) -> None:
     direct = requests.post(f"http://127.0.0.1:{APP_A}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
                            data={"narrative": "drill L4", "percent": "10", "drop_reason": "drill"},
                            files={"files": ("big.png", b"\0" * (limit + 100), "image/png")}).status_code
+    # over the app server's own request limit (the upload limit + 1 MiB, as nginx's client_max_body_size):
+    # duban.serving.BufferingThreadWorker answers 413 from the headers, before any of the body is read
+    with socket.create_connection(("127.0.0.1", APP_A), timeout=10) as sock:
+        sock.sendall(f"POST /api/tasks/{task_id}/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: {headers['Authorization']}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                     f"Content-Length: {limit + 2 * 1024 * 1024}\r\n\r\n".encode())
+        answer = sock.recv(200)
+    worker_refusal = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else -1
     # slow bodies through nginx while /healthz is probed
     health = []
     with cf.ThreadPoolExecutor(L4_SLOW) as pool:
@@ -689,12 +717,14 @@ def drill_l4(cast: Cast, servers: list[subprocess.Popen]) -> None:
     temp_dir = DRILL_DIR / "data" / "tmp" / "uploads"
     leftovers = len(list(temp_dir.glob("*"))) if temp_dir.exists() else 0
     refused = sum(1 for c in codes if c in (413, 400, -1))
-    ok = (refused == L4_OVERSIZE and direct == 413 and max(health) < 1.0 and rss_ratio < 2.0 and leftovers == 0)
+    ok = (refused == L4_OVERSIZE and direct == 413 and worker_refusal == 413 and max(health) < 1.0
+          and rss_ratio < 2.0 and leftovers == 0)
     record("L4 upload abuse", ok,
            f"{L4_OVERSIZE} parallel uploads of {(limit >> 20) + 1} MiB → {sorted(set(codes))} "
-           f"(max {max(t for _, t in over):.2f} s); over the app's limit straight to an app server → {direct}; "
-           f"/healthz during {L4_SLOW} slow (1 KB/s) bodies: max {max(health) * 1000:.0f} ms; worker RSS ≤ "
-           f"{rss_ratio:.2f}× baseline; upload temp files left {leftovers}; zip-bomb docx not drilled here "
+           f"(max {max(t for _, t in over):.2f} s); straight to an app server: a file over the app's limit → {direct} "
+           f"(Django), a body over its request limit → {worker_refusal} (serving worker, before the body); "
+           f"/healthz during {L4_SLOW} slow (1 KB/s) bodies: max {max(health) * 1000:.0f} ms; RSS of {len(pids)} "
+           f"gunicorn workers ≤ {rss_ratio:.2f}× baseline; upload temp files left {leftovers}; zip-bomb docx not drilled here "
            "(tests/tasks cover the evidence content check)")
 
 
@@ -827,6 +857,298 @@ def drill_f3(cast: Cast) -> None:
            f"{len(during)} reports during the revoke → {sorted(set(during))}, rows committed {during_rows}; "
            f"after the grant 5 reports → {sorted(set(after_codes))}; committed reports without their audit row "
            f"{len(missing)} of {len(new_reports)}")
+
+
+# --- F4: disk full ---------------------------------------------------------------------------------------
+
+def du_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def drill_f4(cast: Cast, env: dict) -> None:
+    """MEDIA_ROOT on a tmpfs with F4_FREE_MB free (the existing files copied in), filled up while 5
+    users upload, read and report; then the space comes back. The tmpfs is unmounted in a finally."""
+    from duban.tasks.models import Evidence
+
+    media = DRILL_DIR / "data" / "media"
+    disk = DRILL_DIR / "data" / "media.disk"
+    media.mkdir(parents=True, exist_ok=True)
+    used = du_bytes(media)
+    size_kb = (used + F4_FREE_MB * 1024 * 1024) // 1024 + 4096  # + room for tmpfs's own blocks
+    evidence_before = Evidence.objects.count()
+    db_close()
+    media.rename(disk)
+    media.mkdir()
+    mounted = False
+    stats = {"upload": {}, "other": {}, "traceback": 0, "upload_created": 0, "messages": set(), "other_5xx": 0}
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=755", "tmpfs", str(media)], check=True,
+                       capture_output=True, timeout=30)
+        mounted = True
+        subprocess.run(["cp", "-a", f"{disk}/.", str(media)], check=True, timeout=300)
+        photo = png(1024 * 1024)
+        lock = threading.Lock()
+        deadline = time.monotonic() + F4_SECONDS
+        filled = threading.Event()
+
+        def user(i):
+            name, task_id, _u = cast.liaisons[i % len(cast.liaisons)]
+            headers = auth(cast.tokens[name])
+            rng = random.Random(40 + i)
+            s = requests.Session()
+            for _ in range(400):  # bounded in count and in time
+                if time.monotonic() >= deadline:
+                    return
+                roll = rng.random()
+                try:
+                    if roll < 0.5:
+                        kind = "upload"
+                        r = s.post(f"{BASE}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
+                                   data={"narrative": f"drill F4 {i}", "percent": "50", "drop_reason": "drill"},
+                                   files={"files": (f"f4-{i}.png", photo, "image/png")})
+                    elif roll < 0.8:
+                        kind = "other"
+                        r = s.get(f"{BASE}/api/tasks/{task_id}", headers=headers, timeout=30)
+                    else:
+                        kind = "other"
+                        r = s.post(f"{BASE}/api/tasks/{task_id}/reports", headers=headers, timeout=30,
+                                   data={"narrative": f"drill F4 text {i}", "percent": "50", "drop_reason": "drill"})
+                except requests.RequestException:
+                    code, body = -1, ""
+                else:
+                    code, body = r.status_code, r.text
+                with lock:
+                    stats[kind][code] = stats[kind].get(code, 0) + 1
+                    if "Traceback" in body:
+                        stats["traceback"] += 1
+                    if kind == "upload" and code == 201:
+                        stats["upload_created"] += 1
+                    if kind == "upload" and code >= 500 and filled.is_set():
+                        try:
+                            stats["messages"].add(r.json().get("detail", "")[:60])
+                        except ValueError:
+                            stats["messages"].add(body[:60])
+                    if kind == "other" and (code >= 500 or code < 0):
+                        stats["other_5xx"] += 1
+                time.sleep(0.1)
+
+        with cf.ThreadPoolExecutor(5) as pool:
+            futures = [pool.submit(user, i) for i in range(5)]
+            time.sleep(4)
+            # fill it: a filler file takes all but ~2 MB; the uploads then run into ENOSPC
+            free = os.statvfs(media).f_bavail * os.statvfs(media).f_frsize
+            block = b"\0" * (1024 * 1024)
+            try:
+                with open(media / "filler.bin", "wb") as fh:
+                    fh.writelines(block for _ in range(max(0, free // len(block) - 2)))
+            except OSError:  # the uploads got there first: full is full
+                pass
+            filled.set()
+            for f in futures:
+                f.result()
+        free_after = os.statvfs(media).f_bavail * os.statvfs(media).f_frsize
+        (media / "filler.bin").unlink()
+        # the space is back: an upload works again, without restarting anything
+        name, task_id, _u = cast.liaisons[0]
+        again = requests.post(f"{BASE}/api/tasks/{task_id}/reports", headers=auth(cast.tokens[name]), timeout=60,
+                              data={"narrative": "drill F4 after", "percent": "50", "drop_reason": "drill"},
+                              files={"files": ("f4-after.png", png(200 * 1024), "image/png")}).status_code
+        scrub = duban("verify-evidence", "--orphans", env=env, check=False)
+        missing = scrub.stdout.count("MISMATCH") + scrub.stdout.count("MISSING")
+        orphans = scrub.stdout.count("ORPHAN")
+        evidence_added = Evidence.objects.count() - evidence_before
+        db_close()
+    finally:
+        if mounted:
+            subprocess.run(["cp", "-a", f"{media}/.", str(disk)], check=False, timeout=300)  # the new files
+            for _ in range(10):
+                if subprocess.run(["umount", str(media)], capture_output=True, check=False).returncode == 0:
+                    break
+                time.sleep(1)
+            else:
+                subprocess.run(["umount", "-l", str(media)], capture_output=True, check=False)
+        (disk / "filler.bin").unlink(missing_ok=True)
+        media.rmdir()
+        disk.rename(media)
+    refused = {c: n for c, n in stats["upload"].items() if c != 201}
+    expected_evidence = stats["upload_created"] + (1 if again == 201 else 0)
+    ok = (bool(refused) and set(refused) == {507} and stats["traceback"] == 0 and stats["other_5xx"] == 0
+          and any("存储空间已满" in m for m in stats["messages"]) and missing == 0 and orphans == 0
+          and scrub.returncode == 0 and again == 201 and evidence_added == expected_evidence)
+    record("F4 disk full", ok,
+           f"MEDIA_ROOT on a tmpfs with {F4_FREE_MB} MB free, filled to {free_after >> 10} KiB free after 4 s of "
+           f"{F4_SECONDS} s of 5 users: uploads of 1 MB {dict(sorted(stats['upload'].items()))} with "
+           f"{sorted(stats['messages']) or '-'}; other requests {dict(sorted(stats['other'].items()))} "
+           f"(5xx {stats['other_5xx']}); tracebacks {stats['traceback']}; evidence rows added {evidence_added} = "
+           f"uploads answered 201 {expected_evidence}; verify-evidence --orphans: {missing} missing/altered, "
+           f"{orphans} orphan files; after the space came back an upload → {again}")
+
+
+# --- F6: SQLite contention --------------------------------------------------------------------------------
+
+def drill_f6() -> None:
+    """One SQLite instance (its own data dir): an app server with 2 gunicorn workers, a job worker and
+    F6_WRITERS writer threads for F6_SECONDS, `duban backup` (SQLite's online backup API) in the middle;
+    then the backup's copy is checked and restored into a fresh data dir."""
+    import sqlite3
+    import tarfile
+
+    base = DRILL_DIR / "f6"
+    data = base / "data"
+    env = app_env(data=data)
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(key, None)
+    db_file = data / "duban.sqlite3"
+    t0 = time.monotonic()
+    duban("migrate", "--noinput", "-v0", env=env, timeout=900)
+    duban("demo", env=env, timeout=900)
+    setup_s = time.monotonic() - t0
+    cast_json = duban("shell", "-c", (
+        "import json\n"
+        "from duban.accounts.models import User\nfrom duban.core.roles import Role\n"
+        "from duban.tasks import selectors\nfrom duban.tasks.models import TaskStatus\n"
+        "out = []\n"
+        "for u in User.objects.filter(role=Role.LIAISON, is_active=True).exclude(unit=None).order_by('username'):\n"
+        "    t = selectors.tasks_for_user(u).filter(lead_unit=u.unit, status__in=[TaskStatus.IN_PROGRESS, "
+        "TaskStatus.ACKNOWLEDGED]).order_by('pk').first()\n"
+        "    if t: out.append([u.username, t.pk])\n"
+        "print('CAST' + json.dumps(out))\n"), env=env).stdout
+    liaisons = json.loads(next(ln for ln in cast_json.splitlines() if ln.startswith("CAST"))[4:])
+    base_url = f"http://127.0.0.1:{APP_F6}"
+    app = start_app(APP_F6, env, "app-f6")
+    worker = start("worker-f6", [str(VENV_BIN / "duban"), "worker", "--interval", "2"], env)
+    try:
+        if not wait_http(f"{base_url}/healthz", 90):
+            raise RuntimeError("the SQLite app server did not come up")
+        tokens = {n: token(n, base=base_url) for n, _t in liaisons}
+
+        def reports() -> int:
+            db = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=30)
+            try:
+                return db.execute("SELECT count(*) FROM tasks_progressreport").fetchone()[0]
+            finally:
+                db.close()
+
+        before = reports()
+        stats = {"by_status": {}, "created": 0, "locked": 0, "errors": 0}
+        lock = threading.Lock()
+        deadline = time.monotonic() + F6_SECONDS
+        photo = png(200 * 1024)
+
+        def writer(i):
+            name, task_id = liaisons[i % len(liaisons)]
+            headers = auth(tokens[name])
+            rng = random.Random(60 + i)
+            s = requests.Session()
+            for _ in range(2000):  # bounded in count and in time
+                if time.monotonic() >= deadline:
+                    return
+                roll = rng.random()
+                try:
+                    if roll < 0.7:
+                        r = s.post(f"{base_url}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
+                                   data={"narrative": f"drill F6 {i}", "percent": str(rng.randint(1, 90)),
+                                         "drop_reason": "drill"})
+                    elif roll < 0.85:
+                        r = s.post(f"{base_url}/api/tasks/{task_id}/reports", headers=headers, timeout=60,
+                                   data={"narrative": f"drill F6 file {i}", "percent": "50", "drop_reason": "drill"},
+                                   files={"files": (f"f6-{i}.png", photo, "image/png")})
+                    else:
+                        r = s.get(f"{base_url}/api/tasks", headers=headers, timeout=60)
+                except requests.RequestException:
+                    with lock:
+                        stats["errors"] += 1
+                    continue
+                with lock:
+                    stats["by_status"][r.status_code] = stats["by_status"].get(r.status_code, 0) + 1
+                    if r.status_code == 201:
+                        stats["created"] += 1
+                    if r.status_code >= 500:
+                        stats["errors"] += 1
+                    if "database is locked" in r.text:
+                        stats["locked"] += 1
+
+        with cf.ThreadPoolExecutor(F6_WRITERS) as pool:
+            futures = [pool.submit(writer, i) for i in range(F6_WRITERS)]
+            time.sleep(F6_SECONDS / 2)
+            at_backup = reports()
+            tb = time.monotonic()
+            backup = duban("backup", "--dir", str(base / "backups"), env=env, check=False, timeout=600)
+            backup_s = time.monotonic() - tb
+            after_backup = reports()
+            for f in futures:
+                f.result()
+        after = reports()
+    finally:
+        stop(worker)
+        stop(app)
+    logs_locked = sum((DRILL_DIR / "logs" / f"{n}.log").read_text(errors="replace").count("database is locked")
+                      for n in ("app-f6", "worker-f6"))
+    archive = next((base / "backups").glob("duban-*.tar"), None)
+    integrity, in_backup, manifest_reports = "no archive", -1, -2
+    if archive is not None:
+        with tarfile.open(archive) as tar:
+            tar.extract("db.sqlite3", base / "extract", filter="data")
+            manifest = json.load(tar.extractfile("manifest.json"))
+        copy = sqlite3.connect(str(base / "extract" / "db.sqlite3"))
+        try:
+            integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            in_backup = copy.execute("SELECT count(*) FROM tasks_progressreport").fetchone()[0]
+        finally:
+            copy.close()
+        manifest_reports = manifest.get("tables", {}).get("tasks_progressreport", -2)
+    # restore into a fresh data dir (the key ring comes along, as an operator brings it from escrow)
+    fresh = base / "restored"
+    if (data / "keys").exists():
+        shutil.copytree(data / "keys", fresh / "keys")
+    fresh_env = {**env, "DUBAN_DATA_DIR": str(fresh)}
+    restore = duban("restore", str(archive), "--operator", "drill", env=fresh_env, check=False, timeout=600) \
+        if archive else None
+    restored = -1
+    if (fresh / "duban.sqlite3").exists():
+        db = sqlite3.connect(f"file:{fresh / 'duban.sqlite3'}?mode=ro", uri=True)
+        try:
+            restored = db.execute("SELECT count(*) FROM tasks_progressreport").fetchone()[0]
+        finally:
+            db.close()
+    ledger_ok, ledger_text = verify_ledger(fresh_env)
+    evidence = duban("verify-evidence", env=fresh_env, check=False)
+    ok = (stats["errors"] == 0 and stats["locked"] == 0 and logs_locked == 0 and after - before == stats["created"]
+          and backup.returncode == 0 and integrity == "ok" and at_backup <= in_backup <= after_backup
+          and in_backup == manifest_reports == restored and restore is not None and restore.returncode == 0
+          and ledger_ok and evidence.returncode == 0)
+    RESULTS.append(("F6 SQLite contention", ok, (
+        f"SQLite (WAL): 1 app server × 2 gunicorn workers + job worker + {F6_WRITERS} writer threads for "
+        f"{F6_SECONDS} s (set-up {setup_s:.0f} s): {sum(stats['by_status'].values())} requests "
+        f"{dict(sorted(stats['by_status'].items()))}, 5xx/errors {stats['errors']}, 'database is locked' in answers "
+        f"{stats['locked']} and in the logs {logs_locked}; reports created {stats['created']} = rows added "
+        f"{after - before}; duban backup (online backup API) in the middle {backup_s:.1f} s: PRAGMA integrity_check "
+        f"{integrity}, {in_backup} reports in the copy (manifest {manifest_reports}; {at_backup} before it began, "
+        f"{after_backup} when it ended); restore into a fresh data dir "
+        f"{'ok' if restore is not None and restore.returncode == 0 else 'FAILED'} with {restored} reports; "
+        f"verify-ledger {ledger_text}; verify-evidence {(evidence.stdout.strip().splitlines() or ['-'])[-1]}")))
+    log(f"F6: {'PASS' if ok else 'FAIL'} — {RESULTS[-1][2]}")
+
+
+# --- F9: clock jumps for the reminder scheduler -----------------------------------------------------------
+
+def drill_f9(env: dict) -> None:
+    result = subprocess.run([str(VENV_BIN / "python"), str(ROOT / "deploy" / "drill" / "f9_clock.py")], env=env,
+                            capture_output=True, text=True, timeout=600, check=False, cwd=ROOT)
+    if result.returncode != 0:
+        record("F9 clock jumps", False, f"the clock script failed: {result.stderr[-400:]}")
+        return
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    steps = out["steps"]
+    rerun = [s["at"] for s in steps if s["rerun_made"]]
+    step_back = steps[2]
+    ok = (not rerun and not any(out["duplicates"].values()) and not out["flips"] and out["step_back_same_date"]
+          and not step_back["made"] and step_back["planned"] == 0)
+    figures = "; ".join(
+        f"{s['at']} ({s['beijing_date']}): planned {s['planned']}, made {s['made'] or 'nothing'}, rerun "
+        f"{s['rerun_made'] or 'nothing'}, scheduler ran {len(s['scheduler_ran'])} jobs, red {s['red']}" for s in steps)
+    record("F9 clock jumps", ok,
+           f"{figures}; duplicates {out['duplicates']}; red lights turning back {len(out['flips'])}")
 
 
 # --- F5: storage corruption -------------------------------------------------------------------------------
@@ -1072,7 +1394,7 @@ def drill_f10(cast: Cast) -> None:
 
 # --- main ---------------------------------------------------------------------------------------------------
 
-ORDER = ["L1", "L3", "L4", "JOBS", "F5", "F1", "F3", "F2", "F10", "F8", "F7", "L2"]
+ORDER = ["L1", "L3", "L4", "JOBS", "F9", "F5", "F4", "F1", "F3", "F2", "F10", "F8", "F7", "L2", "F6"]
 
 
 def main() -> int:
@@ -1094,7 +1416,8 @@ def main() -> int:
             "L4": lambda: drill_l4(cast, servers), "F1": lambda: drill_f1(cast, servers[0], env),
             "F2": lambda: drill_f2(cast), "F3": lambda: drill_f3(cast), "F5": lambda: drill_f5(cast, env),
             "F7": lambda: drill_f7(cast), "F8": lambda: drill_f8(cast, env), "JOBS": lambda: drill_jobs(env),
-            "F10": lambda: drill_f10(cast),
+            "F10": lambda: drill_f10(cast), "F4": lambda: drill_f4(cast, env), "F6": drill_f6,
+            "F9": lambda: drill_f9(env),
         }
         for key in [k for k in ORDER if k in only]:
             log(f"--- {key}")

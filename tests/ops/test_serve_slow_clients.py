@@ -170,6 +170,11 @@ def test_whole_requests_still_pass_through_bodies_and_limits(server):
     # over the limit: refused before the body is read; chunked bodies: refused (Django would read none)
     assert send(b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200000\r\n\r\n"
                 ).startswith(b"HTTP/1.1 413")
+    # an evidence upload over the limit straight to the app server (make drill L4): the same 413, before
+    # authentication or Django see it (a file between the upload limit and this one is Django's 413)
+    assert send(b"POST /api/tasks/1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer x\r\n"
+                b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 200000\r\n\r\n"
+                ).startswith(b"HTTP/1.1 413")
     assert send(b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                 b"0\r\n\r\n").startswith(b"HTTP/1.1 411")
     # keep-alive: two requests on one connection, the second pipelined behind the first
