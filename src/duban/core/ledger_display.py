@@ -44,7 +44,7 @@ EVENT_LABELS = {
     # core: ledger, security, backups, keys
     "authz_denied": L("越权访问被拒绝"), "audit_exported": L("导出审计日志"), "audit_purged": L("归档并清理审计日志"),
     "ledger_verified": L("校验审计日志完整性"), "security_alert": L("安全告警"), "integrity_failure": L("文件完整性校验失败"),
-    "backup_verified": L("校验备份"), "backup_restored": L("恢复备份"), "crypto_keys_rotated": L("轮换密钥"),
+    "pii_viewed": L("查看完整个人信息"), "backup_verified": L("校验备份"), "backup_restored": L("恢复备份"), "crypto_keys_rotated": L("轮换密钥"),
     # orgs
     "unit_created": L("新增单位"), "unit_updated": L("修改单位"), "unit_moved": L("调整单位隶属"), "unit_deleted": L("删除单位"),
     "person_created": L("新增人员"), "person_updated": L("修改人员"), "post_created": L("新增岗位"), "post_updated": L("修改岗位"),
@@ -63,6 +63,7 @@ EVENT_LABELS = {
     "task_extension_approve": L("同意延期"), "task_extension_refuse": L("不同意延期"), "task_instruct": L("领导批示"),
     "task_milestone": L("更新节点"), "task_overdue_report": L("进展报送逾期"), "task_instruction_reply": L("回复批示"),
     "tasks_exported": L("导出台账"), "evidence_downloaded": L("下载佐证材料"), "evidence_verified": L("校验佐证材料"),
+    "task_evidence_withdraw": L("撤回佐证材料"), "task_evidence_replace": L("替换佐证材料"),
     # intake
     "intake_draft_create": L("生成任务草稿"), "intake_draft_edit": L("编辑任务草稿"), "intake_draft_meta": L("修改草稿信息"),
     "intake_draft_confirm": L("确认生成任务"), "intake_draft_discard": L("放弃任务草稿"),
