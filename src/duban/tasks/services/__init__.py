@@ -13,6 +13,7 @@ permission check, the row lock, text cleaning, ``_notify``) live in ``_common`` 
 
 from duban.tasks.services._common import TASK_FIELDS
 from duban.tasks.services.categories import category_create, policy_update
+from duban.tasks.services.evidence import evidence_may_change, evidence_replace, evidence_withdraw
 from duban.tasks.services.exports import tasks_export
 from duban.tasks.services.extensions import extension_decide, extension_request
 from duban.tasks.services.imports import tasks_import
@@ -23,7 +24,7 @@ from duban.tasks.services.instructions import (
     notification_mark_read,
 )
 from duban.tasks.services.overdue import task_report_overdue
-from duban.tasks.services.reports import evidence_integrity_failure, evidence_open, report_submit
+from duban.tasks.services.reports import TaskHidden, evidence_integrity_failure, evidence_open, report_submit
 from duban.tasks.services.sources import source_create
 from duban.tasks.services.transitions import (
     task_acknowledge,
@@ -41,9 +42,13 @@ from duban.tasks.services.tree import task_create, task_decompose, task_move, ta
 
 __all__ = [
     "TASK_FIELDS",
+    "TaskHidden",
     "category_create",
     "evidence_integrity_failure",
+    "evidence_may_change",
     "evidence_open",
+    "evidence_replace",
+    "evidence_withdraw",
     "extension_decide",
     "extension_request",
     "instruction_add",

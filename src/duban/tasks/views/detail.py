@@ -16,6 +16,7 @@ from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.core.services import ConcurrentEditError, ConflictError
 from duban.orgs import selectors as org_selectors
+from duban.tasks import evidence as evidence_files
 from duban.tasks import lights, selectors, services, statemachine
 from duban.tasks.forms import (
     DESTRUCTIVE,
@@ -210,6 +211,7 @@ def _render_task(request, task, *, failed=None, status=200):
         "failed": failed is not None and status >= 400,
         "danger": [a for a in actions if a["danger"]],
         "can_manage": permissions.can(user, MANAGE) and task.status not in CLOSED_STATUSES,
+        "evidence_editable": services.evidence_may_change(user, task), "evidence_accept": evidence_files.ACCEPT,
         "can_toggle_milestones": task.status in (TaskStatus.ACKNOWLEDGED, TaskStatus.IN_PROGRESS)
         and statemachine.may(user, statemachine.LEAD, task),
     }

@@ -1,13 +1,18 @@
-"""The evidence download: the only way to an evidence file (AC-09), for the task pages."""
+"""The evidence download: the only way to an evidence file (AC-09), for the task pages; and
+withdrawing or replacing a file (FU-05, services.evidence_withdraw / evidence_replace)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from duban.core import uploads
 from duban.core.decorators import require_perm
 from duban.tasks import evidence as evidence_files
 from duban.tasks import selectors, services
@@ -48,3 +53,64 @@ def evidence_verify(request, pk):
         messages.error(request, _("校验不一致:“%(name)s”的内容已被改动(SHA-256 不同),已记录并通知督查室。")
                        % {"name": name})
     return redirect(reverse("tasks:detail", args=[evidence.task_id]) + f"#evidence-{evidence.pk}")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("撤回理由"), max_length=2000)
+
+
+class ReplaceForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("新文件"))
+    reason = forms.CharField(label=gettext_lazy("替换理由"), max_length=2000)
+
+
+def _back(evidence_pk, task_pk):
+    return redirect(reverse("tasks:detail", args=[task_pk]) + f"#evidence-{evidence_pk}")
+
+
+def _refused(request, form, evidence):
+    """A refused withdrawal or replacement: the reasons as messages, nothing changed, back to the file."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return _back(evidence.pk, evidence.task_id)
+
+
+@require_perm(VIEW)
+@require_POST
+def evidence_withdraw(request, pk):
+    """撤回: soft (the row, the file and its SHA-256 stay), with a reason, audited; 403 once the
+    task is submitted for completion or closed (outside the 退回/重新打开 flow)."""
+    evidence = selectors.evidence_get_for_user(request.user, pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.evidence_withdraw(actor=request.user, evidence=evidence, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if not form.is_valid():
+        return _refused(request, form, evidence)
+    messages.success(request, _("已撤回“%(name)s”;文件及其 SHA-256 仍保留。") % {"name": evidence.original_name})
+    return _back(evidence.pk, evidence.task_id)
+
+
+@require_perm(VIEW)
+@require_POST
+def evidence_replace(request, pk):
+    """替换: the new file is a new version naming the old one, which is kept and marked withdrawn."""
+    evidence = selectors.evidence_get_for_user(request.user, pk)
+    form = ReplaceForm(request.POST, request.FILES)
+    if uploads.apply_refusal(request, form, "file"):
+        return _refused(request, form, evidence)
+    new = None
+    if form.is_valid():
+        try:
+            new = services.evidence_replace(actor=request.user, evidence=evidence, file=form.cleaned_data["file"],
+                                            reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if new is None:
+        return _refused(request, form, evidence)
+    messages.success(request, _("已用“%(new)s”替换“%(old)s”;原文件作为历史版本保留。")
+                     % {"new": new.original_name, "old": evidence.original_name})
+    return _back(new.pk, evidence.task_id)
