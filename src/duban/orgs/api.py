@@ -22,7 +22,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
-from duban.core import api_auth, permissions
+from duban.core import api_auth, permissions, pii
 from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors, services
 from duban.orgs.models import AbsenceKind, LeadingGroupMember, Post, Unit, UnitKind
@@ -120,6 +120,10 @@ class UnitMoveIn(In):
 
 
 class PersonOut(Schema):
+    """``phone`` is masked (138****1234) for every caller (DP-05, the field matrix of
+    docs/security.md §AC-07); only ``GET /people/{id}`` gives the directory editors the full number
+    (one ``pii_viewed`` row)."""
+
     id: int
     name: str
     unit: UnitRef
@@ -127,6 +131,10 @@ class PersonOut(Schema):
     phone: str
     is_active: bool
     version: int
+
+    @staticmethod
+    def resolve_phone(obj) -> str:
+        return obj.phone if getattr(obj, "pii_full", False) else pii.mask(obj.phone, pii.PHONE)
 
 
 class AbsenceOut(Schema):
@@ -445,7 +453,11 @@ def person_list(request, unit: int | None = None, q: str = "", active: bool | No
 @router.get("/people/{person_id}", response={200: PersonDetailOut, **ERRORS}, url_name="orgs_person_detail")
 def person_detail(request, person_id: int):
     _require(request, permissions.DIRECTORY_VIEW)
-    return selectors.person_get_for_user(request.auth, person_id, selectors.people_for_user(request.auth))
+    person = selectors.person_get_for_user(request.auth, person_id, selectors.people_for_user(request.auth))
+    if person.phone and pii.may_reveal(request.auth, pii.get("orgs.person", "phone"), person):
+        person.pii_full = True
+        pii.record_view(obj=person, fields=["phone"], page="api:orgs_person_detail", actor=request.auth)
+    return person
 
 
 @router.post("/people", auth=EDIT, response={201: PersonOut, **ERRORS}, url_name="orgs_person_create")

@@ -10,7 +10,7 @@ from datetime import date
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from duban.core import permissions
+from duban.core import permissions, pii
 from duban.orgs import excel, selectors
 from duban.orgs.models import Absence, LeadingGroupMember, Person, Post, Unit, UnitAlias
 
@@ -203,7 +203,9 @@ def directory_rows(user) -> dict[str, list[list]]:
                           excel.ALIAS_SEPARATOR.join(sorted(a.name for a in unit.aliases.all())), unit.sort_order,
                           excel.YES if unit.is_active else excel.NO])
     people = selectors.people_for_user(user).order_by("unit__path", "name")
-    person_rows = [[p.name, p.unit.name, p.title, p.phone, excel.YES if p.is_active else excel.NO] for p in people]
+    # Phones masked (DP-05); the import reads a masked phone as "unchanged", so the file round-trips.
+    person_rows = [[p.name, p.unit.name, p.title, pii.mask(p.phone, pii.PHONE), excel.YES if p.is_active else excel.NO]
+                   for p in people]
     posts = selectors.posts_for_user(user).select_related(
         "a_holder__unit", "b_holder__unit", "c_holder__unit").order_by("unit__path", "title")
 

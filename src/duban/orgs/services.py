@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from treebeard.exceptions import InvalidMoveToDescendant
 
-from duban.core import context, ledger, permissions
+from duban.core import context, ledger, permissions, pii
 from duban.core.models import Outcome
 from duban.core.services import ConcurrentEditError, audited_update
 from duban.orgs import excel, queries, selectors
@@ -230,7 +230,7 @@ def person_update(*, actor=None, person: Person, expected_version: int | None = 
 
 
 def _mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else ("****" if phone else "")
+    return pii.mask(phone, pii.PHONE)
 
 
 @transaction.atomic
@@ -492,7 +492,10 @@ def _apply_person(actor, plan: excel.PersonPlan, counts: excel.Counts, lookup: _
             person_update(actor=actor, person=person, expected_version=person.version, is_active=False)
         counts.created += 1
         return
-    wanted = {"title": plan.title, "phone": plan.phone, "is_active": plan.is_active}
+    # A masked phone (the workbook masks them, DP-05) means "keep the number"; validation has
+    # checked that it is the mask of this person's number.
+    phone = person.phone if pii.looks_masked(plan.phone) else plan.phone
+    wanted = {"title": plan.title, "phone": phone, "is_active": plan.is_active}
     changes = {k: v for k, v in wanted.items() if getattr(person, k) != v}
     if changes:
         person_update(actor=actor, person=person, expected_version=person.version, **changes)

@@ -17,7 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import permissions
+from duban.core import permissions, pii
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.orgs import queries, selectors, services
@@ -64,10 +64,9 @@ def _holder_rows(user, post: Post) -> list[dict]:
 
 
 def mask_phone(phone: str) -> str:
-    """138****1234: enough to recognise a number, not to dial it (DP-05)."""
-    if not phone:
-        return ""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+    """138****1234: enough to recognise a number, not to dial it (DP-05). Lists and pages show it to
+    every role; the editors open the full number with 查看完整信息 (core:pii_reveal)."""
+    return pii.mask(phone, pii.PHONE)
 
 
 def _page(request, qs):
@@ -220,9 +219,8 @@ def person_list(request):
     units = queries.visible_units(user)
     filters = PersonFilterForm(request.GET, units=units, user=user)
     page = _page(request, filters.apply(selectors.people_for_user(user)))
-    can_edit = permissions.can(user, EDIT)
     for person in page:
-        person.phone_shown = person.phone if can_edit else mask_phone(person.phone)
+        person.phone_shown = mask_phone(person.phone)
     sort = filters.sort_key
     columns = [(key, label, "ascending" if sort == key else "descending" if sort == "-" + key else "",
                 "-" + key if sort == key else key)
@@ -236,7 +234,7 @@ def _person_context(request, person, absence_form=None) -> dict:
     return {
         "person": person,
         "ancestors": queries.ancestors_in_scope(user, person.unit) + [person.unit],
-        "phone": person.phone if can_edit else mask_phone(person.phone),
+        "phone": mask_phone(person.phone),
         "held": queries.posts_held_by(user, person),
         "absences": list(person.absences.order_by("-start")),
         "today": selectors.today(),
@@ -290,6 +288,8 @@ def person_edit(request, pk):
         else:
             messages.success(request, _("已保存人员“%(name)s”。") % {"name": person.name})
             return redirect("orgs:person_detail", person.pk)
+    if request.method == "GET" and person.phone:  # the form shows the full number: one pii_viewed row
+        pii.record_view(obj=person, fields=["phone"], page="orgs:person_edit", actor=request.user)
     return _edit_response(request, "orgs/person_form.html", {
         "person": person, "ancestors": queries.ancestors_in_scope(request.user, person.unit) + [person.unit]},
         form)

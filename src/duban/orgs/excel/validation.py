@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from duban.core import pii
 from duban.orgs import selectors
 from duban.orgs.excel.layout import (
     ALIAS_SEPARATOR,
@@ -116,6 +117,7 @@ class Validator:
         for alias, unit_name in UnitAlias.objects.values_list("name", "unit__name"):
             self.db_aliases[alias] = unit_name
         self.db_people: set[tuple[str, str]] = set(Person.objects.values_list("unit__name", "name"))
+        self._db_phones: dict[tuple[str, str], str] | None = None
         self.db_posts: dict[tuple[str, str], Post] = {
             (p.unit.name, p.title): p
             for p in Post.objects.select_related("unit", "a_holder__unit", "b_holder__unit", "c_holder__unit")
@@ -309,6 +311,10 @@ class Validator:
             is_active = _parse_flag(row["is_active"])
             if is_active is None:
                 self.error(row, _("“在职”须填“是”或“否”。"), "在职")
+            if pii.looks_masked(row["phone"]) and row["phone"] != self._masked_phone(unit, name):
+                # The workbook carries masked phones (DP-05): a masked value stands for "unchanged"
+                # and is refused anywhere else, so that no 138****1234 is ever stored.
+                self.error(row, _("手机号是脱敏值(含 *),只能原样保留已登记人员的号码;请填写完整号码或留空。"), "手机")
             probe = Person(name=name or "x", title=row["title"], phone=row["phone"])
             for field_name, messages in _model_errors(probe, ["unit"]).items():
                 header = _header_for(PERSON_COLUMNS, field_name)
@@ -323,6 +329,14 @@ class Validator:
             if len(self.issues) == before:
                 self.people.append(PersonPlan(row, name, unit, row["title"], row["phone"], is_active))
         self.final_people = self.db_people | set(seen)
+
+    def _masked_phone(self, unit: str | None, name: str) -> str | None:
+        if not unit or not name:
+            return None
+        if self._db_phones is None:
+            self._db_phones = {(u, n): p for u, n, p in Person.objects.values_list("unit__name", "name", "phone")}
+        phone = self._db_phones.get((unit, name))
+        return pii.mask(phone, pii.PHONE) if phone else None
 
     def _holder(self, row: Row, column: Column, post_unit: str, text: str, current: Person | None):
         """Resolve "姓名" (a person of the post's unit) or "姓名@单位" to (unit, name)."""
