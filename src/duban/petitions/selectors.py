@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from duban.core import permissions
+from duban.core import permissions, pii
 from duban.petitions.models import (
     LEVEL_ORDER,
     OPEN_STATES,
@@ -15,7 +15,6 @@ from duban.petitions.models import (
     Warning,
     WarningRule,
 )
-from duban.petitions.services import mask_id
 
 
 def petitions_for_user(user) -> QuerySet[Petition]:
@@ -35,8 +34,8 @@ def may_see_full_id(user) -> bool:
 def petitioners(user, petition: Petition, *, listing: bool) -> list[dict]:
     """Petitioners with the ID number masked in lists and for everyone but the petitions office."""
     full = may_see_full_id(user) and not listing
-    return [{"name": p.name, "id_number": p.id_number if full else mask_id(p.id_number),
-             "phone": p.phone if full else (p.phone[:3] + "****" + p.phone[-4:] if len(p.phone) >= 7 else "")}
+    return [{"name": p.name, "id_number": p.id_number if full else pii.mask(p.id_number, pii.ID_NUMBER),
+             "phone": p.phone if full else pii.mask(p.phone, pii.PHONE)}
             for p in petition.petitioners.all()]
 
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.core import ledger, permissions
+from duban.core import ledger, permissions, pii
 from duban.core.roles import Role
 from duban.notices.models import NoticeKind
 from duban.notices.services import notices_send_bulk
@@ -84,8 +84,7 @@ def id_number_valid(value: str) -> bool:
 
 
 def mask_id(value: str) -> str:
-    value = value or ""
-    return value[:4] + "*" * (len(value) - 8) + value[-4:] if len(value) > 8 else "*" * len(value)
+    return pii.mask(value, pii.ID_NUMBER)
 
 
 def _clean_petitioners(rows) -> list[dict]:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import permissions
+from duban.core import permissions, pii
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.orgs import selectors as org_selectors
@@ -62,6 +62,9 @@ def _may_handle(user, petition) -> bool:
 
 def _detail(request, petition, *, form=None, status=200):
     services.petitions_viewed(actor=request.user, petitions=[petition], page="detail")
+    if selectors.may_see_full_id(request.user):  # DP-05: the full ID and phone numbers, one pii_viewed row
+        pii.record_view(obj=petition, fields=["petitioner.id_number", "petitioner.phone"], page="petitions:detail",
+                        actor=request.user)
     return render(request, "petitions/detail.html", {
         "petition": petition, "people": selectors.petitioners(request.user, petition, listing=False),
         "warnings": petition.warnings.all(), "may_handle": _may_handle(request.user, petition),
