@@ -80,7 +80,7 @@ def test_upload_load_run_and_work_the_lead_over_the_api(client, cast, token):
     assert client.get("/api/datacheck/runs", **auth).json()["items"][0]["id"] == run["id"]
     hits = client.get(f"/api/datacheck/runs/{run['id']}/hits", **auth)
     assert hits.status_code == 200 and A not in hits.content.decode()
-    assert f"{A[:3]}***********{A[-4:]}" in hits.content.decode()
+    assert f"{A[:4]}**********{A[-4:]}" in hits.content.decode()
 
     leads = client.get("/api/datacheck/leads", **auth)
     assert leads.status_code == 200 and A not in leads.content.decode()

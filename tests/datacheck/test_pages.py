@@ -51,7 +51,7 @@ def test_the_list_masks_id_numbers_and_the_lead_page_shows_them_only_to_the_assi
                                                                                            colleague):
     client = login(cast.discipline)
     listing = client.get("/datacheck/").content.decode()
-    assert A not in listing and f"{A[:3]}***********{A[-4:]}" in listing
+    assert A not in listing and f"{A[:4]}**********{A[-4:]}" in listing
     page = client.get(f"/datacheck/leads/{lead.pk}/").content.decode()
     assert A not in page and "13800000001" not in page and "138****0001" in page
     client.post(f"/datacheck/leads/{lead.pk}/assign/", {"assignee": cast.discipline.pk})

@@ -97,7 +97,7 @@ def test_names_phones_and_accounts():
 
 
 def test_masking_keeps_only_the_ends_of_id_phone_and_account_numbers():
-    assert mask("11010519491231002X", "id") == "110***********002X"
+    assert mask("11010519491231002X", "id") == "1101**********002X"
     assert mask("13800001234", "phone") == "138****1234"
     assert mask("6222000011112222", "account") == "************2222"
     assert mask("张三", "name") == "张三"

@@ -25,7 +25,7 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
-from duban.core import permissions, uploads
+from duban.core import permissions, pii, uploads
 from duban.core.api_auth import require
 from duban.datacheck import masking, schema, selectors, services
 from duban.datacheck.models import LeadStatus, RuleMode, Run, VersionStatus
@@ -259,6 +259,8 @@ def _lead_detail(request, lead) -> dict:
     full = selectors.can_see_full(request.auth, lead)
     services.record_access(actor=request.auth, obj=lead, event="datacheck_lead_viewed",
                            data={"full_values": full, "via": "api"})
+    if full:  # DP-05: every showing of full personal data is one pii_viewed row
+        pii.record_view(obj=lead, fields=["subject_key", "rows"], page="api:datacheck_lead", actor=request.auth)
     subject = " / ".join(str(v) for v in lead.subject_key) if full else _masked_subject(lead)
     return {**_lead_out(lead), "subject": subject, "full_values": full, "reason": lead.reason, "escalated_target": lead.escalated_target,
             "escalated_object": (f"{lead.escalated_object_type}:{lead.escalated_object_id}"

@@ -1,17 +1,16 @@
-"""How sensitive values look in lists: an ID number keeps its first 3 and last 4 characters, a phone
-number its first 3 and last 4, a bank account its last 4."""
+"""How sensitive values of imported rows look in lists, exports and the API: by the column's type,
+through the platform's one masking helper (``duban.core.pii.mask``, DP-05) — an ID number keeps
+its first 4 and last 4 characters, a phone number its first 3 and last 4, a bank account its last 4;
+other types are shown as they are."""
 
 from __future__ import annotations
+
+from duban.core import pii
+
+_KINDS = {"id": pii.ID_NUMBER, "phone": pii.PHONE, "account": pii.BANK_ACCOUNT}
 
 
 def mask(value, type_: str) -> str:
     s = "" if value is None else str(value)
-    if not s:
-        return s
-    if type_ == "id":
-        return s[:3] + "*" * max(len(s) - 7, 0) + s[-4:] if len(s) > 7 else "*" * len(s)
-    if type_ == "phone":
-        return s[:3] + "****" + s[-4:] if len(s) >= 8 else "*" * len(s)
-    if type_ == "account":
-        return "*" * max(len(s) - 4, 0) + s[-4:]
-    return s
+    kind = _KINDS.get(type_)
+    return pii.mask(s, kind) if kind and s else s

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from duban.core import permissions, uploads
+from duban.core import permissions, pii, uploads
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.datacheck import masking, rules, schema, selectors, services
@@ -313,6 +313,8 @@ def lead_export(request):
 def _lead_page(request, lead, *, forms=None, status=200):
     full = selectors.can_see_full(request.user, lead)
     services.record_access(actor=request.user, obj=lead, event="datacheck_lead_viewed", data={"full_values": full})
+    if full:  # DP-05: every showing of full personal data is one pii_viewed row
+        pii.record_view(obj=lead, fields=["subject_key", "rows"], page="datacheck:lead_detail", actor=request.user)
     types = services.field_types(lead.rule.current) if lead.rule.current else {}
     hits = []
     for hit in selectors.lead_hits(lead):
