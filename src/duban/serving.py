@@ -272,6 +272,17 @@ class BufferingThreadWorker(ThreadWorker):
         conn.duban_ready = True
         self.enqueue_req(conn)
 
+    def _keepalive_after(self, conn, keepalive):
+        """gthread drains a body the application did not read (a 401, 403 or 404 answered before the
+        body was looked at) before it keeps the connection, but at most 64 KiB of it: past that it
+        closes the connection, after a response that announced keep-alive. nginx, which reuses its
+        upstream connections, then sends the next request into a closing socket and answers it 502
+        (make drill F4: uploads refused for an expired token). Here the whole body is already in the
+        prefill, so draining it reads no socket and cannot stall: it is drained in full."""
+        if keepalive and isinstance(conn.sock, BufferedSocket) and conn.parser is not None:
+            return bool(conn.parser.finish_body())
+        return super()._keepalive_after(conn, keepalive)
+
     def finish_request(self, conn, fs):
         """Bytes a client pipelined behind a request are still in the prefill: give them to the parser,
         where gthread looks for them before it puts a kept-alive connection back on the poller."""

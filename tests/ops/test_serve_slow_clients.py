@@ -183,6 +183,32 @@ def test_whole_requests_still_pass_through_bodies_and_limits(server):
     assert answer.count(b"HTTP/1.1 200") == 2, answer
 
 
+def test_a_large_body_the_app_did_not_read_keeps_the_connection_usable(server):
+    """A 70 KB body Django answers without reading (the CSRF check refuses it first): the connection
+    stays open for the next request. gthread alone drains at most 64 KiB and then closes a
+    connection whose response announced keep-alive, which nginx answers with 502s (make drill F4)."""
+    body = b"x" * 70000
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as s:
+        s.sendall(b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        first = b""
+        while b"\r\n\r\n" not in first:
+            first += s.recv(65536)
+        head, _, rest = first.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 403"), head
+        length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")))
+        while len(rest) < length:
+            rest += s.recv(65536)
+        time.sleep(0.3)  # the next request comes a moment later, as nginx's reuse of a kept connection
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        second = b""
+        with suppress(ConnectionResetError):
+            while data := s.recv(65536):
+                second += data
+    assert second.startswith(b"HTTP/1.1 200"), second[:200]
+
+
 @pytest.mark.skipif(os.environ.get("DUBAN_SLOW_CLIENT_BASELINE") != "1",
                     reason="shows the stall of gunicorn's plain gthread (set DUBAN_SLOW_CLIENT_BASELINE=1)")
 def test_plain_gthread_stalls_under_the_same_trickle(tmp_path):
