@@ -118,7 +118,7 @@ class BufferedSocket:
 class _Pending:
     """One request being read by the event loop."""
 
-    __slots__ = ("conn", "head", "head_end", "length", "body", "received", "started", "deadline", "idle_until")
+    __slots__ = ("body", "conn", "deadline", "head", "head_end", "idle_until", "length", "received", "started")
 
     def __init__(self, conn, leftover: bytes):
         now = time.monotonic()
