@@ -218,7 +218,7 @@ class BufferingThreadWorker(ThreadWorker):
                 return self._refuse(pending, *verdict, registered=registered)
             rest = bytes(pending.head[pending.head_end:])
             del pending.head[pending.head_end:]
-            pending.body = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+            pending.body = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed in _drop or by the socket
             now = time.monotonic()
             pending.deadline = now + BODY_TIMEOUT + pending.length / BODY_MIN_RATE
             pending.idle_until = now + BODY_TIMEOUT
