@@ -67,5 +67,19 @@ def audited_update(obj: models.Model, *, changes: dict, expected_version: int | 
     obj.full_clean()
     save_versioned(obj, expected_version=expected_version, fields=list(changes))
     after = snapshot(obj, changes.keys())
-    ledger.append(event=event, obj=obj, data={"changes": ledger.diff(before, after), **(extra or {})})
+    ledger.append(event=event, obj=obj, data={"changes": _masked(obj, ledger.diff(before, after)), **(extra or {})})
     return obj
+
+
+def _masked(obj, changes: dict) -> dict:
+    """The before/after of declared personal-data fields (phones, ID numbers, e-mail…) as their
+    masked forms: the ledger records that the number changed, never the number (DP-05, AU-08).
+    Names stay readable: the ledger names people."""
+    from duban.core import pii
+
+    label = obj._meta.label_lower
+    for name, pair in changes.items():
+        spec = pii.get(label, name)
+        if spec is not None and spec.kind not in (pii.NAME, pii.RECORD):
+            changes[name] = [pii.mask(v, spec.kind) if isinstance(v, str) else v for v in pair]
+    return changes
