@@ -167,3 +167,15 @@ def test_petitioners_id_numbers_full_only_for_the_office_with_one_row_per_showin
     assert len(rows) == 2 and rows[1].object_type == "petitions.petitioner" and ID not in str(rows[1].data)
     assert login(cast.baiguo_liaison).post(
         reveal_url("petitions.petitioner", petitioner.pk, "id_number")).status_code == 404
+
+
+def test_the_ledger_records_a_changed_phone_masked(cast, login, phone):
+    client = login(cast.bajiao_admin)
+    person = Person.objects.get(pk=phone.pk)
+    response = client.post(reverse("orgs:person_edit", args=[person.pk]), {
+        "name": person.name, "unit": person.unit_id, "title": person.title, "phone": "13900005678",
+        "is_active": "on", "version": person.version})
+    assert response.status_code == 302 and Person.objects.get(pk=person.pk).phone == "13900005678"
+    entry = AuditEntry.objects.filter(event="person_updated").latest("seq")
+    assert entry.data["changes"]["phone"] == [MASKED, "139****5678"]
+    assert PHONE not in str(entry.data) and "13900005678" not in str(entry.data)
