@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from duban.core.roles import Role
 from duban.notices.models import Delivery, DeliveryState, Notice, NoticeRead
-from duban.orgs.selectors import posts_acted_by, today
+from duban.orgs.selectors import acting_post_ids, today
 
 UNREAD_CAP = 99
 
@@ -21,7 +21,8 @@ def inbox_filter(user, on: date | None = None) -> Q:
     if person is not None:
         # The acting posts first (one small query), then a plain IN list: the notices table is
         # searched through its indexes (a bitmap OR), never scanned against a correlated subquery.
-        post_ids = list(posts_acted_by(person, on or today()).values_list("pk", flat=True))
+        # acting_post_ids is posts_acted_by without the ORM's compile cost (every page's badge).
+        post_ids = acting_post_ids(person, on or today())
         q |= Q(person=person)
         if post_ids:
             q |= Q(post_id__in=post_ids)

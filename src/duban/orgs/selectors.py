@@ -145,6 +145,50 @@ def acting_holders(posts, on: date | None = None) -> dict[int, Acting]:
     return {post.pk: acting_holder(post, on, _absences=absences) for post in posts}
 
 
+def acting_post_ids(person: Person, on: date | None = None) -> list[int]:
+    """The ids of :func:`posts_acted_by` (the same rule, row for row; the test compares them),
+    as one hand-written, parametrised query. Every page's unread badge and every inbox needs
+    them, and the ORM spent ~3.5 ms of CPU per call compiling the six EXISTS subqueries of
+    ``posts_acted_by`` for a query the database answers in a fraction of that (issue 10)."""
+    if not person.is_active:
+        return []
+    from django.db import connections
+
+    connection = connections[Post.objects.db]
+    on_value = connection.ops.adapt_datefield_value(on or today())
+    with connection.cursor() as cursor:
+        cursor.execute(_acting_posts_sql(connection), {"me": person.pk, "on": on_value})
+        return [row[0] for row in cursor.fetchall()]
+
+
+_ACTING_POSTS_SQL: dict[str, str] = {}
+
+
+def _acting_posts_sql(connection) -> str:
+    sql = _ACTING_POSTS_SQL.get(connection.vendor)
+    if sql is None:
+        q = connection.ops.quote_name
+        post, person, absence = (q(m._meta.db_table) for m in (Post, Person, Absence))
+        a_f, b_f, c_f = (q(Post._meta.get_field(f).column) for f in ("a_holder", "b_holder", "c_holder"))
+        ab_person, ab_start, ab_end = (q(Absence._meta.get_field(f).column) for f in ("person", "start", "end"))
+        active = q(Person._meta.get_field("is_active").column)
+
+        def away(col):
+            return (f"EXISTS (SELECT 1 FROM {absence} x WHERE x.{ab_person} = {col} "
+                    f"AND x.{ab_start} <= %(on)s AND x.{ab_end} >= %(on)s)")
+
+        a_gone = f"({away('p.' + a_f)} OR NOT a.{active})"
+        b_gone = f"(p.{b_f} IS NULL OR {away('p.' + b_f)} OR NOT b.{active})"
+        sql = (f"SELECT p.id FROM {post} p INNER JOIN {person} a ON a.id = p.{a_f} "
+               f"LEFT OUTER JOIN {person} b ON b.id = p.{b_f} "
+               f"WHERE NOT {away('%(me)s')} AND ("
+               f"(p.{a_f} = %(me)s AND NOT {away('p.' + a_f)}) "
+               f"OR (p.{b_f} = %(me)s AND {a_gone}) "
+               f"OR (p.{c_f} = %(me)s AND {a_gone} AND {b_gone}))")
+        _ACTING_POSTS_SQL[connection.vendor] = sql
+    return sql
+
+
 def posts_acted_by(person: Person, on: date | None = None) -> QuerySet[Post]:
     """Posts for which ``person`` is the acting holder on ``on``, computed in one SQL query —
     what todo lists and notifications follow."""
