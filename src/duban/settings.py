@@ -327,6 +327,13 @@ DUBAN_AUDIT_RETENTION_MONTHS = envint("DUBAN_AUDIT_RETENTION_MONTHS", 12)
 if DUBAN_AUDIT_RETENTION_MONTHS < 6:
     raise ImproperlyConfigured("DUBAN_AUDIT_RETENTION_MONTHS must be at least 6 (网络安全法 Art. 21)")
 DUBAN_AUDIT_PURGE = envbool("DUBAN_AUDIT_PURGE", PRODUCTION)
+# RL-08: production refuses every security parameter below its floor (all listed at once).
+if PRODUCTION:
+    from duban.core.policy_floors import violations as _floor_violations
+
+    _weak = _floor_violations(globals())
+    if _weak:
+        raise ImproperlyConfigured("security parameters below their floors (RL-08): " + "; ".join(_weak))
 # The audit copy off the host (AU-09): tcp://host:port, udp://host:port or a socket path (duban.ops.audit_ship).
 DUBAN_AUDIT_SYSLOG = env("DUBAN_AUDIT_SYSLOG", "")
 
