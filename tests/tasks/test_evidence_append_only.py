@@ -141,7 +141,7 @@ def test_a_withdrawal_without_a_reason_or_twice_is_refused_with_a_message(build,
 
 
 def test_a_refused_replacement_file_changes_nothing(build, login):
-    task, evidence = _with_report(build)
+    _task, evidence = _with_report(build)
     client = login(build.cast.bajiao_liaison)
     before = state()
     response = client.post(reverse("tasks:evidence_replace", args=[evidence.pk]),
