@@ -5,7 +5,8 @@ Models take part by declaring ``crypto_fields`` (logical field names whose ciphe
 ``<field>_enc``), ``crypto_columns`` (the columns rewritten) and a ``reencrypt()`` method; core
 finds them through the app registry, so it imports no higher layer. Encrypted files take part
 through their app config: ``crypto_files_reencrypt() -> int`` (files rewritten under the current
-key) and ``crypto_file_key_ids() -> {key id: files}`` (datacheck's dataset files).
+key) and ``crypto_file_key_ids() -> {key id: files}`` (datacheck's dataset files). The row MACs
+of duban.core.integrity (DP-03) are recomputed under the current key too (rows that still verify).
 
   duban rotate-keys --init       create the key ring file if there is none (production set-up)
   duban rotate-keys --new-key    add a fresh key to DATA_DIR/keys/crypto-keys.json, make it current
@@ -22,7 +23,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from duban.core import crypto, ledger
+from duban.core import crypto, integrity, ledger
 
 
 def encrypted_models():
@@ -38,6 +39,8 @@ def key_ids_in_use() -> dict[str, int]:
     for app in file_apps():
         for kid, n in app.crypto_file_key_ids().items():
             used[kid] = used.get(kid, 0) + n
+    for kid, n in integrity.key_ids_in_use().items():  # row MACs (DP-03)
+        used[kid] = used.get(kid, 0) + n
     for model in encrypted_models():
         columns = [f + "_enc" for f in model.crypto_fields]
         for row in model.objects.values_list(*columns).iterator():
@@ -101,6 +104,11 @@ class Command(BaseCommand):
                     model.objects.bulk_update(objs, list(model.crypto_columns))
                     n += len(objs)
             self.stdout.write(f"{model._meta.label}: {n} rows re-encrypted under {current}")
+            total += n
+        for model in integrity.sealed_models():
+            n, failing = integrity.reseal_under_current_key(model, batch)
+            self.stdout.write(f"{model._meta.label}: {n} row MACs recomputed under {current}"
+                              + (f", {failing} failing rows left flagged (duban verify-integrity)" if failing else ""))
             total += n
         for app in file_apps():
             n = app.crypto_files_reencrypt()
