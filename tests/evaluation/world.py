@@ -50,7 +50,10 @@ def make_user(username, role, unit=None):
 
     user = acc.user_create(actor=None, username=username, password=PASSWORD, full_name=username, unit=unit,
                            must_change_password=False)
-    User.objects.filter(pk=user.pk).update(role=role)
+    # The role as a grant would write it (without the grant's checks and ledger row), so the
+    # row MAC covers it (DP-03); a bare UPDATE would leave the account flagged as tampered.
+    user.role = role
+    user.save(update_fields=["role"])
     user.refresh_from_db()
     return user
 

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from duban.core import integrity
+
 
 class SourceKind(models.TextChoices):
     TASK = "task", _("任务逾期/亮红灯")
@@ -115,7 +117,10 @@ class ToleranceOutcome(models.TextChoices):
     REFUSE = "refuse", _("不予容错")
 
 
-class Case(models.Model):
+class Case(integrity.Sealed, models.Model):
+    """A discipline record: who, which stage, what was decided. Those fields carry a row MAC
+    (DP-03, duban.core.integrity)."""
+
     number = models.CharField(_("编号"), max_length=32, unique=True)
     kind = models.CharField(_("类别"), max_length=8, choices=CaseKind.choices, default=CaseKind.MAIN)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="twins",
@@ -154,6 +159,11 @@ class Case(models.Model):
     cleared_on = models.DateField(_("澄清日期"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+    row_mac = integrity.mac_field()
+
+    integrity_fields = ("number", "kind", "parent", "title", "subject_kind", "unit", "post", "facts", "stage",
+                        "opened_on", "measure", "form", "decision_text", "basis", "decided_on", "decided_by",
+                        "appeal_days", "tolerance", "cleared", "cleared_text", "cleared_on")
 
     class Meta:
         verbose_name = _("问责事项")
@@ -193,7 +203,7 @@ class SubjectRole(models.TextChoices):
     SUPERVISOR = "supervisor", _("分管领导")
 
 
-class CaseSubject(models.Model):
+class CaseSubject(integrity.Sealed, models.Model):
     """A person or unit a case is against; a post's case names both the business and the
     party-building responsible people (一岗双责)."""
 
@@ -203,6 +213,9 @@ class CaseSubject(models.Model):
                                verbose_name=_("人员"))
     unit = models.ForeignKey("orgs.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("单位"))
+    row_mac = integrity.mac_field()
+
+    integrity_fields = ("case", "role", "person", "unit")
 
     class Meta:
         verbose_name = _("问责对象")

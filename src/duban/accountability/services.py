@@ -40,7 +40,7 @@ from duban.accountability.models import (
     ToleranceOutcome,
     Verdict,
 )
-from duban.core import ledger, permissions
+from duban.core import integrity, ledger, permissions
 from duban.orgs.models import Person, Post, Unit
 from duban.tasks import lights
 
@@ -225,6 +225,8 @@ def case_open(*, actor, title: str, source_kind: str, subject_kind: str, facts: 
         subjects.append(CaseSubject(case=case, role=SubjectRole.PRINCIPAL, unit=unit))
     else:  # 一岗双责: the post's business and party-building responsible people
         subjects += [CaseSubject(case=case, role=role, person=p) for role, p in dual_duty_people(post)]
+    for subject in subjects:
+        integrity.seal(subject)  # bulk_create bypasses save(): the row MAC is set here (DP-03)
     CaseSubject.objects.bulk_create(subjects)
     StageEntry.objects.create(case=case, stage=Stage.INITIAL, on=opened_on, decided_by=actor, note="")
     ledger.append(event="case_open", obj=case, actor=actor,

@@ -46,7 +46,7 @@ from duban.accountability.models import (
 )
 from duban.checks import selectors as check_selectors
 from duban.checks.models import Finding
-from duban.core import permissions
+from duban.core import integrity, permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.tasks import selectors as task_selectors
@@ -77,6 +77,8 @@ def case_list(request):
     if form in Form.values:
         qs = qs.filter(form=form)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    # A case whose row MAC fails shows the integrity error instead of its values (DP-03).
+    page.object_list = integrity.check_rows(page.object_list, actor=request.user, where="accountability:list")
     return render(request, "accountability/list.html", {
         "page": page, "stages": Stage.choices, "forms": Form.choices, "stage": stage, "form": form,
         "can_manage": selectors.can_manage(request.user),
@@ -148,7 +150,20 @@ def proposal_open(request, pk):
 
 
 # --- one case --------------------------------------------------------------------------------------
+def _integrity_refused(request, case, where: str):
+    """The integrity error page instead of a case whose row MAC, or one of whose subjects' MACs,
+    fails (DP-03): nothing of the record is shown, the failure is recorded (alerting the security
+    administrators). None when the record verifies."""
+    rows = integrity.check_rows([case, *selectors.case_subjects(case)], actor=request.user, where=where)
+    if all(row.integrity_ok for row in rows):
+        return None
+    return render(request, "accountability/integrity_error.html", {"case": case})
+
+
 def _detail(request, case, *, status=200, **forms):
+    refused = _integrity_refused(request, case, "accountability:detail")
+    if refused is not None:
+        return refused
     manage = selectors.can_manage(request.user)
     measures = UNIT_MEASURES if case.subject_kind == SubjectKind.UNIT else PERSON_MEASURES
     ctx = {
@@ -320,6 +335,9 @@ def decision_docx(request, pk):
         as_subject = True
     if not case.is_decided:
         raise Http404
+    refused = _integrity_refused(request, case, "accountability:decision_docx")
+    if refused is not None:
+        return refused
     data = documents.decision_docx(case)
     services.case_record_view(actor=request.user, case=case, as_subject=as_subject)
     return _attachment(data, f"问责决定书-{case.number}.docx",
@@ -330,12 +348,17 @@ def decision_docx(request, pk):
 @login_required
 @require_GET
 def mine(request):
-    granted = selectors.base_queryset().filter(grants__user=request.user)
-    return render(request, "accountability/mine.html", {
-        "cases": selectors.subject_cases(request.user), "granted": granted})
+    granted = integrity.check_rows(selectors.base_queryset().filter(grants__user=request.user),
+                                   actor=request.user, where="accountability:mine")
+    cases = integrity.check_rows(selectors.subject_cases(request.user), actor=request.user,
+                                 where="accountability:mine")
+    return render(request, "accountability/mine.html", {"cases": cases, "granted": granted})
 
 
 def _mine_page(request, case, *, status=200, appeal_form=None, apply_form=None):
+    refused = _integrity_refused(request, case, "accountability:mine_detail")
+    if refused is not None:
+        return refused
     deadline = services.appeal_deadline(case)
     from duban.tasks import lights
 

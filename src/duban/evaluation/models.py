@@ -16,6 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from duban.core import integrity
+
 
 class UnitCategory(models.TextChoices):
     TOWNSHIP = "township", _("乡镇/办事处")
@@ -147,8 +149,9 @@ class SheetRevision(models.Model):
         constraints = [models.UniqueConstraint(fields=["evaluation", "revision"], name="evaluation_revision_unique")]
 
 
-class UnitScore(models.Model):
-    """A unit's line of the current sheet (``items``: item id → score, measures and note)."""
+class UnitScore(integrity.Sealed, models.Model):
+    """A unit's line of the current sheet (``items``: item id → score, measures and note). The
+    score, rank and grade carry a row MAC (DP-03, duban.core.integrity)."""
 
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores",
                                    verbose_name=_("考评"))
@@ -159,6 +162,9 @@ class UnitScore(models.Model):
     grade = models.CharField(_("等次"), max_length=12, choices=Grade.choices)
     previous_rank = models.PositiveIntegerField(_("上期名次"), null=True, blank=True)
     items = models.JSONField(default=dict)
+    row_mac = integrity.mac_field()
+
+    integrity_fields = ("evaluation", "unit", "total", "rank", "tied", "grade", "previous_rank", "items")
 
     class Meta:
         verbose_name = _("单位得分")

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.core import ledger, permissions
+from duban.core import integrity, ledger, permissions
 from duban.evaluation import compute as calc
 from duban.evaluation.models import (
     GRADE_ORDER,
@@ -209,10 +209,12 @@ def _store(evaluation: Evaluation, lines, data: bytes, sha: str, reason: str) ->
     SheetRevision.objects.create(evaluation=evaluation, revision=revision, sha256=sha, sheet=data.decode(),
                                  reason=reason[:200])
     UnitScore.objects.filter(evaluation=evaluation).delete()
-    UnitScore.objects.bulk_create([
-        UnitScore(evaluation=evaluation, unit_id=line.unit_id, total=line.total, rank=line.rank, tied=line.tied,
-                  grade=line.grade, previous_rank=line.previous_rank, items=_compact(line.items))
-        for line in lines], batch_size=1000)
+    scores = [UnitScore(evaluation=evaluation, unit_id=line.unit_id, total=line.total, rank=line.rank,
+                        tied=line.tied, grade=line.grade, previous_rank=line.previous_rank,
+                        items=_compact(line.items)) for line in lines]
+    for score in scores:
+        integrity.seal(score)  # bulk_create bypasses save(): the row MAC is set here (DP-03)
+    UnitScore.objects.bulk_create(scores, batch_size=1000)
     Evaluation.objects.filter(pk=evaluation.pk).update(revision=revision, sha256=sha, computed_at=timezone.now(),
                                                        version=F("version") + 1)
     evaluation.refresh_from_db()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from duban.accounts.models import User
-from duban.core import permissions
+from duban.core import integrity, permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 from duban.core.roles import Role
@@ -153,7 +153,8 @@ def compute(request, pk):
 def detail(request, pk):
     user = request.user
     evaluation = selectors.evaluation_get_for_user(user, pk)
-    scores = list(selectors.ranking(evaluation))
+    # A line whose row MAC fails shows the integrity error instead of its values (DP-03).
+    scores = integrity.check_rows(selectors.ranking(evaluation), actor=user, where="evaluation:detail")
     prefix = permissions.scope_path(user)  # "" for the whole organisation, None for nothing
     for s in scores:
         s.mine = prefix is not None and s.unit.path.startswith(prefix)
@@ -215,7 +216,7 @@ def sheet(request, pk, unit_pk):
     user = request.user
     evaluation = selectors.evaluation_get_for_user(user, pk)
     unit = selectors.sheet_unit_for_user(user, evaluation, unit_pk)
-    score = selectors.score_for(evaluation, unit)
+    score = integrity.check(selectors.score_for(evaluation, unit), actor=user, where="evaluation:sheet")
     can_object = (permissions.can(user, permissions.EVALUATION_OBJECT) and user.unit_id == unit.pk
                   and evaluation.status == EvalStatus.PUBLISHED)
     return render(request, "evaluation/sheet.html", {
