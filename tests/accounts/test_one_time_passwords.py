@@ -5,8 +5,7 @@ after DUBAN_RESET_PASSWORD_MINUTES (30), an initial password after DUBAN_ONE_TIM
 (24); either works for one sign-in only; after the change it is gone; and a reset never skips the
 second factor (tests/accounts/test_two_factor.py)."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -17,7 +16,7 @@ from duban.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 TEMP = "Qiu-Shui-Lake#2031"
 NEW = "Xi-Jiang-Bridge#4417"
 GENERIC = "用户名或密码错误,或账户暂不可用。"

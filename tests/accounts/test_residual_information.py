@@ -2,8 +2,7 @@
 browser told to drop its data (as at logout, IA-08); signed-in pages with personal or discipline
 data are never cached; deleting a user wipes their second factor, recovery codes and tokens."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -11,15 +10,15 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from castlib import PASSWORD
 from duban.accounts import services
 from duban.accounts.models import ApiToken, RecoveryCode
+from duban.accounts.models import EncryptedTOTPDevice as TOTPDevice
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 3, 2, 1, 0, 5, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 3, 2, 1, 0, 5, tzinfo=UTC)
 
 
 def test_a_timed_out_session_is_deleted_and_the_browser_clears_its_data(cast):

@@ -10,11 +10,11 @@ import pytest
 import time_machine
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from castlib import PASSWORD
 from duban.accounts import services
 from duban.accounts.models import ApiToken, RecoveryCode
+from duban.accounts.models import EncryptedTOTPDevice as TOTPDevice
 from duban.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db

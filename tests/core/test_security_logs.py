@@ -4,24 +4,23 @@ bearer token or full ID number appears, and a username with CR/LF or a path with
 never written raw (Django CVE-2025-48432)."""
 
 import logging
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from castlib import PASSWORD
 from duban.accounts import services
+from duban.accounts.models import EncryptedTOTPDevice as TOTPDevice
 
 pytestmark = pytest.mark.django_db
 
 ID_NUMBER = "11010519491231002X"
 WRONG = "Wrong-Password#4711"
-T0 = datetime(2026, 3, 2, 1, 0, 5, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 3, 2, 1, 0, 5, tzinfo=UTC)
 
 
 def _rendered(records):

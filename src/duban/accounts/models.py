@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from binascii import unhexlify
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -7,7 +8,11 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
+from duban.core import crypto, integrity
 from duban.core.roles import Role
 
 
@@ -17,7 +22,10 @@ class DubanUserManager(UserManager):
         return self.get(username__iexact=username)
 
 
-class User(AbstractUser):
+class User(integrity.Sealed, AbstractUser):
+    """One role per account. The role grant (username, role, unit) carries a row MAC (DP-03,
+    duban.core.integrity): a role written into the database directly is flagged."""
+
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
     unit = models.ForeignKey("orgs.Unit", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="users", verbose_name=_("所属单位"))
@@ -32,6 +40,9 @@ class User(AbstractUser):
     first_failed_login_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    row_mac = integrity.mac_field()
+
+    integrity_fields = ("username", "role", "unit")
 
     objects = DubanUserManager()
 
@@ -119,3 +130,63 @@ class RecoveryCode(models.Model):
     def hash_code(user_id: int, code: str) -> str:
         normalised = "".join(ch for ch in code.lower() if ch.isalnum())
         return hashlib.sha256(f"{user_id}:{normalised}".encode()).hexdigest()
+
+
+def _totp_aad(user_id) -> str:
+    """Associated data binding a TOTP secret to its account (a ciphertext copied to another
+    account's device does not decrypt)."""
+    return f"accounts.encryptedtotpdevice:{user_id}:key"
+
+
+class EncryptedTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """The authenticator of an account (IA-10), with its TOTP secret SM4-GCM encrypted through
+    duban.core.crypto (keys outside the database; ``duban rotate-keys`` re-encrypts it).
+
+    django-otp's own TOTPDevice keeps the secret as plain hex in ``otp_totp_totpdevice.key``, and
+    its column is too short for a ciphertext with a key id, so this model has the same fields with
+    ``key_enc`` instead and reuses TOTPDevice's algorithm as is (``verify_token``, throttling, the
+    ``otpauth://`` URL all read the secret through ``bin_key``). Migration accounts 0006 moved the
+    existing devices here, encrypted, with their ids (sessions verified with them stay valid)."""
+
+    key_enc = models.BinaryField(default=b"")
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("两步验证设备")
+
+    @property
+    def key(self) -> str:
+        """The secret as hex (what django-otp's TOTPDevice.key holds)."""
+        blob = bytes(self.key_enc or b"")
+        return crypto.decrypt(blob, _totp_aad(self.user_id)).decode() if blob else ""
+
+    @key.setter
+    def key(self, value: str) -> None:
+        self.key_enc = crypto.encrypt(value.encode(), _totp_aad(self.user_id))
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key.encode())
+
+    def save(self, *args, **kwargs):
+        if not self.key_enc:
+            self.key = random_hex(20)
+        super().save(*args, **kwargs)
+
+    # django-otp's TOTP behaviour, unchanged: it reads the secret only through bin_key.
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    config_url = TOTPDevice.config_url
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
+
+    # What `duban rotate-keys` re-encrypts.
+    crypto_fields = ("key",)
+    crypto_columns = ("key_enc",)
+
+    def reencrypt(self) -> None:
+        self.key = self.key

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.accounts.models import ApiToken, PasswordHistory, RecoveryCode, User
+from duban.accounts.models import ApiToken, EncryptedTOTPDevice, PasswordHistory, RecoveryCode, User
 from duban.core import context, ledger, permissions
 from duban.core.middleware import BAD_CHARACTERS
 from duban.core.models import Outcome
@@ -565,9 +565,7 @@ def second_factor_mandatory(user: User) -> bool:
 
 
 def totp_device(user: User, *, confirmed: bool = True):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
+    return EncryptedTOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
 
 
 def second_factor_required(user: User) -> bool:
@@ -652,13 +650,11 @@ def otp_enrol_start(*, actor: User):
     """The authenticator ``actor`` is about to enrol: an unconfirmed TOTP device (the same one
     until it is confirmed, so reloading the page keeps the QR code). Nothing is in force yet, so
     nothing is recorded."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     if totp_device(actor) is not None:
         raise ValidationError(_("已启用两步验证。如需更换认证器,请联系安全管理员重置。"), code="already_enrolled")
     device = totp_device(actor, confirmed=False)
     if device is None:
-        device = TOTPDevice.objects.create(user=actor, name="TOTP", confirmed=False)
+        device = EncryptedTOTPDevice.objects.create(user=actor, name="TOTP", confirmed=False)
     return device
 
 
@@ -699,14 +695,12 @@ def otp_reset(*, actor: User, user: User) -> None:
     """The security administrator removes ``user``'s authenticator and recovery codes (a lost
     phone): the user's API tokens end, their sessions end at the next request, and a mandatory
     role enrols again at the next sign-in. Nobody else can, and nobody resets their own."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     _require(actor, permissions.ROLES_GRANT)
     try:
         with transaction.atomic():
             if user.pk == actor.pk:
                 raise ValidationError(_("不能重置自己的两步验证。"), code="own_account")
-            devices, _n = TOTPDevice.objects.filter(user=user).delete()
+            devices, _n = EncryptedTOTPDevice.objects.filter(user=user).delete()
             codes, _n = RecoveryCode.objects.filter(user=user).delete()
             if not devices and not codes:
                 raise ValidationError(_("该账户未启用两步验证。"), code="not_enrolled")
@@ -720,11 +714,9 @@ def otp_reset(*, actor: User, user: User) -> None:
 def session_second_factor_valid(user: User, device_id) -> bool:
     """For the middleware: a session of an account with two factors must have been verified
     with a device that still exists (a reset ends the session)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     if not device_id:
         return False
-    return TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=True).exists()
+    return EncryptedTOTPDevice.objects.filter(pk=device_id, user=user, confirmed=True).exists()
 
 
 

@@ -26,7 +26,7 @@ from duban.accounts.forms import (
 )
 from duban.accounts.middleware import SECOND_FACTOR_SESSION_KEY
 from duban.accounts.models import User
-from duban.core import permissions
+from duban.core import integrity, permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
 
@@ -319,14 +319,17 @@ def user_password_reset_view(request, pk):
 def role_list(request):
     form = UserFilterForm(request.GET or None)
     users = selectors.users_for_admin(form)
-    return render(request, "accounts/role_list.html", {"filter_form": form, "page": _page(request, users)},
+    page = _page(request, users)
+    # A role grant whose row MAC fails shows the integrity error instead of the role (DP-03).
+    page.object_list = integrity.check_rows(page.object_list, actor=request.user, where="accounts:role_list")
+    return render(request, "accounts/role_list.html", {"filter_form": form, "page": page},
                   status=400 if form.is_bound and not form.is_valid() else 200)
 
 
 @require_perm(permissions.ROLES_GRANT)
 @require_http_methods(["GET", "POST"])
 def role_detail(request, pk):
-    user = selectors.user_for_admin(pk)
+    user = integrity.check(selectors.user_for_admin(pk), actor=request.user, where="accounts:role_detail")
     form = RoleGrantForm(request.POST or None, initial={"role": user.role or None, "unit": user.unit_id})
     if request.method == "POST" and form.is_valid():
         try:
