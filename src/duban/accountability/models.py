@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from duban.accounts.models import SecurityLabel
 from duban.core import integrity
 
 
@@ -159,6 +160,9 @@ class Case(integrity.Sealed, models.Model):
     cleared_on = models.DateField(_("澄清日期"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+    # AC-11: 一般 / 敏感 / 核心 (accounts.SecurityLabel); only the 安全管理员 relabels, audited.
+    security_label = models.CharField(_("密级"), max_length=12, choices=SecurityLabel.choices,
+                                      default=SecurityLabel.GENERAL)
     row_mac = integrity.mac_field()
 
     integrity_fields = ("number", "kind", "parent", "title", "subject_kind", "unit", "post", "facts", "stage",
