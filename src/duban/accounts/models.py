@@ -16,6 +16,24 @@ from duban.core import crypto, integrity
 from duban.core.roles import Role
 
 
+class SecurityLabel(models.TextChoices):
+    """Security labels of sensitive records and the clearances of users (AC-11), lowest first: a
+    record labelled above a user's clearance answers 404 to that user, even in the user's unit."""
+
+    GENERAL = "general", _("一般")
+    SENSITIVE = "sensitive", _("敏感")
+    CORE = "core", _("核心")
+
+
+LABEL_ORDER = [SecurityLabel.GENERAL, SecurityLabel.SENSITIVE, SecurityLabel.CORE]
+
+
+def labels_within(clearance: str) -> list[str]:
+    """The labels a user of ``clearance`` may read (an unknown clearance reads only 一般)."""
+    rank = LABEL_ORDER.index(clearance) if clearance in LABEL_ORDER else 0
+    return [str(label) for label in LABEL_ORDER[:rank + 1]]
+
+
 class DubanUserManager(UserManager):
     def get_by_natural_key(self, username):
         # Usernames are unique regardless of case (IA-01): Zhang and zhang are one account.
@@ -40,6 +58,9 @@ class User(integrity.Sealed, AbstractUser):
     first_failed_login_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    # AC-11: the highest security label this account may read; only the 安全管理员 sets it.
+    clearance = models.CharField(_("密级权限"), max_length=12, choices=SecurityLabel.choices,
+                                 default=SecurityLabel.GENERAL)
     row_mac = integrity.mac_field()
 
     integrity_fields = ("username", "role", "unit")
