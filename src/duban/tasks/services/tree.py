@@ -86,6 +86,8 @@ def _validate_task(values: dict, *, parent: Task | None, task: Task | None = Non
         for unit in co_units:
             if not isinstance(unit, Unit):
                 raise ValidationError({"co_units": _("配合单位不正确。")})
+            if not unit.is_active:  # RL-03: one inactive unit among many refuses the whole task
+                raise ValidationError({"co_units": _("配合单位“%(name)s”已停用。") % {"name": unit.name}})
             if lead is not None and unit.pk == lead.pk:
                 raise ValidationError({"co_units": _("牵头单位不能同时是配合单位。")})
     elif task is not None and "lead_unit" in values and lead is not None \
