@@ -296,6 +296,7 @@ def record(name: str, ok: bool, figures: str, env: dict | None = None) -> None:
     ledger_ok, ledger_text = verify_ledger(env)
     checked = re.search(r"checked (\d+)", ledger_text)
     figures += f"; ledger {'intact' if ledger_ok else 'BROKEN'} ({checked.group(1) if checked else '?'} entries)"
+    figures += f"; load average {os.getloadavg()[0]:.1f}"  # the box is shared: the figures depend on it
     ok = ok and ledger_ok
     RESULTS.append((name, ok, figures))
     log(f"{name}: {'PASS' if ok else 'FAIL'} — {figures}")
