@@ -13,7 +13,12 @@ permission check, the row lock, text cleaning, ``_notify``) live in ``_common`` 
 
 from duban.tasks.services._common import TASK_FIELDS
 from duban.tasks.services.categories import category_create, policy_update
-from duban.tasks.services.evidence import evidence_may_change, evidence_replace, evidence_withdraw
+from duban.tasks.services.evidence import (
+    evidence_check_change,
+    evidence_may_change,
+    evidence_replace,
+    evidence_withdraw,
+)
 from duban.tasks.services.exports import tasks_export
 from duban.tasks.services.extensions import extension_decide, extension_request
 from duban.tasks.services.imports import tasks_import
@@ -44,6 +49,7 @@ __all__ = [
     "TASK_FIELDS",
     "TaskHidden",
     "category_create",
+    "evidence_check_change",
     "evidence_integrity_failure",
     "evidence_may_change",
     "evidence_open",

@@ -51,6 +51,14 @@ def _check(actor, task: Task, evidence: Evidence) -> None:
         raise ValidationError(_("这份佐证材料已撤回,不能再次撤回或替换。"), code="withdrawn")
 
 
+def evidence_check_change(*, actor, evidence: Evidence) -> None:
+    """Raise PermissionDenied (or ValidationError for a file already withdrawn) unless ``actor``
+    may withdraw or replace ``evidence`` now. The views ask this before reading the form, so the
+    refusal depends on who and when, never on what was typed; the services check again under the lock."""
+    evidence = Evidence.objects.select_related("task__lead_unit", "report__unit").get(pk=evidence.pk)
+    _check(actor, evidence.task, evidence)
+
+
 def _mark_withdrawn(evidence: Evidence, actor, reason: str, now) -> None:
     # The model refuses save() and update() on evidence (append-only); these four columns are the
     # only ones ever set after insert, and only once (the filter makes a second withdrawal a no-op).

@@ -68,6 +68,18 @@ def _back(evidence_pk, task_pk):
     return redirect(reverse("tasks:detail", args=[task_pk]) + f"#evidence-{evidence_pk}")
 
 
+def _may_not_change(request, evidence):
+    """Who and when first (PermissionDenied: 403), before the form is read; an already withdrawn
+    file is a message on the task page."""
+    try:
+        services.evidence_check_change(actor=request.user, evidence=evidence)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return _back(evidence.pk, evidence.task_id)
+    return None
+
+
 def _refused(request, form, evidence):
     """A refused withdrawal or replacement: the reasons as messages, nothing changed, back to the file."""
     for errors in form.errors.values():
@@ -82,6 +94,8 @@ def evidence_withdraw(request, pk):
     """撤回: soft (the row, the file and its SHA-256 stay), with a reason, audited; 403 once the
     task is submitted for completion or closed (outside the 退回/重新打开 flow)."""
     evidence = selectors.evidence_get_for_user(request.user, pk)
+    if (refused := _may_not_change(request, evidence)) is not None:
+        return refused
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
@@ -99,6 +113,8 @@ def evidence_withdraw(request, pk):
 def evidence_replace(request, pk):
     """替换: the new file is a new version naming the old one, which is kept and marked withdrawn."""
     evidence = selectors.evidence_get_for_user(request.user, pk)
+    if (refused := _may_not_change(request, evidence)) is not None:
+        return refused
     form = ReplaceForm(request.POST, request.FILES)
     if uploads.apply_refusal(request, form, "file"):
         return _refused(request, form, evidence)
