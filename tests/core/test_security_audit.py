@@ -444,6 +444,8 @@ def test_no_code_outside_the_ledger_writes_audit_entries():
 
 
 # --- AU-07 ---------------------------------------------------------------------------------------------------
+# "The ledger cannot be written": the statement that inserts the entry and moves the head
+# (duban.core.ledger._write) fails as a database outage would make it fail.
 def _generic_500(response):
     body = response.content.decode()
     assert response.status_code == 500
@@ -453,7 +455,7 @@ def _generic_500(response):
 def test_when_the_ledger_cannot_be_written_an_account_is_not_created(cast):
     client = _client(cast.sysadmin, cast)
     client.raise_request_exception = False
-    with mock.patch.object(AuditEntry, "save", side_effect=DatabaseError("audit storage unavailable")):
+    with mock.patch.object(ledger, "_write", side_effect=DatabaseError("audit storage unavailable")):
         response = client.post("/accounts/users/new/", {"username": "zhoujie", "full_name": "周杰", "unit": "",
                                                         "new_password1": GOOD, "new_password2": GOOD})
     _generic_500(response)
@@ -464,7 +466,7 @@ def test_when_the_ledger_cannot_be_written_a_role_is_not_granted(cast):
     User.objects.filter(pk=cast.leader.pk).update(role="")
     client = _client(cast.secadmin, cast)
     client.raise_request_exception = False
-    with mock.patch.object(AuditEntry, "save", side_effect=DatabaseError("audit storage unavailable")):
+    with mock.patch.object(ledger, "_write", side_effect=DatabaseError("audit storage unavailable")):
         response = client.post(f"/accounts/roles/{cast.leader.pk}/", {"role": Role.SUPERVISOR, "unit": ""})
     _generic_500(response)
     assert User.objects.get(pk=cast.leader.pk).role == ""
@@ -472,14 +474,14 @@ def test_when_the_ledger_cannot_be_written_a_role_is_not_granted(cast):
 
 def test_when_the_ledger_cannot_be_written_nobody_signs_in(cast):
     client = Client(raise_request_exception=False)
-    with mock.patch.object(AuditEntry, "save", side_effect=DatabaseError("audit storage unavailable")):
+    with mock.patch.object(ledger, "_write", side_effect=DatabaseError("audit storage unavailable")):
         response = client.post("/accounts/login/", {"username": "leader", "password": cast.password})
     _generic_500(response)
     assert client.get("/").status_code == 302  # no session survived the failed sign-in
 
 
 def test_when_the_ledger_cannot_be_written_a_directory_change_rolls_back(cast):
-    with mock.patch.object(AuditEntry, "save", side_effect=DatabaseError("audit storage unavailable")):
+    with mock.patch.object(ledger, "_write", side_effect=DatabaseError("audit storage unavailable")):
         with pytest.raises(DatabaseError), _as(cast.supervisor):
             org.person_update(person=cast.p_baiguo, title="被回滚的职务", expected_version=cast.p_baiguo.version)
     cast.p_baiguo.refresh_from_db()

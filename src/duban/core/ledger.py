@@ -8,6 +8,12 @@ Concurrency: on PostgreSQL the head row is locked with SELECT … FOR UPDATE, so
 appenders queue only for the moment between their append and their commit; writes that append
 nothing never wait. On SQLite every write transaction already holds the database write lock
 (BEGIN IMMEDIATE), so the chain cannot fork there either.
+
+Cost (issue 10: every write request appends): two statements on PostgreSQL — the locked read of
+the head, then one statement that inserts the entry and moves the head (a data-modifying CTE) —
+and no savepoint: a failed append marks the caller's transaction for rollback, which is what
+AU-07 asks. The entry's data is encoded once in canonical form; that text is both what the MAC
+covers and what the jsonb column receives.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from duban.core import alerts, context
@@ -44,12 +51,20 @@ def _sm3_mac(key: bytes, payload: bytes) -> str:
     return SM3_PREFIX + base64.urlsafe_b64encode(tag).decode().rstrip("=")
 
 
+_HMAC_SHA256: dict[str, hmac.HMAC] = {}  # ledger key text -> HMAC keyed once (its pads), copied per entry
+
+
 def _sign(payload: bytes, algorithm: str | None = None) -> str:
     algorithm = algorithm or getattr(settings, "DUBAN_LEDGER_MAC", "hmac-sha256")
-    key = settings.DUBAN_LEDGER_KEY.encode()
+    key_text = settings.DUBAN_LEDGER_KEY
     if algorithm == "hmac-sm3":
-        return _sm3_mac(key, payload)
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+        return _sm3_mac(key_text.encode(), payload)
+    base = _HMAC_SHA256.get(key_text)
+    if base is None:
+        base = _HMAC_SHA256[key_text] = hmac.new(key_text.encode(), digestmod=hashlib.sha256)
+    mac = base.copy()
+    mac.update(payload)
+    return mac.hexdigest()
 
 
 def _canonical(fields: dict) -> bytes:
@@ -107,6 +122,45 @@ def _normalise(data) -> dict:
 
 
 _WATCHED = alerts.LOGIN_FAILURE_EVENTS | alerts.INTEGRITY_EVENTS
+_COLUMNS = ("seq", "created_at", "actor_id", "actor_name", "actor_role", "ip", "request_id", "event", "outcome",
+            "object_type", "object_id", "object_repr", "data", "prev_mac", "mac")
+
+
+def _locked_head(cursor) -> tuple[int, str]:
+    """(seq, mac) of the head row, locked until commit on PostgreSQL (created on first use)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT seq, mac FROM {LedgerHead._meta.db_table} WHERE id = 1{lock}"
+    cursor.execute(sql)
+    row = cursor.fetchone()
+    if row is None:
+        LedgerHead.objects.get_or_create(pk=1)
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return row[0], row[1]
+
+
+def _write(cursor, entry: AuditEntry, data_json: str) -> int:
+    """Insert the entry and move the head to it; returns the entry's id. The values go through
+    the fields' own database preparation (the inet address, the timestamp), except ``data``,
+    which is the canonical text the MAC covers, stored as it is (jsonb parses it on PostgreSQL,
+    SQLite keeps the text)."""
+    fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
+    values = [data_json if f.name == "data" else f.get_db_prep_save(getattr(entry, f.attname), connection)
+              for f in fields]
+    table, head = AuditEntry._meta.db_table, LedgerHead._meta.db_table
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join("%s::jsonb" if f.name == "data" and connection.vendor == "postgresql" else "%s"
+                      for f in fields)
+    insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+    if connection.vendor == "postgresql":
+        cursor.execute(f"WITH entry AS ({insert} RETURNING id) "
+                       f"UPDATE {head} SET seq = %s, mac = %s WHERE id = 1 RETURNING (SELECT id FROM entry)",
+                       [*values, entry.seq, entry.mac])
+        return cursor.fetchone()[0]
+    cursor.execute(insert, values)
+    entry_id = cursor.lastrowid
+    cursor.execute(f"UPDATE {head} SET seq = %s, mac = %s WHERE id = 1", [entry.seq, entry.mac])
+    return entry_id
 
 
 def append(*, event: str, obj=None, object_type: str = "", object_id: str = "", object_repr: str = "",
@@ -121,16 +175,13 @@ def append(*, event: str, obj=None, object_type: str = "", object_id: str = "", 
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:255]
-    with transaction.atomic():
-        head_qs = LedgerHead.objects.all()
-        if connection.features.has_select_for_update:
-            head_qs = head_qs.select_for_update()
-        head = head_qs.filter(pk=1).first()
-        if head is None:
-            LedgerHead.objects.get_or_create(pk=1)
-            head = head_qs.get(pk=1)
+    data = _normalise(data)
+    data_json = _encode(data)  # canonical: the MAC's and the column's text
+    # No savepoint: an append that fails must take the caller's whole transaction down (AU-07).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev_mac = _locked_head(cursor)
         entry = AuditEntry(
-            seq=head.seq + 1,
+            seq=seq + 1,
             created_at=timezone.now(),
             actor=actor,
             actor_name=_no_nul(actor.get_username() if actor else "")[:150],
@@ -142,12 +193,17 @@ def append(*, event: str, obj=None, object_type: str = "", object_id: str = "", 
             object_type=object_type,
             object_id=_no_nul(str(object_id))[:64],
             object_repr=_no_nul(object_repr)[:255],
-            data=_normalise(data),
-            prev_mac=head.mac,
+            data=data,
+            prev_mac=prev_mac,
         )
-        entry.mac = _entry_mac(entry)
-        entry.save()
-        LedgerHead.objects.filter(pk=1).update(seq=entry.seq, mac=entry.mac)
+        entry.mac = _sign(_payload(entry.seq, prev_mac, _isoformat_utc(entry.created_at), entry.actor_id,
+                                   entry.actor_name, entry.actor_role, entry.ip, entry.request_id, event, outcome,
+                                   entry.object_type, entry.object_id, entry.object_repr, data_json))
+        entry.pk = _write(cursor, entry, data_json)
+        entry._state.adding, entry._state.db = False, connection.alias
+        # What Model.save would announce: AU-09's shipper listens (duban.ops.audit_ship).
+        post_save.send(sender=AuditEntry, instance=entry, created=True, update_fields=None, raw=False,
+                       using=connection.alias)
         if entry.event in _WATCHED or "export" in entry.event:
             alerts.observe_entry(entry)  # IP-06: bursts become one security_alert row and a notice
     return entry

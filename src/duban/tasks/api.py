@@ -604,15 +604,22 @@ class ReportIn(Strict):
 def report_submit(request, task_id: int, payload: Form[ReportIn], files: File[list[UploadedFile]] = None):
     payload = _form_or_json(request, payload, ReportIn)
     user = _user(request)
-    # The service re-reads the row under its lock: the getter only decides 404 (no joins).
-    task = selectors.task_get_for_user(user, task_id, detail=False)
-    corrects = None
-    if payload.corrects is not None:
-        corrects = permissions.resolve_scoped(user, ProgressReport.objects.filter(task=task), None,
-                                              payload.corrects, field="corrects", label=_("报告"))
-    report = services.report_submit(actor=user, task=task, narrative=payload.narrative, percent=payload.percent,
-                                    quantity=payload.quantity, files=files or [], corrects=corrects,
-                                    drop_reason=payload.drop_reason)
+    fields = {"narrative": payload.narrative, "percent": payload.percent, "quantity": payload.quantity,
+              "files": files or [], "drop_reason": payload.drop_reason}
+    report = None
+    if payload.corrects is None:
+        # The service reads the row once, locked, and decides visibility on it (issue 10).
+        try:
+            report = services.report_submit(actor=user, task=task_id, **fields)
+        except services.TaskHidden:
+            pass  # the getter answers: 404 and the denial record (AU-03)
+    if report is None:
+        task = selectors.task_get_for_user(user, task_id, detail=False)
+        corrects = None
+        if payload.corrects is not None:
+            corrects = permissions.resolve_scoped(user, ProgressReport.objects.filter(task=task), None,
+                                                  payload.corrects, field="corrects", label=_("报告"))
+        report = services.report_submit(actor=user, task=task, corrects=corrects, **fields)
     # The 201 body from what the service wrote (its unit, author and evidence rows), no re-read.
     return 201, _report_out(report, evidence=getattr(report, "evidence_rows", None))
 

@@ -46,6 +46,33 @@ def _lock(task: Task) -> Task:
     return qs.get(pk=task.pk)
 
 
+def _lock_visible(user, pk: int) -> Task | None:
+    """The task row as ``_lock`` reads it (locked, with its lead unit; _locked_read_sql), if ``user`` may see it;
+    None when they may not, or when there is no such row. One read instead of the scoped getter
+    plus ``_lock``'s re-read (issue 10, the write path), deciding on the row itself by the rule of
+    ``selectors.visible_q``: TASKS_VIEW, a scope, no draft without TASKS_MANAGE, and the lead unit
+    in the user's subtree, or else a co-unit there (one EXISTS, only then). None answers nothing
+    about why: the caller asks the scoped getter, which gives the 404 and records the denial
+    (AU-03) outside the transaction this read runs in. tests/tasks/test_write_path.py checks it
+    against visible_q for every user of the test cast."""
+    if not permissions.can(user, permissions.TASKS_VIEW):
+        return None
+    prefix = permissions.scope_path(user)
+    if prefix is None:
+        return None
+    qs = Task.objects.select_related("lead_unit")
+    if connection.features.has_select_for_update:
+        qs = qs.select_for_update(of=("self",))
+    task = qs.filter(pk=pk).first()
+    if task is None:
+        return None
+    if task.status == TaskStatus.DRAFT and not permissions.can(user, permissions.TASKS_MANAGE):
+        return None
+    if prefix == "" or (task.lead_unit is not None and task.lead_unit.path.startswith(prefix)):
+        return task
+    return task if task.co_units.filter(path__startswith=prefix).exists() else None
+
+
 def _clean_text(value, field: str, *, required: bool, max_length: int | None = None, label: str = "") -> str:
     value = (value or "").strip() if isinstance(value, str) or value is None else value
     if not isinstance(value, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from duban.accounts.models import User
@@ -27,6 +28,7 @@ from duban.tasks.services._common import (
     _decimal,
     _ledger_task,
     _lock,
+    _lock_visible,
     _notify,
     _sync,
 )
@@ -97,11 +99,20 @@ def _check_correction(actor, task: Task, corrects: ProgressReport) -> None:
     raise ValidationError({"corrects": ValidationError(_("只能更正本单位报送的报告。"), code="not_own_report")})
 
 
+class TaskHidden(Http404):
+    """report_submit was given a task id the actor may not see (or that does not exist). Nothing
+    was written and no denial recorded: the caller asks the scoped getter for the answer."""
+
+
 @transaction.atomic
-def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None, files=(),
+def report_submit(*, actor, task: Task | int, narrative: str, percent=0, quantity=None, files=(),
                   corrects: ProgressReport | None = None, drop_reason: str = "") -> ProgressReport:
     """A progress report (进展) by the lead unit or a co-unit. A report on an acknowledged task
     starts it. Reports are appended, never edited: a correction names the report it corrects.
+
+    ``task`` is a task the caller got from a scoped getter, or the id a request names: then the
+    row is read once, locked, and its visibility decided on it (``_lock_visible``); an id the
+    actor may not see raises TaskHidden (the API answers it through the getter: 404 + AU-03).
 
     A percent below the unit's own last report on the task is a mistake more often than news:
     it is refused (``drop_reason`` field error, code ``percent_drop``, nothing written) unless a
@@ -111,7 +122,13 @@ def report_submit(*, actor, task: Task, narrative: str, percent=0, quantity=None
     Reports do not bump the task's version: they are appends, not edits, so a report never makes
     a colleague's open edit form stale. The row is locked so a report cannot slip in after a
     completion review."""
-    current = _lock(task)
+    if isinstance(task, Task):
+        current = _lock(task)
+    else:
+        current = _lock_visible(actor, task)
+        if current is None:
+            raise TaskHidden
+        task = current
     statemachine.check_actor(actor, statemachine.PARTICIPANT, current, _("报送进展"))
     if current.status not in statemachine.REPORTABLE:
         raise ValidationError(_("任务当前状态为“%(status)s”,不能报送进展。") % {"status": current.get_status_display()},
