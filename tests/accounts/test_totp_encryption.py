@@ -5,11 +5,15 @@ re-encrypts the secrets, and migration accounts 0006 encrypted the devices djang
 
 import importlib
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
@@ -46,10 +50,9 @@ def test_an_enrolled_secret_is_ciphertext_in_the_database_and_the_code_signs_in(
     assert not PlainTOTPDevice.objects.exists()  # nothing in django-otp's plain table
 
     client.post("/accounts/logout/")
-    import time_machine  # the enrolment's code may not be used twice: next step
-    from django.utils import timezone
-    with time_machine.travel(timezone.now() + __import__("datetime").timedelta(seconds=31), tick=False):
-        other = type(client)()
+    # The enrolment's code may not be used twice: sign in again in the next time step.
+    with time_machine.travel(timezone.now() + timedelta(seconds=31), tick=False):
+        other = Client()
         assert other.post("/accounts/login/", {"username": cast.auditor.username,
                                                "password": PASSWORD}).url == "/accounts/2fa/verify/"
         code = f"{totp(EncryptedTOTPDevice.objects.get(pk=pk).bin_key):06d}"
@@ -63,7 +66,7 @@ def test_a_secret_copied_to_another_account_does_not_decrypt(cast):
     mine = EncryptedTOTPDevice.objects.get(user=cast.auditor)
     EncryptedTOTPDevice.objects.filter(user=cast.secadmin).update(key_enc=mine.key_enc)
     with pytest.raises(crypto.CryptoError):
-        EncryptedTOTPDevice.objects.get(user=cast.secadmin).bin_key
+        _ = EncryptedTOTPDevice.objects.get(user=cast.secadmin).bin_key
 
 
 @pytest.fixture

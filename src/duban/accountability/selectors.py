@@ -33,6 +33,7 @@ from duban.accountability.models import (
     ToleranceApplication,
     ToleranceOutcome,
 )
+from duban.accounts.models import labels_within
 from duban.core import permissions
 from duban.core.models import AuditEntry
 from duban.orgs.models import Person, Unit
@@ -46,10 +47,20 @@ def base_queryset() -> QuerySet[Case]:
     return Case.objects.select_related("unit", "post", "parent", "opened_by", "decided_by", "supervising_leader")
 
 
+def _cleared(user, qs: QuerySet[Case]) -> QuerySet[Case]:
+    """AC-11: only the cases labelled within the user's clearance (a 敏感 or 核心 case is, for a
+    user of lower clearance, a case that does not exist: 404, even for the discipline role)."""
+    return qs.filter(security_label__in=labels_within(getattr(user, "clearance", "")))
+
+
 def cases_for_user(user) -> QuerySet[Case]:
     if not permissions.can(user, permissions.CASES_VIEW):
         return Case.objects.none()
-    return base_queryset()
+    return _cleared(user, base_queryset())
+
+
+def granted_cases(user) -> QuerySet[Case]:
+    return _cleared(user, base_queryset().filter(grants__user=user))
 
 
 def _readable_q(user) -> Q | None:
@@ -64,8 +75,16 @@ def case_get_for_user(user, pk) -> Case:
     if not (user and user.is_authenticated):
         raise Http404
     q = _readable_q(user)
-    qs = base_queryset() if q is None else base_queryset().filter(q)
+    qs = _cleared(user, base_queryset() if q is None else base_queryset().filter(q))
     return permissions.resolve_scoped(user, qs, None, pk)
+
+
+def cases_for_relabelling(user) -> QuerySet[Case]:
+    """The 安全管理员's view for setting labels: every case, of which the page shows only the
+    number and the label (三员分立: the security administrator does not read cases)."""
+    if not permissions.can(user, permissions.ROLES_GRANT):
+        return Case.objects.none()
+    return Case.objects.only("pk", "number", "security_label", "row_mac").order_by("-pk")
 
 
 def subject_cases(user) -> QuerySet[Case]:
@@ -77,7 +96,7 @@ def subject_cases(user) -> QuerySet[Case]:
         q |= Q(subjects__person_id=user.person_id)
     if user.unit_id:
         q |= Q(subject_kind=SubjectKind.UNIT, subjects__unit_id=user.unit_id)
-    return base_queryset().filter(q, stage__in=DECIDED_STAGES).distinct()
+    return _cleared(user, base_queryset().filter(q, stage__in=DECIDED_STAGES)).distinct()
 
 
 def subject_case_get(user, pk) -> Case:

@@ -391,6 +391,29 @@ def grant_add(*, actor, case: Case, user) -> CaseGrant:
 
 
 @transaction.atomic
+def case_relabel(*, actor, case: Case, label: str) -> Case:
+    """AC-11: set a case's security label (一般/敏感/核心), and its 一案双查 twin's (whose title
+    repeats the case's). Only the 安全管理员 (ROLES_GRANT); one ``security_label_changed`` ledger
+    entry with the old and the new label and the twins relabelled with it."""
+    from duban.accounts.models import SecurityLabel
+
+    permissions.require(actor, permissions.ROLES_GRANT)
+    if label not in SecurityLabel.values:
+        raise _err("label", _("请选择密级。"), "invalid")
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if current.security_label == label:
+        raise _err("label", _("密级未改变。"), "unchanged")
+    before = current.security_label
+    twins = list(Case.objects.filter(parent=current, kind=CaseKind.DUAL).values_list("pk", flat=True))
+    Case.objects.filter(pk__in=[current.pk, *twins]).update(security_label=label)
+    current.security_label = label
+    ledger.append(event="security_label_changed", obj=current, actor=actor,
+                  data={"changes": ledger.diff({"security_label": before}, {"security_label": label}),
+                        "twins": twins})
+    return current
+
+
+@transaction.atomic
 def grant_remove(*, actor, grant: CaseGrant) -> None:
     _manage(actor)
     case, user_id = grant.case, grant.user_id

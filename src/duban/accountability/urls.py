@@ -27,4 +27,6 @@ urlpatterns = [
     path("stats/", views.statistics, name="stats"),
     path("stats.xlsx", views.statistics_xlsx, name="stats_xlsx"),
     path("views/", views.view_log, name="view_log"),
+    path("labels/", views.labels, name="labels"),
+    path("<int:pk>/label/", views.relabel, name="relabel"),
 ]

@@ -44,6 +44,7 @@ from duban.accountability.models import (
     SubjectKind,
     ToleranceApplication,
 )
+from duban.accounts.models import SecurityLabel
 from duban.checks import selectors as check_selectors
 from duban.checks.models import Finding
 from duban.core import integrity, permissions
@@ -348,8 +349,8 @@ def decision_docx(request, pk):
 @login_required
 @require_GET
 def mine(request):
-    granted = integrity.check_rows(selectors.base_queryset().filter(grants__user=request.user),
-                                   actor=request.user, where="accountability:mine")
+    granted = integrity.check_rows(selectors.granted_cases(request.user), actor=request.user,
+                                   where="accountability:mine")
     cases = integrity.check_rows(selectors.subject_cases(request.user), actor=request.user,
                                  where="accountability:mine")
     return render(request, "accountability/mine.html", {"cases": cases, "granted": granted})
@@ -486,3 +487,32 @@ def statistics_xlsx(request):
 def view_log(request):
     page = Paginator(selectors.case_views(limit=5000, denied=True), 50).get_page(request.GET.get("page"))
     return render(request, "accountability/view_log.html", {"page": page})
+
+
+# --- security labels (AC-11): the security administrator only ------------------------------------
+def _labels_page(request, *, status=200):
+    page = Paginator(selectors.cases_for_relabelling(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "accountability/labels.html", {"page": page, "labels": SecurityLabel.choices},
+                  status=status)
+
+
+@require_perm(permissions.ROLES_GRANT)
+@require_GET
+def labels(request):
+    """Every case by its number and label, nothing of its content; a select per case to relabel."""
+    return _labels_page(request)
+
+
+@require_perm(permissions.ROLES_GRANT)
+@require_POST
+def relabel(request, pk):
+    case = permissions.resolve_scoped(request.user, selectors.cases_for_relabelling(request.user), None, pk)
+    try:
+        services.case_relabel(actor=request.user, case=case, label=request.POST.get("label", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return _labels_page(request, status=400)
+    messages.success(request, _("已将 %(number)s 的密级设为“%(label)s”。") % {
+        "number": case.number, "label": SecurityLabel(request.POST["label"]).label})
+    return redirect("accountability:labels")

@@ -725,3 +725,27 @@ def admin_network_refused_record(*, user, path: str) -> None:
     ``authz_denied`` row (rate-limited like every denial, and counted for the denial alert)."""
     permissions.record_denial(user if getattr(user, "is_authenticated", False) else None,
                               object_type="route", object_id=path[:200], data={"reason": "admin_network"})
+
+
+def clearance_set(*, actor: User, user: User, clearance: str) -> None:
+    """AC-11: the security administrator sets the highest security label an account may read
+    (一般/敏感/核心). One ``clearance_set`` entry; a refusal is one ``clearance_set_refused``."""
+    from duban.accounts.models import SecurityLabel
+
+    _require(actor, permissions.ROLES_GRANT)
+    before = user.clearance
+    try:
+        with transaction.atomic():
+            if clearance not in SecurityLabel.values:
+                raise ValidationError({"clearance": ValidationError(_("请选择密级权限。"), code="invalid")})
+            if user.pk == actor.pk:
+                raise ValidationError(_("不能修改自己的密级权限。"), code="own_account")
+            if clearance == before:
+                raise ValidationError({"clearance": ValidationError(_("密级权限未改变。"), code="unchanged")})
+            User.objects.filter(pk=user.pk).update(clearance=clearance)
+            user.clearance = clearance
+            ledger.append(event="clearance_set", obj=user, actor=actor,
+                          data={"changes": ledger.diff({"clearance": before}, {"clearance": clearance})})
+    except ValidationError as exc:
+        user.clearance = before
+        _refuse(event="clearance_set_refused", actor=actor, user=user, exc=exc, outcome=Outcome.DENIED)

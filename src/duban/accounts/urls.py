@@ -23,4 +23,5 @@ urlpatterns = [
     path("roles/<int:pk>/revoke/", views.role_revoke_view, name="role_revoke"),
     path("roles/<int:pk>/unlock/", views.user_unlock_view, name="user_unlock"),
     path("roles/<int:pk>/otp-reset/", views.otp_reset_view, name="otp_reset"),
+    path("roles/<int:pk>/clearance/", views.clearance_view, name="clearance"),
 ]

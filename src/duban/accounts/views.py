@@ -25,7 +25,7 @@ from duban.accounts.forms import (
     UserFilterForm,
 )
 from duban.accounts.middleware import SECOND_FACTOR_SESSION_KEY
-from duban.accounts.models import User
+from duban.accounts.models import SecurityLabel, User
 from duban.core import integrity, permissions
 from duban.core.decorators import require_perm
 from duban.core.forms import apply_validation_error
@@ -342,6 +342,7 @@ def role_detail(request, pk):
             return redirect("accounts:role_detail", pk=user.pk)
     return render(request, "accounts/role_detail.html", {
         "form": form, "account": user, "otp_enrolled": services.totp_device(user) is not None,
+        "clearances": SecurityLabel.choices,
         "otp_mandatory": services.second_factor_mandatory(user)}, status=400 if request.method == "POST" else 200)
 
 
@@ -369,6 +370,15 @@ def role_revoke_view(request, pk):
 @require_POST
 def user_unlock_view(request, pk):
     return _role_action(request, pk, services.user_unlock, _("账户已解锁。"))
+
+
+@require_perm(permissions.ROLES_GRANT)
+@require_POST
+def clearance_view(request, pk):
+    """AC-11: the security administrator sets the account's 密级权限 (audited by the service)."""
+    clearance = request.POST.get("clearance", "")
+    return _role_action(request, pk, lambda *, actor, user: services.clearance_set(
+        actor=actor, user=user, clearance=clearance), _("已设置密级权限。"))
 
 
 @require_perm(permissions.ROLES_GRANT)
