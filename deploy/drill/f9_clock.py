@@ -2,7 +2,8 @@
 
 Run by drill.py in a subprocess against the drill's database (its environment): the clock of
 this process is moved with time-machine to a sequence of instants — the real now, +1 day, then
-an NTP step back of 1 hour, then 23:59:30 → 00:00:30 across midnight in Beijing (+08:00). At each
+an NTP step back of 1 hour, then 23:59:30 → 00:00:30 across midnight in Beijing (+08:00): the first
+midnight after which the scan has something to do (found by dry runs, at most 90 days on). At each
 instant the worker's scheduler runs (``duban.core.jobs.run_due``, what `duban worker` does on a
 poll) and then the two reminder jobs directly, twice (``supervision.scan.scan`` and
 ``tasks.jobs.scan_overdue_reports``: the scheduler may not find them due after a jump, and the
@@ -29,6 +30,7 @@ import django
 import time_machine
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+MAX_DAYS = 90
 
 
 def main() -> int:
@@ -64,12 +66,20 @@ def main() -> int:
     real_now = datetime.now(BEIJING)
     d0 = real_now.date()
     plus_day = real_now + timedelta(days=1)
+    # the midnight to cross: the first one after +1 day at which the scan has something to do (a dry
+    # run changes nothing), so that reminders fall due exactly across it; at most MAX_DAYS ahead
+    due_day = d0 + timedelta(days=2)
+    for k in range(2, MAX_DAYS + 1):
+        with time_machine.travel(datetime.combine(d0 + timedelta(days=k), time(0, 0, 30), BEIJING), tick=False):
+            if scan(dry_run=True).total:
+                due_day = d0 + timedelta(days=k)
+                break
     instants = [
         ("real now", real_now),
         ("+1 day", plus_day),
         ("-1 hour (NTP step back)", plus_day - timedelta(hours=1)),
-        ("23:59:30 +08:00", datetime.combine(d0 + timedelta(days=1), time(23, 59, 30), BEIJING)),
-        ("00:00:30 +08:00 (across midnight)", datetime.combine(d0 + timedelta(days=2), time(0, 0, 30), BEIJING)),
+        ("23:59:30 +08:00", datetime.combine(due_day - timedelta(days=1), time(23, 59, 30), BEIJING)),
+        ("00:00:30 +08:00 (across midnight)", datetime.combine(due_day, time(0, 0, 30), BEIJING)),
     ]
     steps = []
     previous_lights: dict[int, str] = {}
