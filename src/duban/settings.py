@@ -329,7 +329,7 @@ if DUBAN_AUDIT_RETENTION_MONTHS < 6:
 DUBAN_AUDIT_PURGE = envbool("DUBAN_AUDIT_PURGE", PRODUCTION)
 # RL-08: production refuses every security parameter below its floor (all listed at once).
 if PRODUCTION:
-    from duban.core.policy_floors import violations as _floor_violations
+    from duban.policy_floors import violations as _floor_violations
 
     _weak = _floor_violations(globals())
     if _weak:

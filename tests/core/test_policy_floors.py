@@ -2,7 +2,7 @@
 security parameter is below its floor (lockout threshold, window and duration, per-address limit,
 idle and absolute session timeouts, password length/classes/age/history, one-time and reset
 password lifetimes, idle-account days, audit retention, upload limits, cookie flags), naming every
-weak one at once. The policy is settings-only (duban.core.policy_floors says why): there is no
+weak one at once. The policy is settings-only (duban.policy_floors says why): there is no
 in-app page that edits it, so a restart is the one way to change it, and the restart is checked."""
 
 import os
@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from duban.core.policy_floors import FLOORS, violations
+from duban.policy_floors import FLOORS, violations
 
 MB = 1024 * 1024
 GOOD = {  # the shipped defaults (settings.py) with production's secure cookies

@@ -3,7 +3,8 @@
 Production settings (``DUBAN_ENV=production``) refuse to start when any of these is weaker than
 its floor; ``violations()`` lists every one at once, so an operator fixes them in one go. The
 module is plain Python (no Django import) because settings.py calls it while settings are being
-built.
+built, and it sits outside the app layers because settings, the bottom layer, may not import
+duban.core (pyproject.toml's import contract).
 
 Why settings only: the security policy (lockout, timeouts, password rules, retention, upload limits,
 cookie flags) is set by the authorised subject — the 安全管理员 — through the deployment's
