@@ -189,6 +189,12 @@ def nginx_conf() -> Path:
     def value(name):
         return re.search(rf"^\s*{name}\s+([^;]+);", site, flags=re.MULTILINE).group(1)
 
+    # the site's upstream keep-alive as it is (its connection reuse is what F10/L2 saw 502s from)
+    upstream = re.search(r"upstream\s+duban_app\s*\{([^}]*)\}", site)
+    upstream_keepalive = " ".join(
+        m.group(0).strip() for m in re.finditer(r"^\s*keepalive(?:_timeout|_requests|_time)?\s+[^;]+;",
+                                                 upstream.group(1) if upstream else "", flags=re.MULTILINE)
+    ) or "keepalive 32;"
     d = DRILL_DIR / "nginx"
     d.mkdir(parents=True, exist_ok=True)
     conf = d / "nginx.conf"
@@ -203,7 +209,7 @@ http {{
   access_log off;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  upstream duban_app {{ server 127.0.0.1:{APP_A} max_fails=0; server 127.0.0.1:{APP_B} max_fails=0; keepalive 32; }}
+  upstream duban_app {{ server 127.0.0.1:{APP_A} max_fails=0; server 127.0.0.1:{APP_B} max_fails=0; {upstream_keepalive} }}
   server {{
     listen 127.0.0.1:{PROXY};
     client_header_timeout {value("client_header_timeout")};
