@@ -10,6 +10,7 @@ fields (400), so a client cannot set ``status`` or ``version`` by adding them to
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -26,11 +27,12 @@ from duban.core import permissions
 from duban.core.api_auth import require
 from duban.core.services import ConcurrentEditError
 from duban.orgs import selectors as org_selectors
+from duban.orgs.models import Person, Unit
 from duban.orgs.selectors import acting_holders
 from duban.tasks import evidence as evidence_files
 from duban.tasks import lights, selectors, services, statemachine, ui_queries
 from duban.tasks.lights import light_for
-from duban.tasks.models import Category, ExtensionRequest, ProgressReport, Task
+from duban.tasks.models import Category, Evidence, ExtensionRequest, ProgressReport, Task, TaskStatus
 
 # Function permissions in the auth step (duban.core.api_auth): 403 before the body is read. Scoping
 # and the state machine's finer rules stay in the selectors and services.
@@ -316,48 +318,131 @@ class TodoOut(Schema):
 
 
 # --- serialisation ----------------------------------------------------------------------------
+# Rows are read as values() (no model instances) and turned into the response dicts here; the
+# read routes (the detail and the list) answer those dicts as JSON themselves (``_json``) instead
+# of having django-ninja validate them against the schema again: that validation and the model
+# instances were most of the detail's CPU (issue 10). The routes keep their declared response
+# schema (OpenAPI unchanged) and tests/tasks/test_api_schema_fast.py checks real answers against
+# it. Write routes return the same dicts through ninja as before.
 def _ref(obj, name_attr="name") -> dict | None:
     return None if obj is None else {"id": obj.pk, "name": str(getattr(obj, name_attr, obj))}
 
 
-def _tasks_out(tasks, today=None, *, warn_days=None, parent_id=None) -> list[dict]:
-    """TaskOut rows; ``parent_id`` when every row is a child of that task (no parent look-up)."""
-    tasks = list(tasks)
-    posts = selectors.posts_for_rows(tasks)
+def _json_default(value):
+    # What ninja's encoder (DjangoJSONEncoder) makes of the values these dicts hold.
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _json(data, status: int = 200) -> HttpResponse:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return HttpResponse(body.encode(), status=status, content_type="application/json; charset=utf-8")
+
+
+# The columns of a TaskOut row; the names of its category, lead unit and leader come joined in
+# for one task or a few (``joined``), or by id for a page of a list (selectors.LIST_RELATED says
+# why a list query does not join them).
+ROW_COLUMNS = ("id", "path", "depth", "title", "detail", "status", "category_id", "source_id", "lead_unit_id",
+               "responsible_leader_id", "responsible_post_id", "start_date", "due_date", "original_due_date",
+               "reporting_cycle", "next_report_due", "target_number", "target_measure", "target_object",
+               "latest_percent", "version")
+JOINED_NAMES = ("category__name", "lead_unit__name", "responsible_leader__name")
+
+
+def _task_rows(qs, *, joined: bool = False, db_light: bool = True) -> list[dict]:
+    """The rows of a Task queryset as dicts; the light as annotated when ``db_light`` and the
+    queryset has it (todo lists annotate their own), else computed in Python (``_tasks_out``)."""
+    fields = ROW_COLUMNS + (JOINED_NAMES if joined else ())
+    if db_light and "light" in qs.query.annotations:
+        fields += ("light",)
+    return list(qs.prefetch_related(None).values(*fields))
+
+
+def _names(model, ids, attr="name") -> dict:
+    ids = {i for i in ids if i is not None}
+    return dict(model.objects.order_by().filter(pk__in=ids).values_list("pk", attr)) if ids else {}
+
+
+def _tasks_out(tasks, today=None, *, warn_days=None, parent_id=None, extra_parents=None, posts=None) -> list[dict]:
+    """TaskOut dicts from a Task queryset or from ``_task_rows`` dicts, in a fixed number of
+    queries: co-units, posts with their holders, absences, and the names and parents not already
+    known (``parent_id`` when every row is a child of that task; ``extra_parents``: path → id
+    already read; ``posts``: the rows' posts with holders, already read)."""
+    rows = tasks if isinstance(tasks, list) else _task_rows(tasks)
+    if not rows:
+        return []
+    today = today or lights.today()
+    warn_days = lights.yellow_days() if warn_days is None else warn_days
+    ids = [r["id"] for r in rows]
+    co_units: dict[int, list] = {}
+    for task_id, unit_id, name in (Task.co_units.through.objects.filter(task_id__in=ids).order_by("unit__path")
+                                   .values_list("task_id", "unit_id", "unit__name")):
+        co_units.setdefault(task_id, []).append({"id": unit_id, "name": name})
+    if posts is None:
+        posts = selectors.posts_with_holders(r["responsible_post_id"] for r in rows)
     acting = acting_holders(posts.values()) if posts else {}
-    out = []
-    step = Task.steplen
-    for t in tasks:
-        light = getattr(t, "light", None)
-        if light is None:
-            light = light_for(t, today, warn_days=warn_days)
-        post = posts.get(t.responsible_post_id)
-        person = acting[t.responsible_post_id].person if t.responsible_post_id else None
-        out.append({
-            "id": t.pk, "number": t.tree_number, "depth": t.depth,
-            "title": t.title, "detail": t.detail, "status": t.status, "status_label": str(t.get_status_display()),
-            "light": str(light), "category": _ref(t.category), "source_id": t.source_id,
-            "lead_unit": _ref(t.lead_unit), "co_units": [_ref(u) for u in t.co_units.all()],
-            "responsible_leader": _ref(t.responsible_leader), "responsible_post": _ref(post, "title"),
-            "acting_person": _ref(person), "start_date": t.start_date, "due_date": t.due_date,
-            "original_due_date": t.original_due_date, "reporting_cycle": t.reporting_cycle,
-            "next_report_due": t.next_report_due, "target_number": t.target_number,
-            "target_measure": t.target_measure, "target_object": t.target_object,
-            "latest_percent": getattr(t, "latest_percent", None), "version": t.version,
-            "_parent_path": t.path[:-step] if t.depth > 1 else None,
-        })
-    # Parents by path in one query (a node's parent path is its own minus one step).
-    parent_paths = {o["_parent_path"] for o in out if o["_parent_path"]}
-    if parent_id is not None:
-        ids = dict.fromkeys(parent_paths, parent_id)
+    if "category__name" in rows[0]:
+        categories = units = leaders = None
     else:
-        ids = dict(Task.objects.filter(path__in=parent_paths).values_list("path", "pk")) if parent_paths else {}
-    for o in out:
-        o["parent_id"] = ids.get(o.pop("_parent_path"))
+        categories = _names(Category, (r["category_id"] for r in rows))
+        units = _names(Unit, (r["lead_unit_id"] for r in rows))
+        leaders = _names(Person, (r["responsible_leader_id"] for r in rows))
+    step = Task.steplen
+    parents = dict(extra_parents or {})
+    if parent_id is None:
+        wanted = {r["path"][:-step] for r in rows if r["depth"] > 1} - set(parents)
+        if wanted:
+            parents.update(Task.objects.order_by().filter(path__in=wanted).values_list("path", "pk"))
+    labels = _status_labels()
+    out = []
+    for r in rows:
+        light = r.get("light") or light_for(_Light(r), today, warn_days=warn_days)
+        if categories is None:
+            category, unit, leader = r["category__name"], r["lead_unit__name"], r["responsible_leader__name"]
+        else:
+            category, unit, leader = (categories.get(r["category_id"]), units.get(r["lead_unit_id"]),
+                                      leaders.get(r["responsible_leader_id"]))
+        post_id = r["responsible_post_id"]
+        post = posts.get(post_id) if post_id else None
+        person = acting[post_id].person if post is not None else None
+        path = r["path"]
+        out.append({
+            "id": r["id"], "number": ".".join(str(int(path[i:i + step], 36)) for i in range(0, len(path), step)),
+            "parent_id": (parent_id if parent_id is not None else parents.get(path[:-step])) if r["depth"] > 1 else None,
+            "depth": r["depth"], "title": r["title"], "detail": r["detail"], "status": r["status"],
+            "status_label": labels.get(r["status"], r["status"]), "light": str(light),
+            "category": {"id": r["category_id"], "name": category} if r["category_id"] else None,
+            "source_id": r["source_id"],
+            "lead_unit": {"id": r["lead_unit_id"], "name": unit} if r["lead_unit_id"] else None,
+            "co_units": co_units.get(r["id"], []),
+            "responsible_leader": {"id": r["responsible_leader_id"], "name": leader} if r["responsible_leader_id"] else None,
+            "responsible_post": {"id": post.pk, "name": post.title} if post is not None else None,
+            "acting_person": {"id": person.pk, "name": person.name} if person is not None else None,
+            "start_date": r["start_date"], "due_date": r["due_date"], "original_due_date": r["original_due_date"],
+            "reporting_cycle": r["reporting_cycle"], "next_report_due": r["next_report_due"],
+            "target_number": r["target_number"], "target_measure": r["target_measure"],
+            "target_object": r["target_object"], "latest_percent": r["latest_percent"], "version": r["version"],
+        })
     return out
 
 
-def _extension_out(e: ExtensionRequest) -> dict:
+class _Light:
+    """What lights.light_for reads of a task, from a row dict."""
+
+    __slots__ = ("due_date", "next_report_due", "status")
+
+    def __init__(self, row):
+        self.status, self.due_date, self.next_report_due = row["status"], row["due_date"], row["next_report_due"]
+
+
+def _status_labels() -> dict:
+    return {value: str(label) for value, label in TaskStatus.choices}  # in the request's language
+
+
+def _extension_out(e) -> dict:
     return {"id": e.pk, "task_id": e.task_id, "status": e.status, "current_due": e.current_due,
             "requested_due": e.requested_due, "reason": e.reason, "requested_by": e.requested_by.get_username(),
             "decision_reason": e.decision_reason, "version": e.version}
@@ -372,32 +457,77 @@ def _report_out(r: ProgressReport, evidence=None) -> dict:
                           "sha256": e.sha256} for e in evidence]}
 
 
-def _unit_progress_out(r: ProgressReport) -> dict:
-    return {"unit": _ref(r.unit), "percent": r.percent, "report_id": r.pk, "submitted_at": r.submitted_at.isoformat()}
+def _reports_out(task: Task) -> list[dict]:
+    """The task's reports (newest first) with their evidence, in two queries of plain rows."""
+    reports = list(selectors.reports_for_task(task).prefetch_related(None).values(
+        "id", "kind", "unit_id", "unit__name", "author__username", "narrative", "quantity", "percent",
+        "corrects_id", "submitted_at"))
+    evidence: dict[int, list] = {}
+    if reports:
+        for e in (Evidence._default_manager.filter(report_id__in=[r["id"] for r in reports])
+                  .values("id", "report_id", "original_name", "file_type", "size", "sha256")):
+            evidence.setdefault(e.pop("report_id"), []).append(e)
+    return [{"id": r["id"], "kind": r["kind"], "unit": {"id": r["unit_id"], "name": r["unit__name"]},
+             "author": r["author__username"], "narrative": r["narrative"], "quantity": r["quantity"],
+             "percent": r["percent"], "corrects_id": r["corrects_id"], "submitted_at": r["submitted_at"].isoformat(),
+             "evidence": evidence.get(r["id"], [])} for r in reports]
 
 
-def _detail(user, task: Task) -> dict:
-    """The task as the detail getter loaded it (joins, co-units and milestones prefetched; after a
-    write pass ``_fresh``): the light is computed here, the related lists are one or two queries each."""
+def _detail(user, task_id: int) -> dict:
+    """The task page as JSON, for a task the user may see (404 otherwise): the task and every
+    related list as plain rows (values()), a fixed number of queries whatever their length."""
     warn_days = lights.yellow_days()
     today = lights.today()
-    out = _tasks_out([task], today, warn_days=warn_days)[0]
-    out["milestones"] = [{"id": m.pk, "name": m.name, "date": m.date, "done": m.done} for m in task.milestones.all()]
-    out["instructions"] = [{"id": i.pk, "author": i.author.get_full_name() or i.author.get_username(), "text": i.text,
-                            "created_at": i.created_at.isoformat(),
-                            "reply_due": i.reply_due.isoformat() if i.reply_due else None,
-                            "replied_at": i.replied_at.isoformat() if i.replied_at else None,
-                            "reply_text": i.reply_text, "reply_late": i.reply_late}
-                           for i in selectors.instructions_for_task(task).prefetch_related(None)
-                           .select_related("author")]  # the reply files are not in this answer
-    out["children"] = _tasks_out(selectors.task_children(task, warn_days=warn_days).prefetch_related("co_units"),
-                                 today, warn_days=warn_days, parent_id=task.pk)
-    out["timeline"] = [{"seq": e.seq, "at": e.created_at.isoformat(), "event": e.event, "actor": e.actor_name,
-                        "data": e.data} for e in selectors.task_timeline(task)]
-    reports = list(selectors.reports_for_task(task))
-    out["reports"] = [_report_out(r) for r in reports]
-    out["unit_progress"] = [_unit_progress_out(r) for r in selectors.progress_of(task, reports)[1]]
-    out["extensions"] = [_extension_out(e) for e in selectors.extensions_for_task(task)]
+    row = selectors.task_row_for_user(user, task_id, ROW_COLUMNS + JOINED_NAMES + (
+        "lead_unit__path", "completion_requested_by_id"))
+    # What the selectors and the state machine read of the task (status, lead unit path, post with
+    # holders; co-units through the database): an unsaved instance carrying the row's values.
+    task = Task(id=row["id"], path=row["path"], depth=row["depth"], status=row["status"],
+                lead_unit_id=row["lead_unit_id"], responsible_post_id=row["responsible_post_id"],
+                completion_requested_by_id=row["completion_requested_by_id"])
+    task._state.adding = False  # a row read from the database
+    if row["lead_unit_id"]:
+        task.lead_unit = Unit(id=row["lead_unit_id"], path=row["lead_unit__path"], name=row["lead_unit__name"])
+    kin = _task_rows(selectors.task_children_and_parent(task), joined=True, db_light=False)
+    posts = selectors.posts_with_holders([row["responsible_post_id"], *(r["responsible_post_id"] for r in kin)])
+    if row["responsible_post_id"]:
+        task.responsible_post = posts[row["responsible_post_id"]]
+    children = [r for r in kin if r["depth"] > task.depth]
+    parents = {r["path"]: r["id"] for r in kin if r["depth"] < task.depth} | {task.path: task.pk}
+    out, *children_out = _tasks_out([row, *children], today, warn_days=warn_days, extra_parents=parents,
+                                    posts=posts)
+    for child in children_out:
+        child["parent_id"] = task.pk
+    out["milestones"] = list(task.milestones.order_by("date", "id").values("id", "name", "date", "done"))
+    out["unit_progress"] = []
+    out["instructions"] = [{"id": i["id"], "author": f"{i['author__last_name']}{i['author__first_name']}".strip()
+                            or i["author__username"], "text": i["text"], "created_at": i["created_at"].isoformat(),
+                            "reply_due": i["reply_due"].isoformat() if i["reply_due"] else None,
+                            "replied_at": i["replied_at"].isoformat() if i["replied_at"] else None,
+                            "reply_text": i["reply_text"], "reply_late": i["reply_late"]}
+                           for i in selectors.instructions_for_task(task).prefetch_related(None).values(
+                               "id", "author__username", "author__last_name", "author__first_name", "text",
+                               "created_at", "reply_due", "replied_at", "reply_text", "reply_late")]
+    out["children"] = children_out
+    out["timeline"] = [{"seq": e["seq"], "at": e["created_at"].isoformat(), "event": e["event"],
+                        "actor": e["actor_name"], "data": e["data"]}
+                       for e in selectors.task_timeline(task).values("seq", "created_at", "event", "actor_name", "data")]
+    out["reports"] = _reports_out(task)
+    # Each co-unit's latest report (never the task's progress, which is the lead unit's).
+    seen = set()
+    for r in out["reports"]:
+        unit_id = r["unit"]["id"]
+        if unit_id != task.lead_unit_id and unit_id not in seen:
+            seen.add(unit_id)
+            out["unit_progress"].append({"unit": r["unit"], "percent": r["percent"], "report_id": r["id"],
+                                         "submitted_at": r["submitted_at"]})
+    out["extensions"] = [{"id": e["id"], "task_id": e["task_id"], "status": e["status"], "current_due": e["current_due"],
+                          "requested_due": e["requested_due"], "reason": e["reason"],
+                          "requested_by": e["requested_by__username"], "decision_reason": e["decision_reason"],
+                          "version": e["version"]}
+                         for e in selectors.extensions_for_task(task).values(
+                             "id", "task_id", "status", "current_due", "requested_due", "reason",
+                             "requested_by__username", "decision_reason", "version")]
     out["transitions"] = [t.name for t in statemachine.available(user, task)]
     return out
 
@@ -405,7 +535,7 @@ def _detail(user, task: Task) -> dict:
 def _fresh(user, task: Task) -> dict:
     """The detail after a write: the task read once more through the detail getter (co-units,
     milestones and the post may have changed)."""
-    return _detail(user, selectors.task_get_for_user(user, task.pk))
+    return _detail(user, task.pk)
 
 
 # --- resolving ids ------------------------------------------------------------------------------
@@ -480,11 +610,16 @@ def _filters(user, query: TaskQuery) -> selectors.TaskFilters:
 @router.get("/tasks", response=TaskListOut)
 def task_list(request, query: Query[TaskQuery]):
     _need(request, permissions.TASKS_VIEW)
-    qs = selectors.task_list(_user(request), _filters(_user(request), query))
-    items = list(qs[query.offset:query.offset + query.limit])
-    count = ui_queries.capped_count(qs)
+    user = _user(request)
+    today, warn_days = lights.today(), lights.yellow_days()
+    qs = selectors.task_list(user, _filters(user, query), today=today, warn_days=warn_days)
+    rows = _task_rows(qs[query.offset:query.offset + query.limit], db_light=False)
+    # A page that ends before the limit proves the total (or an empty first page): no COUNT.
+    proven = 0 < len(rows) < query.limit or (not rows and query.offset == 0)
+    count = query.offset + len(rows) if proven else ui_queries.capped_count(qs)
     exact = count <= ui_queries.COUNT_CAP
-    return {"count": count if exact else ui_queries.COUNT_CAP, "count_exact": exact, "items": _tasks_out(items)}
+    return _json({"count": count if exact else ui_queries.COUNT_CAP, "count_exact": exact,
+                  "items": _tasks_out(rows, today, warn_days=warn_days)})
 
 
 @router.get("/tasks/export.xlsx")
@@ -510,8 +645,7 @@ def task_import(request, file: File[UploadedFile], source: Form[int | None] = No
 @router.get("/tasks/{int:task_id}", response=TaskDetailOut)
 def task_get(request, task_id: int):
     _need(request, permissions.TASKS_VIEW)
-    task = selectors.task_get_for_user(_user(request), task_id)
-    return _detail(_user(request), task)
+    return _json(_detail(_user(request), task_id))
 
 
 @router.post("/tasks", auth=MANAGE, response={201: TaskDetailOut})

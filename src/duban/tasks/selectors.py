@@ -186,6 +186,12 @@ def posts_for_rows(tasks) -> dict[int, Post]:
     return posts
 
 
+def posts_with_holders(ids) -> dict[int, Post]:
+    """Posts by id with their A/B/C holders (for the acting holder), in one query (none for no ids)."""
+    ids = sorted({i for i in ids if i is not None})
+    return Post.objects.select_related("a_holder", "b_holder", "c_holder").in_bulk(ids) if ids else {}
+
+
 @dataclass
 class TaskFilters:
     """The responsibility list's filters. ``unit``: 一级一清单 (the lead unit's subtree);
@@ -292,6 +298,24 @@ def task_get_for_user(user, pk, *, detail: bool = True) -> Task:
     else:
         qs = Task.objects.filter(visible_q(user))
     return permissions.resolve_scoped(user, qs, None, pk)
+
+
+def task_row_for_user(user, pk, fields) -> dict:
+    """One task as a values() row of ``fields``, if the user may see it; 404 (and
+    ``authz_denied``) otherwise: the JSON detail's read (names joined in by the fields it asks)."""
+    if not _can_view(user):
+        raise Http404
+    return permissions.resolve_scoped(user, Task.objects.filter(visible_q(user)).values(*fields), None, pk)
+
+
+def task_children_and_parent(task: Task) -> QuerySet[Task]:
+    """The task's children (by path) and its parent (depth below the task's), in one query: the
+    detail names the parent and lists the children."""
+    step = Task.steplen
+    q = Q(path__startswith=task.path, depth=task.depth + 1)
+    if task.depth > 1:
+        q |= Q(path=task.path[:-step])
+    return Task.objects.filter(q).order_by("path")
 
 
 def task_children(task: Task, *, warn_days: int | None = None) -> QuerySet[Task]:
