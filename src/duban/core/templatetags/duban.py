@@ -1,4 +1,4 @@
-from django import template
+from django import forms, template
 
 register = template.Library()
 
@@ -27,7 +27,7 @@ def bs(bound_field):
     """Render a form field's widget with Bootstrap classes, marked invalid when it has errors."""
     widget = bound_field.field.widget
     kind = widget.__class__.__name__
-    if kind in ("Select", "SelectMultiple", "NullBooleanSelect"):
+    if kind in ("Select", "SelectMultiple", "NullBooleanSelect") or isinstance(widget, forms.Select):
         css = "form-select"
     elif kind in ("CheckboxInput",):
         css = "form-check-input"
