@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -102,7 +104,8 @@ def task_list(request):
         opposite = key if first.startswith("-") else f"-{key}"
         columns.append({"key": key, "label": label, "direction": direction,
                         "next": opposite if sort == first else first})
-    context = {"form": form, "mode": form.mode, "page": page, "columns": columns, "sort": sort,
+    context = {"form": form, "mode": form.mode, "page": page, "rows": _rows(page.object_list),
+               "columns": columns, "sort": sort,
                "light_summary": light_summary, "light_filter": filters.get("light") or "",
                "count_cap": ui_queries.COUNT_CAP,
                "per_page": per_page, "page_sizes": PAGE_SIZES, "export_query": request.GET.urlencode(),
@@ -112,6 +115,34 @@ def task_list(request):
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+def _rows(tasks) -> list[dict]:
+    """The page's rows as plain values, formatted once here instead of by template filters and
+    two includes per cell (those were most of the page's rendering). The status badge and the
+    light are rendered once per distinct value from their templates (tasks/_status.html,
+    tasks/_light.html), so every page that shows them keeps one markup."""
+    detail = reverse("tasks:detail", args=[0])
+    head, tail = detail.rsplit("/0/", 1)
+    badges, light_marks = {}, {}
+    rows = []
+    for t in tasks:
+        if t.status not in badges:
+            badges[t.status] = render_to_string("tasks/_status.html", {"status": t.status,
+                                                                       "label": t.get_status_display()})
+        if t.light not in light_marks:
+            light_marks[t.light] = render_to_string("tasks/_light.html", {"light": t.light})
+        rows.append({
+            "number": t.tree_number, "depth": t.depth, "url": f"{head}/{t.pk}/{tail}", "title": t.title,
+            "category": t.category.name if t.category_id else "",
+            "unit": t.lead_unit.name if t.lead_unit_id and t.lead_unit.name else "—",
+            "co_units": "、".join(u.name for u in t.co_units.all()),
+            "leader": t.responsible_leader.name if t.responsible_leader_id else "",
+            "due": f"{t.due_date:%Y-%m-%d}" if t.due_date else "—",
+            "original_due": f"{t.original_due_date:%Y-%m-%d}" if t.original_due_date else "",
+            "status": badges[t.status], "light": light_marks[t.light], "percent": t.latest_percent,
+        })
+    return rows
 
 
 def _search_term(request) -> str:
