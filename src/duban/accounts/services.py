@@ -525,7 +525,11 @@ def api_tokens_purge_expired(*, now=None) -> int:
 def token_user(key: str) -> User | None:
     """The user a bearer token stands for, if it is alive; a token idle for longer than the
     session idle timeout, or past its absolute lifetime, is deleted (IA-07)."""
-    token = ApiToken.objects.select_related("user", "user__unit").filter(key_hash=ApiToken.hash_key(key)).first()
+    from duban.accounts.selectors import api_token_with_user
+
+    # ApiToken.objects.select_related("user", "user__unit", "user__person").filter(key_hash=…),
+    # compiled once per thread (every API request runs it).
+    token = api_token_with_user(ApiToken.hash_key(key))
     if token is None:
         return None
     now = timezone.now()
