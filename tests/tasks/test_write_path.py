@@ -59,6 +59,23 @@ def test_the_one_locked_read_sees_exactly_what_visible_q_sees(build):
     assert seen == {True, False}  # the cast reaches both answers
 
 
+def test_the_locked_read_gives_the_same_task_and_lead_unit_as_the_orm(build, django_assert_num_queries):
+    c = build.cast
+    task = build.in_progress(co_units=[c.baiguo], target_number="12.50", target_measure="公里")
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            row = _lock_visible(c.bajiao_liaison, task.pk)
+            unit = row.lead_unit  # from the same read
+        assert (unit.pk, unit.name, unit.path) == (c.bajiao.pk, c.bajiao.name, c.bajiao.path)
+        assert unit.is_active is True  # a field left out of the read still loads
+    orm = Task.objects.get(pk=task.pk)
+    for field in Task._meta.concrete_fields:
+        assert getattr(row, field.attname) == getattr(orm, field.attname), field.name
+        assert type(getattr(row, field.attname)) is type(getattr(orm, field.attname)), field.name
+    with transaction.atomic():
+        assert _lock_visible(c.bajiao_liaison, 2**63) is None  # beyond bigint: no row, no error
+
+
 def test_the_lead_units_report_is_one_locked_read_an_insert_an_update_and_two_ledger_statements(build, client,
                                                                                                   token):
     c = build.cast
