@@ -121,7 +121,8 @@ def build(scale: float, seed: int = 20170219) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
-    from duban.core import ledger, triggers
+    from duban.accounts.models import SecurityLabel, User
+    from duban.core import integrity, ledger, triggers
 
     rng = random.Random(seed)
     today = date.today()
@@ -219,11 +220,15 @@ def build(scale: float, seed: int = 20170219) -> dict:
             users.append((uid, f"liaison{uid}", "liaison", units[town][0], people_of[town][0]))
             liaison_of[town] = uid
         with Timer(f"{len(users)} accounts"):
+            def grant_mac(u):  # the role grant's row MAC (DP-03), as User.save() would set it
+                return integrity.compute(User(id=u[0], username=u[1], role=u[2], unit_id=u[3]))
+
             _copy(raw, "accounts_user", ["id", "password", "is_superuser", "username", "first_name", "last_name",
                                          "email", "is_staff", "is_active", "date_joined", "role", "unit_id",
-                                         "person_id", "must_change_password", "failed_login_count"],
-                  ((u[0], password, False, u[1], "", u[1], "", False, True, now, u[2], u[3], u[4], False, 0)
-                   for u in users))
+                                         "person_id", "must_change_password", "failed_login_count", "clearance",
+                                         "row_mac"],
+                  ((u[0], password, False, u[1], "", u[1], "", False, True, now, u[2], u[3], u[4], False, 0,
+                    SecurityLabel.GENERAL, grant_mac(u)) for u in users))
             _reset_sequence(cur, "accounts_user")
 
         # --- tasks ------------------------------------------------------------------------
