@@ -176,12 +176,12 @@ def test_one_person_one_list_shows_the_tasks_of_the_chosen_person(build, login):
 
 
 def test_the_list_paginates(build, login):
-    for i in range(23):
+    for i in range(28):
         build.task(title=f"任务{i:02d}")
     client = login(build.cast.supervisor)
-    response = client.get(reverse("tasks:list"), {"per_page": 20})
-    assert len(response.context["page"]) == 20 and response.context["page"].paginator.num_pages == 2
-    response = client.get(reverse("tasks:list"), {"per_page": 20, "page": 2})
+    response = client.get(reverse("tasks:list"), {"per_page": 25})
+    assert len(response.context["page"]) == 25 and response.context["page"].paginator.num_pages == 2
+    response = client.get(reverse("tasks:list"), {"per_page": 25, "page": 2})
     assert len(response.context["page"]) == 3
 
 

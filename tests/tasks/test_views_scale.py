@@ -115,21 +115,21 @@ def test_a_small_scope_keeps_the_complete_drop_down(build, login):
 # --- capped count -----------------------------------------------------------------------------
 def test_a_long_list_counts_to_the_cap_and_still_pages_on(build, login, monkeypatch):
     monkeypatch.setattr(ui_queries, "COUNT_CAP", 5)
-    for i in range(23):
+    for i in range(28):
         build.task(title=f"任务{i:02d}")
     client = login(build.cast.supervisor)
-    response = client.get(reverse("tasks:list"), {"per_page": 20})
+    response = client.get(reverse("tasks:list"), {"per_page": 25})
     page = response.context["page"]
-    assert len(page) == 20 and page.has_next() and not page.has_previous()
+    assert len(page) == 25 and page.has_next() and not page.has_previous()
     assert not page.paginator.count_exact
     text = html(response)
     assert "共 5+ 条" in text and "第 1 页" in text and "page=2" in text
-    response = client.get(reverse("tasks:list"), {"per_page": 20, "page": 2})
+    response = client.get(reverse("tasks:list"), {"per_page": 25, "page": 2})
     page = response.context["page"]
     assert len(page) == 3 and not page.has_next() and page.has_previous()
     # A page past the end falls back to the first instead of an error.
-    response = client.get(reverse("tasks:list"), {"per_page": 20, "page": 9})
-    assert response.status_code == 200 and len(response.context["page"]) == 20
+    response = client.get(reverse("tasks:list"), {"per_page": 25, "page": 9})
+    assert response.status_code == 200 and len(response.context["page"]) == 25
 
 
 def test_a_list_under_the_cap_keeps_its_exact_count(build, login):

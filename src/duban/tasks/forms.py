@@ -34,7 +34,7 @@ from duban.tasks.models import (
     TaskStatus,
 )
 
-PAGE_SIZES = (20, 50, 100)
+PAGE_SIZES = (25, 50, 100)  # 25 as Redmine's and most trackers' default page
 
 
 class DateInput(forms.DateInput):
