@@ -43,7 +43,9 @@ EVENT_LABELS = {
     "user_disabled_refused": L("停用账户被拒绝"),
     # core: ledger, security, backups, keys
     "authz_denied": L("越权访问被拒绝"), "audit_exported": L("导出审计日志"), "audit_purged": L("归档并清理审计日志"),
-    "ledger_verified": L("校验审计日志完整性"), "security_alert": L("安全告警"), "integrity_failure": L("文件完整性校验失败"),
+    "ledger_verified": L("校验审计日志完整性"), "security_alert": L("安全告警"), "integrity_failure": L("完整性校验失败"),
+    "integrity_verified": L("校验数据完整性"), "integrity_accepted": L("复核并重新签封数据"),
+    "security_label_changed": L("修改密级"), "clearance_set": L("设置密级权限"), "clearance_set_refused": L("设置密级权限被拒绝"),
     "pii_viewed": L("查看完整个人信息"), "backup_verified": L("校验备份"), "backup_restored": L("恢复备份"), "crypto_keys_rotated": L("轮换密钥"),
     # orgs
     "unit_created": L("新增单位"), "unit_updated": L("修改单位"), "unit_moved": L("调整单位隶属"), "unit_deleted": L("删除单位"),
