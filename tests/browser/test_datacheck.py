@@ -70,7 +70,7 @@ def test_upload_two_registers_run_the_deceased_rule_verify_escalate_and_dismiss(
 
     ui.goto("/datacheck/")
     listing = page.locator("#lead-list")
-    expect(listing).to_contain_text(f"{P1[:3]}***********{P1[-4:]}")
+    expect(listing).to_contain_text(f"{P1[:4]}**********{P1[-4:]}")
     assert P1 not in listing.inner_text()
     lead1 = Lead.objects.get(subject_key=[P1])
     page.locator(f"a[href='/datacheck/leads/{lead1.pk}/']").click()

@@ -167,7 +167,8 @@ def user_disable_bad(cast, rows):
 
 
 def role_grant_ok(cast, rows):
-    User.objects.filter(pk=cast.leader.pk).update(role="")
+    cast.leader.role = ""  # through save(): a bare UPDATE would break the grant's row MAC (DP-03)
+    cast.leader.save(update_fields=["role"])
     client = _client(cast.secadmin, cast)
     rows.start()
     client.post(f"/accounts/roles/{cast.leader.pk}/", {"role": Role.SUPERVISOR, "unit": ""})
@@ -463,7 +464,8 @@ def test_when_the_ledger_cannot_be_written_an_account_is_not_created(cast):
 
 
 def test_when_the_ledger_cannot_be_written_a_role_is_not_granted(cast):
-    User.objects.filter(pk=cast.leader.pk).update(role="")
+    cast.leader.role = ""  # through save(): a bare UPDATE would break the grant's row MAC (DP-03)
+    cast.leader.save(update_fields=["role"])
     client = _client(cast.secadmin, cast)
     client.raise_request_exception = False
     with mock.patch.object(ledger, "_write", side_effect=DatabaseError("audit storage unavailable")):

@@ -80,7 +80,9 @@ def own_key_ring(tmp_path, settings, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rotate_keys_re_encrypts_dataset_files_legacy_ones_included(cast, media, own_key_ring):
+def test_rotate_keys_re_encrypts_dataset_files_legacy_ones_included(own_key_ring, cast, media):
+    # own_key_ring first: the cast's accounts are sealed (row MACs, DP-03) under that ring's key, so
+    # every key of the old ring can go once rotated
     version = loaded(cast.discipline, Kind.PAYMENTS, PAYMENT_HEADERS, ROWS + [["bad", "", "", "", "", "", ""]])
     assert version.report_file
     old_kid = core_crypto.get_provider().current_key_id()

@@ -7,6 +7,7 @@ object in its query string); the object is looked up through the declaring app's
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
@@ -17,10 +18,9 @@ from duban.core import permissions, pii
 
 
 @never_cache
+@login_required
 @require_POST
 def pii_reveal(request, model: str, pk: int, field: str):
-    if not request.user.is_authenticated:
-        raise PermissionDenied
     spec = pii.get(model, field)
     if spec is None or spec.getter is None:
         raise Http404
