@@ -320,8 +320,9 @@ def build_endpoints(dataset: dict, *, tokens: dict, cookies: dict, rng: random.R
     pairs = [(t, lid) for t, lid in dataset["in_progress"] if lid in tokens["liaisons"]]
     for n in range(LINES):
         task_id, liaison_id = rng.choice(pairs)
-        # one percent for every report: a percent below the unit's last one is refused without a reason
-        body = json.dumps({"narrative": f"压测进展报送 {n}", "percent": 99}, ensure_ascii=True)
+        # 100 % for every report: a percent below the unit's last one is refused without a reason,
+        # and the data set's reports carry random percents up to 100
+        body = json.dumps({"narrative": f"压测进展报送 {n}", "percent": 100}, ensure_ascii=True)
         writes.append(Req("POST", f"/api/tasks/{task_id}/reports",
                           ("Authorization", f"Bearer {tokens['liaisons'][liaison_id]}"), body))
     eps["write"] = Endpoint("write", writes, check_write)
