@@ -6,7 +6,6 @@ PASSWORD = "Cast-Password-2026!"
 
 def build_cast():
     from duban.accounts import services as acc
-    from duban.accounts.models import User
     from duban.core.roles import Role
     from duban.orgs import services as org
     from duban.orgs.models import UnitKind

@@ -8,13 +8,12 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from castlib import PASSWORD
+from datacheck.helpers import PAYMENT_HEADERS, csv_bytes, make_id, xlsx_bytes  # tests/ is on sys.path
 from duban.datacheck.models import DatasetVersion, Lead, LeadStatus, Rule
 from duban.supervision.models import Proposal
 from duban.tasks import lights
 from duban.tasks import services as task_services
-
-from castlib import PASSWORD
-from datacheck.helpers import PAYMENT_HEADERS, csv_bytes, make_id, xlsx_bytes  # tests/ is on sys.path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

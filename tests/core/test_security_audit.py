@@ -3,8 +3,7 @@ AU-07 (fail closed). AU-05 (tamper detection) is in test_security_commands.py.""
 
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 GOOD = "Qiu-Shui-Lake#2031"
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 class Rows:
@@ -434,7 +433,7 @@ def test_no_code_outside_the_ledger_writes_audit_entries():
     src = Path(__file__).resolve().parents[2] / "src" / "duban"
     offenders = []
     pattern = re.compile(r"AuditEntry\((?!\))|AuditEntry\.objects\.(create|bulk_create|update|get_or_create|"
-                         r"update_or_create)|core_auditentry\b.*\b(UPDATE|DELETE|INSERT)", re.I)
+                         r"update_or_create)|core_auditentry\b.*\b(UPDATE|DELETE|INSERT)", re.IGNORECASE)
     for path in src.rglob("*.py"):
         rel = path.relative_to(src).as_posix()
         if rel in ("core/ledger.py", "core/models.py", "core/triggers.py") or "/migrations/" in rel:

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from duban.accounts import services as acc
-from duban.accounts.models import User
 from duban.checks.models import Check, Finding
 from duban.core.roles import Role
 from duban.evaluation import services

@@ -5,13 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from orgs_helpers import DIRECTORY_ROLES, entries, page
 
 from duban.core.models import AuditEntry
 from duban.orgs import selectors
 from duban.orgs import services as org
 from duban.orgs.models import Absence, Person
-
-from orgs_helpers import DIRECTORY_ROLES, entries, page
 
 pytestmark = pytest.mark.django_db
 

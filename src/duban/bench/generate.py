@@ -14,8 +14,7 @@ from __future__ import annotations
 import random
 import time
 from array import array
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -126,7 +125,7 @@ def build(scale: float, seed: int = 20170219) -> dict:
 
     rng = random.Random(seed)
     today = date.today()
-    now = datetime.now(dt_timezone.utc)
+    now = datetime.now(UTC)
     n_units = max(60, int(20_000 * scale))
     n_tasks = max(200, int(1_000_000 * scale))
     n_ledger = max(500, int(5_000_000 * scale))

@@ -414,7 +414,7 @@ class Redmine:
     def __init__(self):
         self.key = Path("/var/lib/redmine-bench/api_key").read_text().strip()
         yml = Path("/etc/redmine/default/database.yml").read_text()
-        self.pgpass = re.search(r"^\s*password:\s*(\S*)", yml, re.M).group(1)
+        self.pgpass = re.search(r"^\s*password:\s*(\S*)", yml, re.MULTILINE).group(1)
         self.n = int(self._q("select coalesce(max(id),0) from issues where id <= (select count(*) from issues)"))
         self.units = int(self._q("select count(*) from users where type='Group' and id > 10000"))
         self.odate = (date.today() - timedelta(days=1)).isoformat()

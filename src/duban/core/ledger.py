@@ -24,8 +24,7 @@ import hmac
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -78,7 +77,7 @@ def compute_mac(*, seq: int, prev_mac: str, created_at: datetime, actor_id, acto
         {
             "seq": seq,
             "prev": prev_mac,
-            "at": created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+            "at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": actor_id,
             "actor_name": actor_name,
             "role": actor_role,
@@ -252,7 +251,7 @@ def _payload(seq, prev_mac, at: str, actor_id, actor_name, actor_role, ip, reque
 
 
 def _isoformat_utc(created_at: datetime) -> str:
-    return created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds")
+    return created_at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _rows_orm(last_seq: int, batch: int):
