@@ -91,6 +91,23 @@ def _visible(user) -> tuple[Q, bool]:
     return issued & (Q(lead_unit__in=units) | _co_unit_q(units)), _is_small(units)
 
 
+def task_visible(user, task: Task) -> bool:
+    """``visible_q``'s rule decided on a task already in hand (its status, its lead unit loaded, its
+    co-units through one EXISTS, asked only when the lead unit is outside the scope), for a path
+    that has read the row anyway (the report POST's locked read, issue 10). Keep the two together:
+    tests/tasks/test_write_path.py compares them for every user of the test cast."""
+    if not _can_view(user):
+        return False
+    prefix = permissions.scope_path(user)
+    if prefix is None:
+        return False
+    if task.status == TaskStatus.DRAFT and not permissions.can(user, permissions.TASKS_MANAGE):
+        return False
+    if prefix == "" or (task.lead_unit is not None and task.lead_unit.path.startswith(prefix)):
+        return True
+    return task.co_units.filter(path__startswith=prefix).exists()
+
+
 SMALL_SUBTREE = 1000
 # A subtree's co-unit tasks up to this many are passed as a literal id list: PostgreSQL then ORs
 # the (lead_unit, status, due_date) index with the primary key (a BitmapOr) instead of testing an

@@ -77,17 +77,14 @@ def _locked_read_sql() -> tuple[str, list]:
 def _lock_visible(user, pk: int) -> Task | None:
     """The task row as ``_lock`` reads it (locked, with its lead unit; _locked_read_sql), if ``user`` may see it;
     None when they may not, or when there is no such row. One read instead of the scoped getter
-    plus ``_lock``'s re-read (issue 10, the write path), deciding on the row itself by the rule of
-    ``selectors.visible_q``: TASKS_VIEW, a scope, no draft without TASKS_MANAGE, and the lead unit
-    in the user's subtree, or else a co-unit there (one EXISTS, only then). None answers nothing
-    about why: the caller asks the scoped getter, which gives the 404 and records the denial
-    (AU-03) outside the transaction this read runs in. tests/tasks/test_write_path.py checks it
-    against visible_q for every user of the test cast."""
-    if not permissions.can(user, permissions.TASKS_VIEW):
-        return None
-    prefix = permissions.scope_path(user)
-    if prefix is None:
-        return None
+    plus ``_lock``'s re-read (issue 10, the write path), visibility decided on the row itself by
+    ``selectors.task_visible`` (visible_q's rule). None answers nothing about why: the caller asks
+    the scoped getter, which gives the 404 and records the denial (AU-03) outside the transaction
+    this read runs in."""
+    from duban.tasks import selectors  # selectors never import services; imported here to keep it so
+
+    if not permissions.can(user, permissions.TASKS_VIEW) or permissions.scope_path(user) is None:
+        return None  # no row read for a user who sees no task at all
     if not -2**63 <= pk < 2**63:
         return None
     sql, unit_fields = _locked_read_sql()
@@ -97,11 +94,7 @@ def _lock_visible(user, pk: int) -> Task | None:
     if task.lead_unit_id is not None:
         task.lead_unit = Unit.from_db(connection.alias, [f.attname for f in unit_fields],
                                       [getattr(task, f"lead_unit__{f.column}") for f in unit_fields])
-    if task.status == TaskStatus.DRAFT and not permissions.can(user, permissions.TASKS_MANAGE):
-        return None
-    if prefix == "" or (task.lead_unit is not None and task.lead_unit.path.startswith(prefix)):
-        return task
-    return task if task.co_units.filter(path__startswith=prefix).exists() else None
+    return task if selectors.task_visible(user, task) else None
 
 
 def _clean_text(value, field: str, *, required: bool, max_length: int | None = None, label: str = "") -> str:
