@@ -211,7 +211,7 @@ def person_create(*, actor=None, name: str, unit: Unit, title: str = "", phone: 
     _clean_person(person)
     person.save()
     ledger.append(event="person_created", obj=person,
-                  data={"unit": unit.pk, "title": title, "phone": _mask_phone(phone)})
+                  data={"unit": unit.pk, "title": title, "phone": pii.mask(phone, pii.PHONE)})
     return person
 
 
@@ -227,10 +227,6 @@ def person_update(*, actor=None, person: Person, expected_version: int | None = 
     _clean_person(person)
     person.refresh_from_db(fields=list(changes))  # audited_update wants the stored "before"
     return audited_update(person, changes=changes, expected_version=expected_version, event="person_updated")
-
-
-def _mask_phone(phone: str) -> str:
-    return pii.mask(phone, pii.PHONE)
 
 
 @transaction.atomic

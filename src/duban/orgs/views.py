@@ -63,12 +63,6 @@ def _holder_rows(user, post: Post) -> list[dict]:
             for letter, person in post.holders()]
 
 
-def mask_phone(phone: str) -> str:
-    """138****1234: enough to recognise a number, not to dial it (DP-05). Lists and pages show it to
-    every role; the editors open the full number with 查看完整信息 (core:pii_reveal)."""
-    return pii.mask(phone, pii.PHONE)
-
-
 def _page(request, qs):
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -220,7 +214,7 @@ def person_list(request):
     filters = PersonFilterForm(request.GET, units=units, user=user)
     page = _page(request, filters.apply(selectors.people_for_user(user)))
     for person in page:
-        person.phone_shown = mask_phone(person.phone)
+        person.phone_shown = pii.mask(person.phone, pii.PHONE)
     sort = filters.sort_key
     columns = [(key, label, "ascending" if sort == key else "descending" if sort == "-" + key else "",
                 "-" + key if sort == key else key)
@@ -234,7 +228,7 @@ def _person_context(request, person, absence_form=None) -> dict:
     return {
         "person": person,
         "ancestors": queries.ancestors_in_scope(user, person.unit) + [person.unit],
-        "phone": mask_phone(person.phone),
+        "phone": pii.mask(person.phone, pii.PHONE),
         "held": queries.posts_held_by(user, person),
         "absences": list(person.absences.order_by("-start")),
         "today": selectors.today(),
