@@ -94,15 +94,6 @@ def compute_mac(*, seq: int, prev_mac: str, created_at: datetime, actor_id, acto
     return _sign(payload, algorithm)
 
 
-def _entry_mac(entry: AuditEntry) -> str:
-    return compute_mac(
-        seq=entry.seq, prev_mac=entry.prev_mac, created_at=entry.created_at, actor_id=entry.actor_id,
-        actor_name=entry.actor_name, actor_role=entry.actor_role, ip=entry.ip, request_id=entry.request_id,
-        event=entry.event, outcome=entry.outcome, object_type=entry.object_type, object_id=entry.object_id,
-        object_repr=entry.object_repr, data=entry.data,
-    )
-
-
 def _no_nul(value):
     """PostgreSQL stores no NUL character in text or jsonb: a NUL someone typed (a probing
     username) is kept visibly as U+2400 instead of failing the write."""
@@ -138,27 +129,41 @@ def _locked_head(cursor) -> tuple[int, str]:
     return row[0], row[1]
 
 
+_WRITE_SQL: dict[str, tuple[list, str]] = {}  # vendor -> (the entry's fields, the append's SQL), built once
+
+
+def _write_sql() -> tuple[list, str]:
+    cached = _WRITE_SQL.get(connection.vendor)
+    if cached is None:
+        fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
+        table, head = AuditEntry._meta.db_table, LedgerHead._meta.db_table
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        marks = ", ".join("%s::jsonb" if f.name == "data" and connection.vendor == "postgresql" else "%s"
+                          for f in fields)
+        insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        if connection.vendor == "postgresql":
+            sql = (f"WITH entry AS ({insert} RETURNING id) "
+                   f"UPDATE {head} SET seq = %s, mac = %s WHERE id = 1 RETURNING (SELECT id FROM entry)")
+        else:
+            sql = insert
+        cached = _WRITE_SQL[connection.vendor] = (fields, sql)
+    return cached
+
+
 def _write(cursor, entry: AuditEntry, data_json: str) -> int:
     """Insert the entry and move the head to it; returns the entry's id. The values go through
     the fields' own database preparation (the inet address, the timestamp), except ``data``,
     which is the canonical text the MAC covers, stored as it is (jsonb parses it on PostgreSQL,
-    SQLite keeps the text)."""
-    fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
+    SQLite keeps the text). The SQL is built once per process (_write_sql)."""
+    fields, sql = _write_sql()
     values = [data_json if f.name == "data" else f.get_db_prep_save(getattr(entry, f.attname), connection)
               for f in fields]
-    table, head = AuditEntry._meta.db_table, LedgerHead._meta.db_table
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join("%s::jsonb" if f.name == "data" and connection.vendor == "postgresql" else "%s"
-                      for f in fields)
-    insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-    if connection.vendor == "postgresql":
-        cursor.execute(f"WITH entry AS ({insert} RETURNING id) "
-                       f"UPDATE {head} SET seq = %s, mac = %s WHERE id = 1 RETURNING (SELECT id FROM entry)",
-                       [*values, entry.seq, entry.mac])
+    if connection.vendor == "postgresql":  # one statement: the insert and the head's move
+        cursor.execute(sql, [*values, entry.seq, entry.mac])
         return cursor.fetchone()[0]
-    cursor.execute(insert, values)
+    cursor.execute(sql, values)
     entry_id = cursor.lastrowid
-    cursor.execute(f"UPDATE {head} SET seq = %s, mac = %s WHERE id = 1", [entry.seq, entry.mac])
+    cursor.execute(f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, mac = %s WHERE id = 1", [entry.seq, entry.mac])
     return entry_id
 
 
