@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from duban.core import ledger, permissions
+from duban.core.prepared import PreparedQuery
 from duban.notices import services as notices
 from duban.notices.models import NoticeKind
 from duban.orgs.models import Unit
@@ -37,45 +38,26 @@ def _require(user, perm: str) -> None:
         raise PermissionDenied(_("您没有执行此操作的权限。"))
 
 
-def _lock(task: Task) -> Task:
-    """The task row, fresh and (on PostgreSQL) locked until commit; SQLite's IMMEDIATE
-    transactions already serialise writers."""
+def _locking_queryset():
     qs = Task.objects.select_related("lead_unit")  # every actor check reads the lead unit's path
     if connection.features.has_select_for_update:
         qs = qs.select_for_update(of=("self",))  # the task row only, not the unit
-    return qs.get(pk=task.pk)
+    return qs
 
 
-_LOCKED_READ: dict[str, tuple[str, list]] = {}
+def _lock(task: Task) -> Task:
+    """The task row, fresh and (on PostgreSQL) locked until commit; SQLite's IMMEDIATE
+    transactions already serialise writers."""
+    return _locking_queryset().get(pk=task.pk)
 
 
-def _locked_read_sql() -> tuple[str, list]:
-    """``_lock``'s query (the task, FOR UPDATE OF the task only, joined to its lead unit) as SQL
-    built once per process: compiling the ORM's join cost more CPU than running it (~1 ms of a
-    ~9 ms write). Task.objects.raw gives a full, converted Task; the lead unit's text and integer
-    columns come along as ``lead_unit__<column>`` and make a Unit (Unit.from_db) whose other fields
-    (is_active) load on first use, like ``only()``'s."""
-    cached = _LOCKED_READ.get(connection.vendor)
-    if cached is None:
-        q = connection.ops.quote_name
-        task_table, unit_table = q(Task._meta.db_table), q(Unit._meta.db_table)
-        unit_fields = [f for f in Unit._meta.concrete_fields
-                       if f.get_internal_type() in ("AutoField", "BigAutoField", "CharField", "IntegerField",
-                                                    "PositiveIntegerField", "PositiveSmallIntegerField")]
-        columns = [f"{task_table}.{q(f.column)}" for f in Task._meta.concrete_fields]
-        columns += [f"{unit_table}.{q(f.column)} AS {q('lead_unit__' + f.column)}" for f in unit_fields]
-        lock = ""
-        if connection.features.has_select_for_update:
-            lock = f" FOR UPDATE OF {task_table}" if connection.features.has_select_for_update_of else " FOR UPDATE"
-        sql = (f"SELECT {', '.join(columns)} FROM {task_table} LEFT OUTER JOIN {unit_table} "
-               f"ON {unit_table}.{q(Unit._meta.pk.column)} = {task_table}.{q(Task._meta.get_field('lead_unit').column)} "
-               f"WHERE {task_table}.{q(Task._meta.pk.column)} = %s{lock}")
-        cached = _LOCKED_READ[connection.vendor] = (sql, unit_fields)
-    return cached
+# _lock's query, compiled once per thread: compiling the join cost more CPU than running it
+# (~1 ms of a ~9 ms write, issue 10). Compiled inside the caller's transaction (FOR UPDATE needs one).
+_LOCKED_BY_PK = PreparedQuery(lambda pk: _locking_queryset().filter(pk=pk), -(2**62) + 11)
 
 
 def _lock_visible(user, pk: int) -> Task | None:
-    """The task row as ``_lock`` reads it (locked, with its lead unit; _locked_read_sql), if ``user`` may see it;
+    """The task row as ``_lock`` reads it (locked, with its lead unit), if ``user`` may see it;
     None when they may not, or when there is no such row. One read instead of the scoped getter
     plus ``_lock``'s re-read (issue 10, the write path), visibility decided on the row itself by
     ``selectors.task_visible`` (visible_q's rule). None answers nothing about why: the caller asks
@@ -87,14 +69,8 @@ def _lock_visible(user, pk: int) -> Task | None:
         return None  # no row read for a user who sees no task at all
     if not -2**63 <= pk < 2**63:
         return None
-    sql, unit_fields = _locked_read_sql()
-    task = next(iter(Task.objects.raw(sql, [pk])), None)
-    if task is None:
-        return None
-    if task.lead_unit_id is not None:
-        task.lead_unit = Unit.from_db(connection.alias, [f.attname for f in unit_fields],
-                                      [getattr(task, f"lead_unit__{f.column}") for f in unit_fields])
-    return task if selectors.task_visible(user, task) else None
+    task = _LOCKED_BY_PK.get(pk)
+    return task if task is not None and selectors.task_visible(user, task) else None
 
 
 def _clean_text(value, field: str, *, required: bool, max_length: int | None = None, label: str = "") -> str:
